@@ -1,0 +1,78 @@
+"""The one error tree. The CLI turns any HubsyncError into a one-line message and its exit code."""
+
+from __future__ import annotations
+
+
+class HubsyncError(Exception):
+    """Base of every error hubsync raises on purpose. `exit_code` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(HubsyncError):
+    """The configuration (file or environment) is wrong. Names the source, the key and what was expected."""
+
+    exit_code = 2
+
+    def __init__(self, source: str, key: str, expected: str) -> None:
+        self.source = source
+        self.key = key
+        self.expected = expected
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {expected}")
+
+
+class StoreError(HubsyncError):
+    """The database cannot be reached or is in a state hubsync cannot work with."""
+
+    exit_code = 3
+
+
+class HubSpotError(HubsyncError):
+    """A HubSpot call failed. `status` is the HTTP status when there was a response."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, status: int | None = None, category: str | None = None) -> None:
+        self.status = status
+        self.category = category
+        super().__init__(message)
+
+
+class RetriableHubSpotError(HubSpotError):
+    """Worth retrying after a pause: 5xx, timeouts, dropped connections."""
+
+
+class RateLimited(RetriableHubSpotError):
+    """429 from a rolling or per-second budget. `retry_after` is in seconds when HubSpot said it."""
+
+    def __init__(self, message: str, *, policy: str | None = None, retry_after: float | None = None) -> None:
+        self.policy = policy
+        self.retry_after = retry_after
+        super().__init__(message, status=429, category="RATE_LIMIT")
+
+
+class FatalHubSpotError(HubSpotError):
+    """Retrying cannot help: a bad request, a bad token, a missing scope."""
+
+
+class AuthenticationFailed(FatalHubSpotError):
+    """401: the access token is wrong, expired or revoked."""
+
+    exit_code = 5
+
+
+class MissingScopes(FatalHubSpotError):
+    """403 MISSING_SCOPES: the private app lacks a scope. `scopes` names what to add."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, scopes: tuple[str, ...] = ()) -> None:
+        self.scopes = scopes
+        super().__init__(message, status=403, category="MISSING_SCOPES")
+
+
+class QuotaExhausted(HubSpotError):
+    """The daily quota (or hubsync's reserve of it) is used up: stop cleanly and resume next run."""
+
+    exit_code = 7
