@@ -1,0 +1,250 @@
+"""The SQL tables. Alembic migrations in `migrations/versions` create exactly these (a test checks that).
+
+CRM ids are HubSpot's numeric ids (BIGINT). Every time is UTC (`UTCDateTime`). Raw HubSpot properties are kept as
+JSON so a profile rule can name any property without a schema change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Text, text
+from sqlmodel import Field, SQLModel
+
+from hubsync.store.types import UTCDateTime
+
+
+def _id(*, primary_key: bool = False, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(BigInteger, primary_key=primary_key, index=index, autoincrement=False),
+    )
+
+
+def _time(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), index=index, nullable=nullable))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ContactRow(SQLModel, table=True):
+    __tablename__ = "contact"
+
+    id: int = _id(primary_key=True)
+    email: str | None = Field(default=None, index=True)
+    firstname: str | None = None
+    lastname: str | None = None
+    jobtitle: str | None = None
+    country: str | None = None
+    lifecyclestage: str | None = None
+    owner_id: int | None = _id()
+    company_id: int | None = _id(index=True)
+    created_at: datetime | None = _time()
+    updated_at: datetime | None = _time()
+    properties: dict[str, str] = _json()
+    archived_at: datetime | None = _time()
+
+
+class CompanyRow(SQLModel, table=True):
+    __tablename__ = "company"
+
+    id: int = _id(primary_key=True)
+    name: str | None = None
+    domain: str | None = None
+    industry: str | None = None
+    numberofemployees: str | None = None
+    annualrevenue: str | None = None
+    country: str | None = None
+    owner_id: int | None = _id()
+    created_at: datetime | None = _time()
+    updated_at: datetime | None = _time()
+    properties: dict[str, str] = _json()
+    archived_at: datetime | None = _time()
+
+
+class OwnerRow(SQLModel, table=True):
+    __tablename__ = "owner"
+
+    id: int = _id(primary_key=True)
+    email: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    user_id: int | None = _id()
+    archived: bool = False
+    # Open tasks in HubSpot (all, not only hubsync's): the seller factor's load.
+    open_tasks: int = 0
+
+
+class DealRow(SQLModel, table=True):
+    __tablename__ = "deal"
+
+    id: int = _id(primary_key=True)
+    name: str | None = None
+    pipeline: str | None = None
+    stage: str | None = None
+    amount: str | None = None
+    closed_won: bool | None = None
+    close_date: datetime | None = _time()
+    owner_id: int | None = _id()
+    updated_at: datetime | None = _time()
+    archived_at: datetime | None = _time()
+
+
+class AssociationRow(SQLModel, table=True):
+    __tablename__ = "association"
+    __table_args__ = (Index("ix_association_to", "to_type", "to_id"),)
+
+    from_type: str = Field(primary_key=True)
+    from_id: int = _id(primary_key=True)
+    to_type: str = Field(primary_key=True)
+    to_id: int = _id(primary_key=True)
+    type_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    label: str | None = None
+
+
+class ActivityRow(SQLModel, table=True):
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_contact_time", "contact_id", "occurred_at"),)
+
+    # "<stream>:<source id>", unique across streams (see records.Activity).
+    id: str = Field(primary_key=True)
+    contact_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str
+    occurred_at: datetime = _time(nullable=False)
+    event_type: str | None = None
+    url: str | None = Field(default=None, sa_column=Column(Text))
+    title: str | None = None
+    form_id: str | None = None
+    form_name: str | None = None
+    campaign_id: str | None = None
+    event_name: str | None = None
+    direction: str | None = None
+    status: str | None = None
+
+
+class SyncCursorRow(SQLModel, table=True):
+    """Where each stream stopped. `state` is the stream's own JSON (time, id, offsets); saved with its page."""
+
+    __tablename__ = "sync_cursor"
+
+    stream: str = Field(primary_key=True)
+    state: dict[str, Any] = _json()
+    updated_at: datetime | None = _time()
+
+
+class ContactScoreRow(SQLModel, table=True):
+    __tablename__ = "contact_score"
+
+    contact_id: int = _id(primary_key=True)
+    engagement: int
+    profile: int
+    completeness: float
+    segment: str = Field(sa_column=Column(String(2), nullable=False, index=True))
+    status: str
+    fit_light: str
+    tier: str
+    surge: bool
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    as_of: datetime = _time(nullable=False)
+
+
+class CompanyScoreRow(SQLModel, table=True):
+    __tablename__ = "company_score"
+
+    company_id: int = _id(primary_key=True)
+    engagement: int
+    profile: int
+    completeness: float
+    segment: str = Field(sa_column=Column(String(2), nullable=False))
+    fit_light: str
+    tier: str
+    buying_center_active: bool
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    as_of: datetime = _time(nullable=False)
+
+
+class ScoreHistoryRow(SQLModel, table=True):
+    """One row whenever a contact's or company's scores, segment or status change."""
+
+    __tablename__ = "score_history"
+    __table_args__ = (Index("ix_score_history_object", "object_type", "object_id", "as_of"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    object_type: str
+    object_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    engagement: int
+    profile: int
+    segment: str = Field(sa_column=Column(String(2), nullable=False))
+    status: str | None = None
+    as_of: datetime = _time(nullable=False)
+
+
+class PushedValuesRow(SQLModel, table=True):
+    """The hubsync property values last confirmed by HubSpot for one record: the base of the push diff."""
+
+    __tablename__ = "pushed_values"
+
+    object_type: str = Field(primary_key=True)
+    object_id: int = _id(primary_key=True)
+    values: dict[str, str] = _json()
+    pushed_at: datetime | None = _time()
+
+
+class TaskRow(SQLModel, table=True):
+    """A sales task hubsync intends to create or has created. The intent is written before the API call."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        # At most one open hubsync task per contact, enforced by the database, not only by the code.
+        Index(
+            "ux_task_open_contact",
+            "contact_id",
+            unique=True,
+            sqlite_where=text("state IN ('intent', 'open')"),
+            postgresql_where=text("state IN ('intent', 'open')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    contact_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    owner_id: int | None = _id()
+    # intent -> open -> done; or intent -> failed.
+    state: str
+    hubspot_task_id: str | None = Field(default=None, unique=True)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    intent_at: datetime = _time(nullable=False)
+    created_at: datetime | None = _time()
+    due_at: datetime | None = _time()
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "run"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    kind: str
+    started_at: datetime = _time(nullable=False, index=True)
+    finished_at: datetime | None = _time()
+    # running, ok, failed, stopped (quota or signal: resumes next run)
+    outcome: str
+    pulled: int = 0
+    scored: int = 0
+    pushed: int = 0
+    tasks_created: int = 0
+    api_calls: int = 0
+    daily_quota_left: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class LeaseRow(SQLModel, table=True):
+    """One active syncer per portal: the holder renews `expires_at`; a standby takes over once it has passed."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    acquired_at: datetime = _time(nullable=False)
+    expires_at: datetime = _time(nullable=False)
