@@ -1,0 +1,76 @@
+"""Sync cursors and the run log: small reads and writes that callers make inside their own transactions.
+
+A cursor is saved in the same transaction as the page it covers, so a crash either keeps both or neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hubsync.store.tables import RunRow, SyncCursorRow
+from hubsync.store.upsert import upsert
+
+_cursor = SyncCursorRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+_run = RunRow.__table__  # type: ignore[attr-defined]  # see above
+
+
+def load_cursor(conn: Connection, stream: str) -> dict[str, Any] | None:
+    state = conn.execute(sa.select(_cursor.c.state).where(_cursor.c.stream == stream)).scalar_one_or_none()
+    return dict(state) if state is not None else None
+
+
+def save_cursor(conn: Connection, stream: str, state: dict[str, Any], *, now: datetime) -> None:
+    upsert(conn, _cursor, [{"stream": stream, "state": state, "updated_at": now}])
+
+
+def all_cursors(conn: Connection) -> dict[str, dict[str, Any]]:
+    return {row.stream: dict(row.state) for row in conn.execute(sa.select(_cursor.c.stream, _cursor.c.state))}
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    pulled: int = 0
+    scored: int = 0
+    pushed: int = 0
+    tasks_created: int = 0
+    api_calls: int = 0
+    daily_quota_left: int | None = None
+
+
+def start_run(conn: Connection, kind: str, *, now: datetime) -> int:
+    result = conn.execute(sa.insert(_run).values(kind=kind, started_at=now, outcome="running"))
+    run_id = result.inserted_primary_key
+    if run_id is None:
+        raise RuntimeError("the database returned no id for the new run")
+    return int(run_id[0])
+
+
+def finish_run(
+    conn: Connection,
+    run_id: int,
+    *,
+    outcome: str,
+    counts: RunCounts,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    conn.execute(
+        sa.update(_run)
+        .where(_run.c.id == run_id)
+        .values(
+            finished_at=now,
+            outcome=outcome,
+            error=error,
+            pulled=counts.pulled,
+            scored=counts.scored,
+            pushed=counts.pushed,
+            tasks_created=counts.tasks_created,
+            api_calls=counts.api_calls,
+            daily_quota_left=counts.daily_quota_left,
+        )
+    )
