@@ -1,0 +1,60 @@
+"""Pure scoring: records + model + `now` in, scores out (docs: scoring.md).
+
+Nothing here reads the clock, the environment, HubSpot or the database; `tests/unit/scoring/test_purity.py`
+keeps it that way. Load the model once with
+`hubsync.validation.parse(ScoringModel, data["scoring"], source=path, prefix=("scoring",))` and pass it down.
+
+- `score_contact(...)` -> ContactScore — per contact, the bulk path.
+- `explain_contact(...)` -> Explanation — the same score itemised and dated; `history_lines(...)` renders it.
+- `score_company(...)` -> CompanyScore — account scores from the company's ContactScores.
+- `rearm`, `handoff_candidate`, `free_capacity`, `select_handoffs` -> HandoffDecision — the sales handoff.
+"""
+
+from hubsync.scoring.account import score_company
+from hubsync.scoring.contact import explain_contact, score_contact
+from hubsync.scoring.handoff import (
+    HandoffCandidate,
+    HandoffDecision,
+    HandoffState,
+    free_capacity,
+    handed_over,
+    handoff_candidate,
+    rearm,
+    select_handoffs,
+)
+from hubsync.scoring.model import ScoringModel
+from hubsync.scoring.reasons import history_lines
+from hubsync.scoring.results import (
+    CompanyScore,
+    ContactScore,
+    Explanation,
+    FitLight,
+    HandoffTrigger,
+    HistoryEntry,
+    LeadStatus,
+    Tier,
+)
+
+__all__ = [
+    "CompanyScore",
+    "ContactScore",
+    "Explanation",
+    "FitLight",
+    "HandoffCandidate",
+    "HandoffDecision",
+    "HandoffState",
+    "HandoffTrigger",
+    "HistoryEntry",
+    "LeadStatus",
+    "ScoringModel",
+    "Tier",
+    "explain_contact",
+    "free_capacity",
+    "handed_over",
+    "handoff_candidate",
+    "history_lines",
+    "rearm",
+    "score_company",
+    "score_contact",
+    "select_handoffs",
+]

@@ -1,0 +1,213 @@
+"""The scoring model turned into what the scoring loop needs: built once per model, then only looked up.
+
+A bulk rescore sees millions of activities but only thousands of distinct (kind, url, form name, …)
+combinations, so which signal an activity counts for is decided once per combination and remembered here.
+The memo is bounded and only ever holds answers that follow from the model, so scoring stays pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import TYPE_CHECKING, Literal
+
+from hubsync.records import ActivityKind, Company, Contact
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hubsync.records import Activity
+    from hubsync.scoring.model import Case, Match, Rule, ScoringModel
+
+# Every attribute a signal condition can test (see model.CONDITIONS), plus the kind: the memo key.
+activity_key: Callable[[Activity], tuple[str | None, ...]] = attrgetter(
+    "kind", "url", "title", "form_name", "event_name", "event_type", "direction", "status"
+)
+_MEMO_LIMIT = 200_000
+NO_SIGNAL = -1
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSignal:
+    name: str
+    label: str
+    points: int
+    cap: int | None
+    decays: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    name: str
+    label: str
+    signals: tuple[int, ...]
+    within_seconds: float
+    bonus: int
+    decays: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    signal: int
+    regexes: tuple[tuple[int, re.Pattern[str]], ...]  # (position in the memo key, pattern)
+    lists: tuple[tuple[int, frozenset[str]], ...]
+
+    def matches(self, key: tuple[str | None, ...]) -> bool:
+        for pos, pattern in self.regexes:
+            if pattern.search(key[pos] or "") is None:
+                return False
+        return all((key[pos] or "").casefold() in accepted for pos, accepted in self.lists)
+
+
+_KEY_POS = {"url": 1, "title": 2, "form_name": 3, "event_name": 4, "event_type": 5, "direction": 6, "status": 7}
+
+
+def _matcher(signal: int, match: Match) -> _Matcher:
+    regexes = []
+    lists = []
+    for name in ("url", "title", "form_name", "event_name"):
+        value = getattr(match, name)
+        if value is not None:
+            regexes.append((_KEY_POS[name], re.compile(value, re.IGNORECASE)))
+    for name in ("event_type", "direction", "status"):
+        values = getattr(match, name)
+        if values is not None:
+            lists.append((_KEY_POS[name], frozenset(v.casefold() for v in values)))
+    return _Matcher(signal, tuple(regexes), tuple(lists))
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCase:
+    label: str
+    points: int
+    low: float | None
+    low_inclusive: bool
+    high: float | None
+    high_inclusive: bool
+    one_of: frozenset[str] | None
+    regex: re.Pattern[str] | None
+    persona: str | None
+
+    def matches_number(self, value: float) -> bool:
+        if self.low is not None and (value < self.low if self.low_inclusive else value <= self.low):
+            return False
+        return not (self.high is not None and (value > self.high if self.high_inclusive else value >= self.high))
+
+    def matches_text(self, value: str) -> bool:
+        if self.one_of is not None:
+            return value.casefold() in self.one_of
+        return self.regex is not None and self.regex.search(value) is not None
+
+
+def _case(case: Case) -> CompiledCase:
+    return CompiledCase(
+        label=case.label,
+        points=case.points,
+        low=case.gt if case.gt is not None else case.gte,
+        low_inclusive=case.gt is None,
+        high=case.lt if case.lt is not None else case.lte,
+        high_inclusive=case.lt is None,
+        one_of=frozenset(v.strip().casefold() for v in case.one_of) if case.one_of is not None else None,
+        regex=re.compile(case.regex, re.IGNORECASE) if case.regex is not None else None,
+        persona=case.persona,
+    )
+
+
+_CONTACT_FIELDS = frozenset({"email", "firstname", "lastname", "jobtitle", "country", "lifecyclestage"})
+_COMPANY_FIELDS = frozenset({"name", "domain", "industry", "numberofemployees", "annualrevenue", "country"})
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    name: str
+    source: Literal["contact", "company"]
+    property: str
+    numeric: bool
+    cases: tuple[CompiledCase, ...]
+    # The record's own field of that name, if it has one; otherwise the value is looked up in `properties`.
+    field: str | None
+
+    def value(self, contact: Contact | None, company: Company | None) -> str | None:
+        record: Contact | Company | None = contact if self.source == "contact" else company
+        if record is None:
+            return None
+        if self.field is not None:
+            value: str | None = getattr(record, self.field)
+            return value
+        return record.properties.get(self.property)
+
+
+def _rule(rule: Rule) -> CompiledRule:
+    fields = _CONTACT_FIELDS if rule.source == "contact" else _COMPANY_FIELDS
+    return CompiledRule(
+        name=rule.name,
+        source=rule.source,
+        property=rule.property,
+        numeric=rule.cases[0].condition == "number",
+        cases=tuple(_case(c) for c in rule.cases),
+        field=rule.property if rule.property in fields else None,
+    )
+
+
+class CompiledModel:
+    """Signals grouped by activity kind with compiled regexes, and a memo of activity key -> signal index."""
+
+    def __init__(self, model: ScoringModel) -> None:
+        self.model = model
+        self.signals = tuple(CompiledSignal(s.name, s.label, s.points, s.max_points, s.decays) for s in model.signals)
+        by_kind: dict[str, list[_Matcher]] = {kind: [] for kind in ActivityKind}
+        # Config order across all signals, so that "the first signal that matches" holds within each kind.
+        for i, signal in enumerate(model.signals):
+            for match in signal.match:
+                by_kind[match.kind].append(_matcher(i, match))
+        self._by_kind = {kind: tuple(matchers) for kind, matchers in by_kind.items()}
+        self.memo: dict[tuple[str | None, ...], int] = {}
+        index = {s.name: i for i, s in enumerate(model.signals)}
+        self.patterns = tuple(
+            CompiledPattern(
+                p.name, p.label, tuple(index[n] for n in p.signals), p.within_days * 86400.0, p.bonus, p.decays
+            )
+            for p in model.patterns
+        )
+        self.pattern_signals = frozenset(i for p in self.patterns for i in p.signals)
+        self.rules = tuple(_rule(r) for r in model.profile.rules)
+        gates = model.profile.gates
+        self.personal_domains = frozenset(d.strip().lower() for d in gates.personal_email_domains)
+        self.competitor_domains = frozenset(d.strip().lower().removeprefix("www.") for d in gates.competitor_domains)
+        self.student_title = re.compile(gates.student_title, re.IGNORECASE) if gates.student_title else None
+        self.persona_labels = {p.name: p.label for p in model.account.personas}
+        self.owner_capacity = {email.strip().lower(): c for email, c in model.handoff.capacity.owners.items()}
+        # Which case of rule i a value matched (or -1): job titles and industries repeat across contacts.
+        self.rule_memo: dict[tuple[int, str], int] = {}
+        # Durations in seconds, and per-signal values as plain tuples, for the inner loop.
+        day = 86400.0
+        self.points = tuple(s.points for s in self.signals)
+        self.decays = tuple(s.decays for s in self.signals)
+        self.grace_s = model.decay.grace_days * day
+        self.half_life_s = model.decay.half_life_days * day
+        self.inactivity_s = model.inactivity.days * day
+        self.surge_window_s = model.surge.window_days * day
+        self.surge_horizon_s = (model.surge.window_days + model.surge.baseline_days) * day
+
+    def signal_of(self, activity: Activity) -> int:
+        """The index of the first signal (in config order) that matches, or NO_SIGNAL."""
+        key = activity_key(activity)
+        found = self.memo.get(key)
+        return self.classify(key) if found is None else found
+
+    def classify(self, key: tuple[str | None, ...]) -> int:
+        """Decide (and remember) the signal of an activity key; the loop calls this only on a memo miss."""
+        found = NO_SIGNAL
+        for matcher in self._by_kind.get(key[0] or "", ()):
+            if matcher.matches(key):
+                found = matcher.signal
+                break
+        if len(self.memo) >= _MEMO_LIMIT:
+            self.memo.clear()
+        self.memo[key] = found
+        return found
+
+
+def compile_model(model: ScoringModel) -> CompiledModel:
+    return CompiledModel(model)

@@ -1,0 +1,162 @@
+"""Scoring one contact: what the pipeline (`score_contact`) and `hubsync explain` (`explain_contact`) call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from hubsync.scoring.engagement import HistoryRow, capped, engagement
+from hubsync.scoring.profile import profile
+from hubsync.scoring.reasons import engagement_parts, join_reason, profile_parts
+from hubsync.scoring.results import (
+    ContactScore,
+    Explanation,
+    HistoryEntry,
+    PatternHit,
+    SignalTotal,
+    SurgeDetail,
+)
+from hubsync.scoring.segments import fit_light, lead_status, segment, tier
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from hubsync.records import Activity, Company, Contact
+    from hubsync.scoring.compiled import CompiledModel
+    from hubsync.scoring.engagement import EngagementResult
+    from hubsync.scoring.model import ScoringModel
+    from hubsync.scoring.profile import ProfileResult
+    from hubsync.scoring.results import LeadStatus
+
+
+def _instant(now: datetime) -> float:
+    if now.tzinfo is None:
+        # A naive instant would silently be read as local time and shift every age.
+        raise ValueError("now must be timezone-aware")
+    return now.timestamp()
+
+
+def score_contact(
+    contact: Contact,
+    company: Company | None,
+    activities: Iterable[Activity],
+    model: ScoringModel,
+    *,
+    now: datetime,
+    previous_status: LeadStatus | None = None,
+) -> ContactScore:
+    """All scores of one contact as of `now`. `company` is its primary company (None if it has none),
+    `activities` are its activities in any order (those after `now` are ignored), `previous_status` is the status
+    last written (None for a new contact), for the hysteresis."""
+    cm = model.compiled
+    eng = engagement(activities, cm, _instant(now))
+    prof = profile(contact, company, cm)
+    return _contact_score(contact, company, eng=eng, prof=prof, cm=cm, now=now, previous_status=previous_status)
+
+
+def explain_contact(
+    contact: Contact,
+    company: Company | None,
+    activities: Iterable[Activity],
+    model: ScoringModel,
+    *,
+    now: datetime,
+    previous_status: LeadStatus | None = None,
+) -> Explanation:
+    """The same score as `score_contact`, with every contribution dated and itemised (slower; for one contact)."""
+    cm = model.compiled
+    rows: list[HistoryRow] = []
+    eng = engagement(activities, cm, _instant(now), rows)
+    prof = profile(contact, company, cm, explain=True)
+    score = _contact_score(contact, company, eng=eng, prof=prof, cm=cm, now=now, previous_status=previous_status)
+    return Explanation(
+        score=score,
+        as_of=now,
+        history=_history(rows, cm),
+        signals=tuple(
+            SignalTotal(
+                signal=cm.signals[s.signal].name,
+                label=cm.signals[s.signal].label,
+                count=s.count,
+                weighted=s.weighted,
+                cap=cm.signals[s.signal].cap,
+                counted=s.counted,
+            )
+            for s in sorted(eng.signals, key=lambda s: -abs(s.counted))
+        ),
+        patterns=tuple(
+            PatternHit(
+                pattern=cm.patterns[p.pattern].name,
+                label=cm.patterns[p.pattern].label,
+                completed_at=datetime.fromtimestamp(p.completed_ts, UTC),
+                bonus=cm.patterns[p.pattern].bonus,
+                decay=p.decay,
+                counted=p.counted,
+            )
+            for p in eng.patterns
+        ),
+        inactivity_penalty=eng.inactivity_penalty,
+        inactive_days=int(eng.inactive_s // 86400) if eng.inactive_s is not None else None,
+        surge=SurgeDetail(eng.recent_points, eng.baseline_weekly_points, eng.surge),
+        rules=prof.outcomes,
+        ignored_activities=eng.ignored,
+        profile_points=prof.points,
+    )
+
+
+def _contact_score(
+    contact: Contact,
+    company: Company | None,
+    *,
+    eng: EngagementResult,
+    prof: ProfileResult,
+    cm: CompiledModel,
+    now: datetime,
+    previous_status: LeadStatus | None,
+) -> ContactScore:
+    model = cm.model
+    reason = join_reason(
+        ", ".join(engagement_parts(eng, cm)) or "no engagement yet",
+        profile_parts(prof.hits, prof.gates, model.profile.gates.cap),
+    )
+    return ContactScore(
+        contact_id=contact.id,
+        engagement=eng.score,
+        profile=prof.score,
+        completeness=prof.completeness,
+        fit_light=fit_light(prof.score, model),
+        tier=tier(company, model),
+        segment=segment(prof.score, eng.score, model),
+        status=lead_status(eng.score, previous_status, model),
+        surge=eng.surge,
+        reason=reason,
+        last_positive_at=now - timedelta(seconds=eng.inactive_s) if eng.inactive_s is not None else None,
+        persona=prof.persona,
+        gates=prof.gates,
+    )
+
+
+def _history(rows: list[HistoryRow], cm: CompiledModel) -> tuple[HistoryEntry, ...]:
+    # Caps are allocated oldest first: the activity that pushes a signal past its cap is the one shown as cut.
+    rows = sorted(rows, key=lambda row: (row[0].occurred_at, row[0].id))
+    running: dict[int, float] = {}
+    entries = []
+    for activity, i, _age, weighted in rows:
+        signal = cm.signals[i]
+        before = running.get(i, 0.0)
+        after = before + weighted
+        running[i] = after
+        counted = capped(after, signal.cap) - capped(before, signal.cap)
+        entries.append(
+            HistoryEntry(
+                occurred_at=activity.occurred_at,
+                activity_id=activity.id,
+                signal=signal.name,
+                label=signal.label,
+                points=signal.points,
+                decay=weighted / signal.points if signal.points else 1.0,
+                weighted=weighted,
+                counted=counted,
+            )
+        )
+    return tuple(entries)

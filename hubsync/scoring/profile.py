@@ -1,0 +1,136 @@
+"""The profile (fit) score (scoring.md §3): rules on contact and company properties, gates, completeness.
+
+A value that is missing or cannot be read scores 0 for its rule and counts against completeness; it is never an
+error. Gates cap the score whatever the points (a student with a great company is still not a buyer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hubsync.scoring.parsing import email_domain, parse_number, web_domain
+from hubsync.scoring.results import RuleOutcome
+
+if TYPE_CHECKING:
+    from hubsync.records import Company, Contact
+    from hubsync.scoring.compiled import CompiledModel, CompiledRule
+
+GATE_PERSONAL_EMAIL = "personal email address"
+GATE_STUDENT = "student / intern"
+GATE_COMPETITOR = "competitor"
+_NO_CASE = -1  # the value is known, but no case matches it
+_UNKNOWN = -2  # the value is missing or cannot be read for this rule
+# A bound, not a rule: free-text values (job titles) could otherwise grow the memo without end.
+_RULE_MEMO_LIMIT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileResult:
+    score: int
+    # Points of the matched cases before gates and clamping.
+    points: int
+    completeness: int
+    # (label, points) of every matched case, in rule order.
+    hits: tuple[tuple[str, int], ...]
+    gates: tuple[str, ...]
+    persona: str | None
+    # Only when asked for (explanations).
+    outcomes: tuple[RuleOutcome, ...] = ()
+
+
+def _case_index(index: int, rule: CompiledRule, value: str | None, cm: CompiledModel) -> int:
+    """Which case of the rule the value matches: its index, _NO_CASE, or _UNKNOWN when it cannot be read."""
+    text = value.strip() if value is not None else ""
+    if not text:
+        return _UNKNOWN
+    key = (index, text)
+    found = cm.rule_memo.get(key)
+    if found is not None:
+        return found
+    number = parse_number(text) if rule.numeric else None
+    if rule.numeric and number is None:
+        found = _UNKNOWN
+    else:
+        found = _NO_CASE
+        for i, case in enumerate(rule.cases):
+            if case.matches_number(number) if number is not None else case.matches_text(text):
+                found = i
+                break
+    if len(cm.rule_memo) >= _RULE_MEMO_LIMIT:
+        cm.rule_memo.clear()
+    cm.rule_memo[key] = found
+    return found
+
+
+def profile(
+    contact: Contact | None,
+    company: Company | None,
+    cm: CompiledModel,
+    *,
+    explain: bool = False,
+) -> ProfileResult:
+    """With a contact: every rule and every gate. Without one (an account): the company rules and the
+    competitor gate only, since job title and email belong to people."""
+    points = 0
+    known = 0
+    rules = 0
+    hits = []
+    persona = None
+    outcomes = []
+    for index, rule in enumerate(cm.rules):
+        if contact is None and rule.source == "contact":
+            continue
+        rules += 1
+        value = rule.value(contact, company)
+        found = _case_index(index, rule, value, cm)
+        if found != _UNKNOWN:
+            known += 1
+        case = rule.cases[found] if found >= 0 else None
+        if case is not None:
+            points += case.points
+            hits.append((case.label, case.points))
+            persona = persona or case.persona
+        if explain:
+            outcomes.append(
+                RuleOutcome(
+                    rule=rule.name,
+                    source=rule.source,
+                    property=rule.property,
+                    value=value,
+                    known=found != _UNKNOWN,
+                    points=case.points if case else 0,
+                    label=case.label if case else None,
+                )
+            )
+    gates = _gates(contact, company, cm)
+    score = max(0, min(100, points))
+    if gates:
+        score = min(score, cm.model.profile.gates.cap)
+    return ProfileResult(
+        score=score,
+        points=points,
+        # Rounded down, so that 100 % means every rule was known.
+        completeness=known * 100 // rules if rules else 100,
+        hits=tuple(hits),
+        gates=gates,
+        persona=persona,
+        outcomes=tuple(outcomes),
+    )
+
+
+def _gates(contact: Contact | None, company: Company | None, cm: CompiledModel) -> tuple[str, ...]:
+    gates = []
+    mail_domain = email_domain(contact.email) if contact is not None else None
+    if mail_domain is not None and mail_domain in cm.personal_domains:
+        gates.append(GATE_PERSONAL_EMAIL)
+    title = contact.jobtitle if contact is not None else None
+    if title and cm.student_title is not None and cm.student_title.search(title):
+        gates.append(GATE_STUDENT)
+    company_domain = web_domain(company.domain) if company is not None else None
+    if cm.competitor_domains and (
+        (mail_domain is not None and mail_domain.removeprefix("www.") in cm.competitor_domains)
+        or (company_domain is not None and company_domain in cm.competitor_domains)
+    ):
+        gates.append(GATE_COMPETITOR)
+    return tuple(gates)

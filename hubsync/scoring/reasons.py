@@ -1,0 +1,81 @@
+"""Reasons in words (scoring.md §7): the short form for the CRM property, and the dated history for tasks and
+`hubsync explain`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from hubsync.scoring.compiled import CompiledModel
+    from hubsync.scoring.engagement import EngagementResult
+    from hubsync.scoring.results import Explanation
+
+# HubSpot shows the property in a narrow card; the spec bounds it.
+REASON_LIMIT = 500
+# The multiplication sign of "pricing page 3\u00d7 (+45)", as an escape so that no one reads it as an x.
+TIMES = "\u00d7"
+_DAY = 86400.0
+
+
+def points(value: float) -> str:
+    return f"{round(value):+d}"
+
+
+def engagement_parts(result: EngagementResult, cm: CompiledModel) -> list[str]:
+    """Contributions in words, the largest (by size, either sign) first; those that round to 0 are left out."""
+    parts: list[tuple[float, str]] = []
+    for s in result.signals:
+        label = cm.signals[s.signal].label
+        many = f" {s.count}{TIMES}" if s.count > 1 else ""
+        parts.append((s.counted, f"{label}{many} ({points(s.counted)})"))
+    parts.extend((p.counted, f"{cm.patterns[p.pattern].label} ({points(p.counted)})") for p in result.patterns)
+    if result.inactivity_penalty and result.inactive_s is not None:
+        days = int(result.inactive_s // _DAY)
+        parts.append((-result.inactivity_penalty, f"inactive {days} days ({-result.inactivity_penalty:+d})"))
+    parts.sort(key=lambda part: -abs(part[0]))
+    return [text for value, text in parts if round(value) != 0]
+
+
+def profile_parts(hits: Iterable[tuple[str, int]], gates: Sequence[str], cap: int) -> str:
+    ordered = sorted(hits, key=lambda hit: -abs(hit[1]))
+    text = "fit: " + (", ".join(f"{label} ({n:+d})" for label, n in ordered if n) or "no rule matched")
+    if gates:
+        text += f" (capped at {cap}: {', '.join(gates)})"
+    return text
+
+
+def join_reason(*sections: str) -> str:
+    """Sections joined by "; ", cut at a boundary to stay within REASON_LIMIT."""
+    text = "; ".join(s for s in sections if s)
+    if len(text) <= REASON_LIMIT:
+        return text
+    cut = text[: REASON_LIMIT - 1]
+    boundary = max(cut.rfind(", "), cut.rfind("; "))
+    return (cut[:boundary] if boundary > 0 else cut) + "…"
+
+
+def history_lines(explanation: Explanation) -> tuple[str, ...]:
+    """The dated point history, oldest first, one line per activity, then patterns, inactivity and the total.
+
+    Used for the body of a sales task and by `hubsync explain`.
+    """
+    lines = []
+    for h in explanation.history:
+        line = f"{h.occurred_at:%Y-%m-%d}  {h.label}  {h.points:+d}"
+        if h.decay != 1.0:
+            line += f" {TIMES} {h.decay:.2f} decay = {h.weighted:+.1f}"
+        if abs(h.counted - h.weighted) > 1e-9:  # noqa: PLR2004  (float tolerance)
+            line += f" (cap reached: counts {h.counted:+.1f})"
+        lines.append(line)
+    for p in explanation.patterns:
+        line = f"{p.completed_at:%Y-%m-%d}  {p.label} (sequence bonus)  {p.bonus:+d}"
+        if p.decay != 1.0:
+            line += f" {TIMES} {p.decay:.2f} decay = {p.counted:+.1f}"
+        lines.append(line)
+    if explanation.inactivity_penalty:
+        lines.append(f"inactive for {explanation.inactive_days} days  {-explanation.inactivity_penalty:+d}")
+    score = explanation.score
+    lines.append(f"engagement {score.engagement}, profile {score.profile} → segment {score.segment}, {score.status}")
+    return tuple(lines)
