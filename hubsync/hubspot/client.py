@@ -1,0 +1,393 @@
+"""The only gateway to HubSpot: every request goes through `HubSpotClient`, which paces it, classifies its failure
+once, retries what is worth retrying, and counts it.
+
+Two transports, as the SDK has them:
+
+* `call(fn, ...)` runs a generated SDK operation (urllib3). It calls the operation's `*_with_http_info` twin, which
+  returns `(data, status, headers)`: the plain method forces `_return_http_data_only=True` and so hides the
+  rate-limit headers the pacer needs.
+* `request(method, path, ...)` reaches the legacy v1 endpoints that have no generated wrapper (email events, form
+  submissions). The SDK's `api_request` builds the request (URL, query string, JSON body, Authorization) with its
+  `Request` class and then sends it with a bare `requests.get/post` without any timeout, so a stalled connection
+  would hang a sync forever. hubsync uses that same `Request` builder and sends the result through its own
+  `requests.Session` with the configured timeout.
+
+Retries belong to hubsync alone: urllib3's built-in retries are switched off (they would retry silently, without
+backoff, outside the counters), and tenacity retries only RetriableHubSpotError.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final, Literal, Self
+
+import requests
+import structlog
+import urllib3
+from hubspot import HubSpot
+from hubspot.utils.requests.http_request_builder import Request
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from tenacity.wait import wait_base
+
+from hubsync.errors import ConfigError, HubSpotError, QuotaExhausted, RateLimited, RetriableHubSpotError
+from hubsync.hubspot.classify import classify
+from hubsync.hubspot.pacing import CallKind, Pacer, PacerLimits
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_BASE_URL: Final = "https://api.hubapi.com"
+_BACKOFF_FIRST_SECONDS: Final = 1.0
+_BACKOFF_MAX_SECONDS: Final = 60.0
+_BACKOFF_JITTER_SECONDS: Final = 1.0
+_NO_RESPONSE: Final = "no_response"
+_SETTINGS_SOURCE: Final = "HubSpot client settings"
+# Path segments that are ids (numbers, GUIDs): folded so the per-operation counters stay a short list.
+_ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{16,})$")
+
+Kind = Literal["standard", "search"] | CallKind
+
+
+class Secret:
+    """A string that never shows itself in a repr, a str(), a log line or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """What the gateway needs, as frozen data handed down from the settings loader."""
+
+    access_token: Secret
+    base_url: str = DEFAULT_BASE_URL
+    # The app's 10-second budget (100 Free/Starter, 190 Professional/Enterprise); the -Max header overrides it.
+    requests_per_10s: int = 100
+    # Share of the 10-second budget hubsync uses, so it paces before the limit instead of bouncing off it.
+    pace_fraction: float = 0.8
+    search_per_second: int = 5
+    daily_quota: int = 250_000
+    # Fraction of the daily quota left for the account's other integrations.
+    daily_reserve: float = 0.1
+    timeout_seconds: float = 30.0
+    # Retries after the first attempt of one call (so max_retries + 1 attempts at most).
+    max_retries: int = 5
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[str, bool, str]] = [
+            ("access_token", bool(self.access_token.reveal().strip()), "a non-empty private app token"),
+            ("base_url", self.base_url.startswith(("http://", "https://")), "an http(s) URL"),
+            ("requests_per_10s", self.requests_per_10s > 0, "a positive number"),
+            ("pace_fraction", 0 < self.pace_fraction <= 1, "a number in (0, 1]"),
+            ("search_per_second", self.search_per_second > 0, "a positive number"),
+            ("daily_quota", self.daily_quota > 0, "a positive number"),
+            ("daily_reserve", 0 <= self.daily_reserve < 1, "a number in [0, 1)"),
+            ("timeout_seconds", self.timeout_seconds > 0, "a positive number of seconds"),
+            ("max_retries", self.max_retries >= 0, "zero or more"),
+        ]
+        for key, ok, expected in checks:
+            if not ok:
+                raise ConfigError(_SETTINGS_SOURCE, key, expected)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStats:
+    """A snapshot of what the client sent: every attempt counts (retries included), as HubSpot counts them."""
+
+    by_operation: Mapping[str, int]
+    by_status: Mapping[str, int]
+    daily_remaining: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_operation.values())
+
+
+class _RetryAfterOrBackoff(wait_base):
+    """Exponential backoff with jitter, but never shorter than the Retry-After HubSpot sent with a 429."""
+
+    def __init__(self, backoff: wait_base) -> None:
+        self._backoff = backoff
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        backoff = float(self._backoff(retry_state))
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return max(backoff, error.retry_after)
+        return backoff
+
+
+class HubSpotClient:
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._settings = settings
+        base_url = settings.base_url.rstrip("/")
+        # host: generated APIs (urllib3); base_url: api_request's Request builder (requests). retry: switch off
+        # urllib3's own silent retries (3 by default, no backoff) so tenacity is the only retry layer; redirects
+        # are still followed.
+        self._sdk = HubSpot(
+            access_token=settings.access_token.reveal(),
+            host=base_url,
+            base_url=base_url,
+            retry=urllib3.Retry(total=None, connect=0, read=0, other=0, status=0, redirect=5),
+        )
+        self._session = requests.Session()
+        self._pacer = Pacer(
+            PacerLimits(
+                requests_per_10s=settings.requests_per_10s,
+                pace_fraction=settings.pace_fraction,
+                search_per_second=settings.search_per_second,
+                daily_quota=settings.daily_quota,
+                daily_reserve=settings.daily_reserve,
+            ),
+            clock=clock,
+            sleep=sleep,
+        )
+        self._lock = threading.Lock()
+        self._apis: dict[str, Any] = {}
+        self._by_operation: Counter[str] = Counter()
+        self._by_status: Counter[str] = Counter()
+        # Built once; tenacity keeps each call's state thread-locally, so threads can share it.
+        self._retrying = Retrying(
+            retry=retry_if_exception_type(RetriableHubSpotError),
+            stop=stop_after_attempt(settings.max_retries + 1),
+            wait=_RetryAfterOrBackoff(
+                wait_exponential_jitter(
+                    initial=_BACKOFF_FIRST_SECONDS, max=_BACKOFF_MAX_SECONDS, jitter=_BACKOFF_JITTER_SECONDS
+                )
+            ),
+            sleep=sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"HubSpotClient(base_url={self._settings.base_url!r}, calls={sum(self._by_operation.values())})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+        with self._lock:
+            apis = list(self._apis.values())
+            self._apis.clear()
+        for api in apis:
+            api.api_client.close()
+
+    # -- the two ways to reach HubSpot --------------------------------------------------------------------------
+
+    def api(self, dotted: str) -> Any:
+        """The SDK API object at `dotted` (e.g. "crm.contacts.basic_api"), created once and reused.
+
+        The SDK's discovery properties build a new ApiClient (and urllib3 pool) on every access; caching them
+        keeps connections alive across pages.
+        """
+        with self._lock:
+            api = self._apis.get(dotted)
+            if api is None:
+                api = self._sdk
+                for part in dotted.split("."):
+                    api = getattr(api, part)
+                self._apis[dotted] = api
+            return api
+
+    def call(
+        self, fn: Callable[..., Any], *args: Any, kind: Kind = "standard", operation: str | None = None, **kwargs: Any
+    ) -> Any:
+        """Run a generated SDK operation (e.g. `client.api("crm.contacts.basic_api").get_page`) with pacing,
+        classification and retries; returns what the SDK operation returns (its model object)."""
+        call_kind = CallKind(kind)
+        with_info = _with_http_info(fn)
+        name = operation or _operation_name(fn)
+        if with_info is not None:
+            kwargs = {"_request_timeout": self._settings.timeout_seconds, **kwargs, "_return_http_data_only": False}
+
+        def attempt(name: str) -> Any:
+            self._pacer.acquire(call_kind)
+            try:
+                if with_info is None:
+                    # Not a generated operation: no status or headers to learn from.
+                    data, status, headers = fn(*args, **kwargs), "ok", None
+                else:
+                    data, status, headers = with_info(*args, **kwargs)
+            except Exception as exc:
+                error = self._failed(name, exc, getattr(exc, "headers", None))
+                if error is None:
+                    raise
+                # An SDK ApiException prints every response header in its str(): keep it out of the traceback.
+                raise error from (None if hasattr(exc, "headers") else exc)
+            self._count(name, status)
+            self._pacer.observe(headers)
+            return data
+
+        return self._retrying(attempt, name)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        qs: Mapping[str, Any] | None = None,
+        body: Any = None,
+        *,
+        kind: Kind = "standard",
+        operation: str | None = None,
+    ) -> Any:
+        """Call a legacy endpoint (`path` from the API root, e.g. "/email/public/v1/events"); returns parsed JSON."""
+        call_kind = CallKind(kind)
+        name = operation or _path_operation(method, path)
+        options: dict[str, Any] = {"method": method.upper(), "path": path}
+        if qs:
+            options["qs"] = dict(qs)
+        if body is not None:
+            options["body"] = body
+
+        def attempt(name: str) -> Any:
+            self._pacer.acquire(call_kind)
+            # The SDK's builder adds the Authorization header and encodes the query string and JSON body.
+            prepared = Request(self._sdk.config, dict(options))
+            try:
+                response = self._session.request(
+                    prepared.get_method(),
+                    prepared.get_url(),
+                    timeout=self._settings.timeout_seconds,
+                    **prepared.get_options_for_sending(),
+                )
+            except requests.RequestException as exc:
+                error = self._failed(name, exc, None)
+                if error is None:
+                    raise
+                raise error from exc
+            self._count(name, response.status_code)
+            self._pacer.observe(response.headers)
+            error = classify(response)
+            if error is not None:
+                self._note_failure(name, error, response.headers)
+                raise error
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                # A proxy's HTML page or a cut-off body: the next attempt usually gets the real answer.
+                raise RetriableHubSpotError(
+                    f"HubSpot answered {response.status_code} with a body that is not JSON; will retry",
+                    status=response.status_code,
+                ) from None
+
+        return self._retrying(attempt, name)
+
+    # -- what the client knows ----------------------------------------------------------------------------------
+
+    @property
+    def daily_remaining(self) -> int:
+        """Daily requests left: the last `X-HubSpot-RateLimit-Daily-Remaining` minus what was sent since, or the
+        configured quota minus hubsync's own count over the last 24 hours when HubSpot sent no such header."""
+        return self._pacer.daily_remaining
+
+    def stats(self) -> ClientStats:
+        with self._lock:
+            return ClientStats(
+                by_operation=MappingProxyType(dict(self._by_operation)),
+                by_status=MappingProxyType(dict(self._by_status)),
+                daily_remaining=self._pacer.daily_remaining,
+            )
+
+    # -- internals ----------------------------------------------------------------------------------------------
+
+    def _count(self, name: str, status: int | str) -> None:
+        with self._lock:
+            self._by_operation[name] += 1
+            self._by_status[str(status)] += 1
+
+    def _failed(self, name: str, exc: BaseException, headers: object) -> HubSpotError | None:
+        error = classify(exc)
+        if error is None:
+            return None
+        self._count(name, error.status if error.status is not None else _NO_RESPONSE)
+        self._note_failure(name, error, headers)
+        return error
+
+    def _note_failure(self, name: str, error: HubSpotError, headers: object) -> None:
+        if isinstance(headers, Mapping):
+            # 429 answers carry the rate-limit headers too: they tell the pacer how full the window is.
+            self._pacer.observe(headers)
+        if isinstance(error, RateLimited):
+            log.warning("client.rate_limited", operation=name, policy=error.policy, retry_after=error.retry_after)
+        elif isinstance(error, QuotaExhausted):
+            self._pacer.mark_daily_exhausted()
+            log.error("client.quota_exhausted", operation=name, status=error.status)
+
+
+def _log_retry(retry_state: RetryCallState) -> None:
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    log.warning(
+        "client.retry",
+        operation=retry_state.args[0] if retry_state.args else None,
+        attempt=retry_state.attempt_number,
+        wait=round(retry_state.upcoming_sleep, 3),
+        status=getattr(error, "status", None),
+        error=type(error).__name__ if error else None,
+    )
+
+
+def _with_http_info(fn: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The `*_with_http_info` twin of a generated SDK operation (it returns status and headers), if it has one."""
+    owner = getattr(fn, "__self__", None)
+    name = getattr(fn, "__name__", "")
+    if owner is None:
+        return None
+    if name.endswith("_with_http_info"):
+        return fn
+    twin = getattr(owner, f"{name}_with_http_info", None)
+    return twin if callable(twin) else None
+
+
+def _operation_name(fn: Callable[..., Any]) -> str:
+    """`crm.contacts.basic_api.get_page` for a bound generated operation, the function name otherwise."""
+    name = getattr(fn, "__name__", type(fn).__name__).removesuffix("_with_http_info")
+    owner = getattr(fn, "__self__", None)
+    if owner is None:
+        return name
+    module = type(owner).__module__.removeprefix("hubspot.").replace(".api.", ".")
+    return f"{module}.{name}"
+
+
+def _path_operation(method: str, path: str) -> str:
+    segments = ["{id}" if _ID_SEGMENT.match(part) else part for part in path.split("?", maxsplit=1)[0].split("/")]
+    return f"{method.upper()} {'/'.join(segments)}"

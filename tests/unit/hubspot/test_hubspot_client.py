@@ -1,0 +1,354 @@
+"""HubSpotClient: pacing → classification → retry, counting, and never showing the token.
+
+`responses` is used only for the requests-based legacy path. The generated-SDK path runs against a fake API with
+the SDK's method pair, and once end to end through the real SDK and urllib3 against a throwaway local HTTP server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import hubspot.crm.contacts.exceptions as contacts_exc
+import pytest
+import requests
+import responses
+import urllib3
+from hubspot_fakes import TOKEN, FakeClock, FakeGeneratedApi, FakeHTTPResponse
+from structlog.testing import capture_logs
+
+from hubsync.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    MissingScopes,
+    QuotaExhausted,
+    RetriableHubSpotError,
+)
+from hubsync.hubspot.classify import AUTH_MESSAGE, SCOPES_WHERE
+from hubsync.hubspot.client import ClientSettings, HubSpotClient, Secret
+
+BASE = "https://hubspot.test"
+EVENTS = f"{BASE}/email/public/v1/events"
+RATE_BODY = {"status": "error", "message": "limit", "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}
+
+
+def settings(**overrides: Any) -> ClientSettings:
+    values: dict[str, Any] = {"access_token": Secret(TOKEN), "base_url": BASE, "max_retries": 3, **overrides}
+    return ClientSettings(**values)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def client(clock: FakeClock) -> Iterator[HubSpotClient]:
+    with HubSpotClient(settings(), clock=clock, sleep=clock.sleep) as made:
+        yield made
+
+
+# -- the token stays hidden --------------------------------------------------------------------------------------
+
+
+def test_token_is_not_in_any_repr(client: HubSpotClient) -> None:
+    assert TOKEN not in repr(settings())
+    assert TOKEN not in str(settings())
+    assert TOKEN not in repr(client)
+    assert TOKEN not in repr(Secret(TOKEN))
+    assert Secret(TOKEN).reveal() == TOKEN
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(ConfigError, match="pace_fraction"):
+        settings(pace_fraction=0)
+    with pytest.raises(ConfigError, match="access_token"):
+        settings(access_token=Secret("  "))
+
+
+def test_401_whose_headers_echo_the_token_leaks_it_nowhere(client: HubSpotClient) -> None:
+    echoed = {"Authorization": f"Bearer {TOKEN}", "X-Echo": TOKEN}
+    body = {"status": "error", "message": f"bad token {TOKEN}", "category": "INVALID_AUTHENTICATION"}
+    api = FakeGeneratedApi([contacts_exc.UnauthorizedException(http_resp=FakeHTTPResponse(401, body, echoed))])
+    with capture_logs() as logs, pytest.raises(AuthenticationFailed) as caught:
+        client.call(api.get_page, limit=10)
+    error = caught.value
+    assert str(error) == AUTH_MESSAGE
+    rendered = "".join(traceback.format_exception(error))
+    assert TOKEN not in rendered
+    assert TOKEN not in repr(error)
+    assert TOKEN not in repr(logs)
+    assert error.__cause__ is None
+    assert len(api.calls) == 1  # not retried
+
+
+# -- the generated-SDK path (fake API with the SDK's shape) ------------------------------------------------------
+
+
+def test_call_uses_the_with_http_info_twin_and_learns_from_headers(client: HubSpotClient) -> None:
+    headers = {"X-HubSpot-RateLimit-Daily": "500000", "X-HubSpot-RateLimit-Daily-Remaining": "41234"}
+    api = FakeGeneratedApi([({"results": [1]}, 200, headers)])
+    assert client.call(api.get_page, limit=100, after="7") == {"results": [1]}
+    sent = api.calls[0]
+    assert sent["_return_http_data_only"] is False
+    assert sent["_request_timeout"] == 30.0
+    assert (sent["limit"], sent["after"]) == (100, "7")
+    assert client.daily_remaining == 41234
+    stats = client.stats()
+    assert dict(stats.by_operation) == {"hubspot_fakes.get_page": 1}
+    assert dict(stats.by_status) == {"200": 1}
+
+
+def test_call_retries_a_429_for_at_least_retry_after(client: HubSpotClient, clock: FakeClock) -> None:
+    limited = contacts_exc.ApiException(http_resp=FakeHTTPResponse(429, RATE_BODY, {"Retry-After": "7"}))
+    api = FakeGeneratedApi([limited, ("page", 200, {})])
+    with capture_logs() as logs:
+        assert client.call(api.get_page, operation="crm.contacts.basic_api.get_page") == "page"
+    assert len(api.calls) == 2
+    assert max(clock.sleeps) >= 7.0
+    retry = next(entry for entry in logs if entry["event"] == "client.retry")
+    assert retry["attempt"] == 1
+    assert retry["status"] == 429
+    assert retry["wait"] >= 7.0
+    assert retry["operation"] == "crm.contacts.basic_api.get_page"
+    assert any(entry["event"] == "client.rate_limited" and entry["policy"] == "TEN_SECONDLY_ROLLING" for entry in logs)
+    assert dict(client.stats().by_status) == {"429": 1, "200": 1}
+
+
+def test_call_retries_transport_errors_with_backoff_then_gives_up(client: HubSpotClient, clock: FakeClock) -> None:
+    pool = urllib3.HTTPConnectionPool("127.0.0.1")
+    api = FakeGeneratedApi([urllib3.exceptions.ReadTimeoutError(pool, "/crm", "Read timed out.") for _ in range(4)])
+    with pytest.raises(RetriableHubSpotError):
+        client.call(api.get_page)
+    assert len(api.calls) == 4  # max_retries=3 → 4 attempts
+    backoff = [s for s in clock.sleeps if s > 0]
+    assert len(backoff) == 3
+    assert backoff[2] > backoff[0]  # exponential
+    assert dict(client.stats().by_status) == {"no_response": 4}
+
+
+def test_call_does_not_retry_missing_scopes(client: HubSpotClient) -> None:
+    body = {
+        "category": "MISSING_SCOPES",
+        "errors": [{"context": {"requiredGranularScopes": ["crm.objects.owners.read"]}}],
+    }
+    api = FakeGeneratedApi([contacts_exc.ForbiddenException(http_resp=FakeHTTPResponse(403, body)), ("x", 200, {})])
+    with pytest.raises(MissingScopes, match=r"crm\.objects\.owners\.read"):
+        client.call(api.get_page)
+    assert len(api.calls) == 1
+
+
+def test_bugs_pass_through_unchanged_and_are_not_retried(client: HubSpotClient) -> None:
+    api = FakeGeneratedApi([TypeError("unexpected keyword argument 'limitt'"), ("x", 200, {})])
+    with pytest.raises(TypeError, match="limitt"):
+        client.call(api.get_page, limitt=3)
+    assert len(api.calls) == 1
+
+
+def test_search_calls_use_the_search_limiter(client: HubSpotClient, clock: FakeClock) -> None:
+    api = FakeGeneratedApi([("hit", 200, {}) for _ in range(6)])
+    for _ in range(6):
+        client.call(api.get_page, kind="search")
+    assert clock.sleeps == [pytest.approx(1.0)]
+
+
+# -- the requests path (legacy endpoints), with `responses` ------------------------------------------------------
+
+
+@responses.activate
+def test_request_sends_token_query_and_timeout_and_parses_json(client: HubSpotClient) -> None:
+    responses.get(EVENTS, json={"events": [], "hasMore": False}, headers={"X-HubSpot-RateLimit-Daily-Remaining": "999"})
+    result = client.request("GET", "/email/public/v1/events", qs={"limit": 1000, "eventType": "OPEN"})
+    assert result == {"events": [], "hasMore": False}
+    sent = responses.calls[0].request
+    assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert sent.url == f"{EVENTS}?limit=1000&eventType=OPEN"
+    assert client.daily_remaining == 999
+    assert dict(client.stats().by_operation) == {"GET /email/public/v1/events": 1}
+
+
+@responses.activate
+def test_request_retries_429_after_retry_after_then_succeeds(client: HubSpotClient, clock: FakeClock) -> None:
+    responses.get(EVENTS, json=RATE_BODY, status=429, headers={"Retry-After": "2"})
+    responses.get(EVENTS, json={"events": [{"id": "e1"}], "hasMore": False})
+    result = client.request("GET", "/email/public/v1/events")
+    assert result["events"] == [{"id": "e1"}]
+    assert len(responses.calls) == 2
+    assert next(s for s in clock.sleeps if s > 0) >= 2.0
+    assert dict(client.stats().by_status) == {"429": 1, "200": 1}
+
+
+@responses.activate
+def test_request_401_is_not_retried(client: HubSpotClient) -> None:
+    responses.get(
+        EVENTS,
+        json={
+            "status": "error",
+            "message": "Authentication credentials not found",
+            "category": "INVALID_AUTHENTICATION",
+        },
+        status=401,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    with pytest.raises(AuthenticationFailed) as caught:
+        client.request("GET", "/email/public/v1/events")
+    assert len(responses.calls) == 1
+    assert TOKEN not in "".join(traceback.format_exception(caught.value))
+
+
+@responses.activate
+def test_request_403_missing_scopes_names_the_scope(client: HubSpotClient) -> None:
+    responses.get(
+        EVENTS,
+        json={
+            "status": "error",
+            "message": "This app hasn't been granted all required scopes to make this call.",
+            "errors": [
+                {
+                    "message": "One or more of the following scopes are required.",
+                    "context": {"requiredGranularScopes": ["content"]},
+                }
+            ],
+            "category": "MISSING_SCOPES",
+        },
+        status=403,
+    )
+    with pytest.raises(MissingScopes) as caught:
+        client.request("GET", "/email/public/v1/events")
+    assert caught.value.scopes == ("content",)
+    assert "content" in str(caught.value)
+    assert SCOPES_WHERE in str(caught.value)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_request_daily_429_is_quota_exhausted_and_stops_later_calls(client: HubSpotClient) -> None:
+    responses.get(EVENTS, json={**RATE_BODY, "policyName": "DAILY"}, status=429, headers={"Retry-After": "1"})
+    with pytest.raises(QuotaExhausted):
+        client.request("GET", "/email/public/v1/events")
+    assert len(responses.calls) == 1
+    with pytest.raises(QuotaExhausted):
+        client.request("GET", "/email/public/v1/events")
+    assert len(responses.calls) == 1  # the second one never left
+
+
+@responses.activate
+def test_request_gives_up_on_persistent_5xx_after_max_attempts(client: HubSpotClient) -> None:
+    responses.get(EVENTS, body="upstream error", status=502)
+    with pytest.raises(RetriableHubSpotError) as caught:
+        client.request("GET", "/email/public/v1/events")
+    assert caught.value.status == 502
+    assert len(responses.calls) == 4
+
+
+@responses.activate
+def test_request_retries_dropped_connections_and_non_json(client: HubSpotClient) -> None:
+    responses.get(EVENTS, body=requests.exceptions.ConnectionError("Connection reset by peer"))
+    responses.get(EVENTS, body="<html>proxy</html>", status=200)
+    responses.get(EVENTS, json={"events": []})
+    assert client.request("GET", "/email/public/v1/events") == {"events": []}
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_request_posts_json_and_folds_ids_in_operation_names(client: HubSpotClient) -> None:
+    url = f"{BASE}/form-integrations/v1/submissions/forms/0d4e2f7a-1b2c-4d5e-8f90-123456789abc"
+    responses.get(url, json={"results": []})
+    client.request("GET", "/form-integrations/v1/submissions/forms/0d4e2f7a-1b2c-4d5e-8f90-123456789abc")
+    responses.post(f"{BASE}/crm/v3/objects/tasks", json={"id": "1"}, status=201)
+    assert client.request("POST", "/crm/v3/objects/tasks", body={"properties": {"hs_task_subject": "Call"}}) == {
+        "id": "1"
+    }
+    assert json.loads(responses.calls[1].request.body or b"") == {"properties": {"hs_task_subject": "Call"}}
+    assert set(client.stats().by_operation) == {
+        "GET /form-integrations/v1/submissions/forms/{id}",
+        "POST /crm/v3/objects/tasks",
+    }
+
+
+def test_quota_reserve_stops_before_sending(clock: FakeClock) -> None:
+    client = HubSpotClient(settings(daily_quota=10, daily_reserve=0.5), clock=clock, sleep=clock.sleep)
+    api = FakeGeneratedApi([("x", 200, {}) for _ in range(6)])
+    for _ in range(5):
+        client.call(api.get_page)
+    with pytest.raises(QuotaExhausted):
+        client.call(api.get_page)
+    assert len(api.calls) == 5
+
+
+# -- end to end through the real SDK and urllib3 ----------------------------------------------------------------
+
+
+class _Portal(BaseHTTPRequestHandler):
+    """Answers GET /crm/v3/objects/contacts from a script of (status, body, headers)."""
+
+    script: ClassVar[list[tuple[int, dict[str, Any], dict[str, str]]]] = []
+    seen_auth: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen_auth.append(self.headers.get("Authorization", ""))
+        status, body, headers = type(self).script.pop(0)
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def portal() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_real_sdk_call_returns_model_and_headers_reach_the_pacer(portal: str, clock: FakeClock) -> None:
+    contact = {
+        "id": "101",
+        "properties": {"email": "ada@example.com"},
+        "createdAt": "2024-01-01T00:00:00Z",
+        "updatedAt": "2024-02-01T00:00:00.123Z",
+        "archived": False,
+    }
+    _Portal.seen_auth = []
+    _Portal.script = [
+        (429, RATE_BODY, {"Retry-After": "1", "X-HubSpot-RateLimit-Max": "190", "X-HubSpot-RateLimit-Remaining": "0"}),
+        (
+            200,
+            {"results": [contact]},
+            {"X-HubSpot-RateLimit-Daily": "1000000", "X-HubSpot-RateLimit-Daily-Remaining": "777"},
+        ),
+    ]
+    with HubSpotClient(settings(base_url=portal), clock=clock, sleep=clock.sleep) as client:
+        page = client.call(client.api("crm.contacts.basic_api").get_page, limit=1)
+        assert page.results[0].id == "101"
+        assert page.results[0].properties["email"] == "ada@example.com"
+        assert client.daily_remaining == 777
+        assert dict(client.stats().by_operation) == {"crm.contacts.basic_api.get_page": 2}
+        assert client.api("crm.contacts.basic_api") is client.api("crm.contacts.basic_api")
+    assert _Portal.seen_auth == [f"Bearer {TOKEN}"] * 2
+
+
+def test_real_sdk_connection_refused_is_retried_then_retriable(clock: FakeClock) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
+    port = server.server_address[1]
+    server.server_close()  # nothing listens there any more
+    with HubSpotClient(
+        settings(base_url=f"http://127.0.0.1:{port}", max_retries=1), clock=clock, sleep=clock.sleep
+    ) as client:
+        with pytest.raises(RetriableHubSpotError):
+            client.call(client.api("crm.contacts.basic_api").get_page)
+        assert dict(client.stats().by_status) == {"no_response": 2}
