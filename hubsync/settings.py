@@ -1,0 +1,256 @@
+"""Settings: the environment and `config/hubsync.toml`, validated once into frozen objects.
+
+This is the only module that reads the environment; the CLI hands it `os.environ` and passes the result down.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, Strict, field_validator
+
+from hubsync.errors import ConfigError
+from hubsync.scoring.model import ScoringModel
+from hubsync.validation import ConfigModel, parse
+
+DEFAULT_API_BASE_URL = "https://api.hubapi.com"
+DEFAULT_DATABASE_URL = "sqlite:///hubsync.db"
+DEFAULT_CONFIG_PATH = Path("config/hubsync.toml")
+
+Tier = Literal["free", "starter", "professional", "enterprise", "api_limit_increase"]
+_TIER_PER_10S: dict[str, int] = {
+    "free": 100,
+    "starter": 100,
+    "professional": 190,
+    "enterprise": 190,
+    "api_limit_increase": 250,
+}
+_TIER_DAILY: dict[str, int] = {
+    "free": 250_000,
+    "starter": 250_000,
+    "professional": 625_000,
+    "enterprise": 1_000_000,
+    "api_limit_increase": 2_000_000,
+}
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Secret:
+    """A secret value whose repr and str never show it. Call `reveal()` at the one place that sends it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _clock_time(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"expected a time as HH:MM (24 h), e.g. '03:30', got {value!r}")
+    return value
+
+
+class PortalConfig(ConfigModel):
+    tier: Tier = "professional"
+    requests_per_10s: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    daily_quota: Annotated[int, Field(ge=1)] | None = None
+    daily_quota_reserve: Annotated[float, Field(ge=0.0, le=0.9)] = 0.2
+    pace_fraction: Annotated[float, Field(ge=0.5, le=1.0)] = 0.9
+    search_requests_per_second: Annotated[int, Field(ge=1, le=50)] = 5
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+    @property
+    def effective_requests_per_10s(self) -> int:
+        return self.requests_per_10s or _TIER_PER_10S[self.tier]
+
+    @property
+    def effective_daily_quota(self) -> int:
+        return self.daily_quota or _TIER_DAILY[self.tier]
+
+
+class SyncConfig(ConfigModel):
+    history_days: Annotated[int, Field(ge=1, le=3650)] = 730
+    overlap_minutes: Annotated[int, Field(ge=0, le=1440)] = 10
+    recent_days: Annotated[int, Field(ge=1, le=365)] = 30
+    full_reconcile_days: Annotated[int, Field(ge=1, le=90)] = 7
+    page_views: bool = True
+
+
+class ScheduleConfig(ConfigModel):
+    cycle_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    daily_rescore_at: str = "03:30"
+    weekly_reconcile_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "sun"
+    weekly_reconcile_at: str = "04:00"
+    timezone: str = "Europe/Berlin"
+    lease_seconds: Annotated[int, Field(ge=10, le=3600)] = 120
+
+    _check_times = field_validator("daily_rescore_at", "weekly_reconcile_at")(_clock_time)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone name such as 'Europe/Berlin', got {value!r}") from None
+        return value
+
+    @property
+    def daily_rescore_time(self) -> time:
+        return time.fromisoformat(self.daily_rescore_at)
+
+    @property
+    def weekly_reconcile_time(self) -> time:
+        return time.fromisoformat(self.weekly_reconcile_at)
+
+
+class PushConfig(ConfigModel):
+    property_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*_$", max_length=40)] = "hubsync_"
+    property_group: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)] = "hubsync"
+    property_group_label: Annotated[str, Field(min_length=1, max_length=100)] = "hubsync lead scoring"
+    advance_lifecycle_stage: bool = False
+
+
+OwnerRoute = Literal["contact_owner", "company_owner", "round_robin"]
+
+
+class TasksConfig(ConfigModel):
+    sla_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
+    priority: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
+    type: Literal["TODO", "CALL", "EMAIL"] = "TODO"
+    # TOML arrays arrive as lists: accept them for these tuples (the items stay strictly typed).
+    owner_routing: Annotated[tuple[OwnerRoute, ...], Strict(False)] = ("contact_owner", "company_owner", "round_robin")
+    round_robin_owners: Annotated[tuple[str, ...], Strict(False)] = ()
+
+    @field_validator("owner_routing")
+    @classmethod
+    def _no_repeats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("expected at least one of 'contact_owner', 'company_owner', 'round_robin'")
+        if len(set(value)) != len(value):
+            raise ValueError(f"each route may appear once, got {list(value)}")
+        return value
+
+    @field_validator("round_robin_owners")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for owner in value:
+            if "@" not in owner:
+                raise ValueError(f"expected owners' email addresses, got {owner!r}")
+        return tuple(owner.lower() for owner in value)
+
+
+class MonitoringConfig(ConfigModel):
+    max_age_minutes: Annotated[int, Field(ge=1)] = 90
+
+
+class HubsyncConfig(ConfigModel):
+    portal: PortalConfig = PortalConfig()
+    sync: SyncConfig = SyncConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    push: PushConfig = PushConfig()
+    tasks: TasksConfig = TasksConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    # Required: the scoring model has no implicit default; config/hubsync.toml carries the documented one.
+    scoring: ScoringModel
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a command needs, loaded once. The token is a Secret and never shows in repr or logs."""
+
+    config: HubsyncConfig
+    config_source: str
+    database_url: str = DEFAULT_DATABASE_URL
+    api_base_url: str = DEFAULT_API_BASE_URL
+    access_token: Secret | None = field(default=None, repr=False)
+
+    def require_token(self) -> Secret:
+        if self.access_token is None:
+            raise ConfigError(
+                "environment",
+                "HUBSPOT_ACCESS_TOKEN",
+                "not set: put the private app's access token (pat-…) in HUBSPOT_ACCESS_TOKEN, "
+                "or the path of a file holding it in HUBSPOT_ACCESS_TOKEN_FILE",
+            )
+        return self.access_token
+
+
+def load_settings(env: Mapping[str, str], config_path: str | None = None) -> Settings:
+    """Read the environment (passed in) and the config file; raise ConfigError naming the first problem."""
+    source, text = _read_config(env, config_path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(source, "", f"not valid TOML: {err}") from None
+    return Settings(
+        config=parse(HubsyncConfig, data, source),
+        config_source=source,
+        database_url=env.get("HUBSYNC_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        api_base_url=_base_url(env.get("HUBSYNC_API_BASE_URL") or DEFAULT_API_BASE_URL),
+        access_token=_token(env),
+    )
+
+
+def _read_config(env: Mapping[str, str], config_path: str | None) -> tuple[str, str]:
+    explicit = config_path or env.get("HUBSYNC_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        try:
+            return str(path), path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(str(path), "", f"cannot read the config file: {err.strerror}") from None
+    if DEFAULT_CONFIG_PATH.is_file():
+        return str(DEFAULT_CONFIG_PATH), DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    # An installed wheel has no config/ folder next to the working directory: use the copy packaged with hubsync.
+    packaged = resources.files("hubsync").joinpath("default_config.toml")
+    return "<packaged default config>", packaged.read_text(encoding="utf-8")
+
+
+def _base_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+        raise ConfigError("environment", "HUBSYNC_API_BASE_URL", f"expected an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _token(env: Mapping[str, str]) -> Secret | None:
+    token = env.get("HUBSPOT_ACCESS_TOKEN", "").strip()
+    token_file = env.get("HUBSPOT_ACCESS_TOKEN_FILE", "").strip()
+    if token and token_file:
+        raise ConfigError(
+            "environment", "HUBSPOT_ACCESS_TOKEN_FILE", "set either HUBSPOT_ACCESS_TOKEN or this, not both"
+        )
+    if token_file:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigError(
+                "environment", "HUBSPOT_ACCESS_TOKEN_FILE", f"cannot read {token_file}: {err.strerror}"
+            ) from None
+        if not token:
+            raise ConfigError("environment", "HUBSPOT_ACCESS_TOKEN_FILE", f"{token_file} is empty")
+    if token and any(ch.isspace() for ch in token):
+        raise ConfigError("environment", "HUBSPOT_ACCESS_TOKEN", "the token contains whitespace; paste it whole")
+    return Secret(token) if token else None
