@@ -12,6 +12,9 @@ Two transports, as the SDK has them:
   would hang a sync forever. hubsync uses that same `Request` builder and sends the result through its own
   `requests.Session` with the configured timeout.
 
+`HubSpot` is imported from its defining module `hubspot.hubspot`, not the package root: when mypy checks the whole
+tree it maps `tests/unit/hubspot/` (no `__init__.py`) to a namespace package `hubspot` that shadows the SDK's root.
+
 Retries belong to hubsync alone: urllib3's built-in retries are switched off (they would retry silently, without
 backoff, outside the counters), and tenacity retries only RetriableHubSpotError.
 """
@@ -30,7 +33,7 @@ from typing import Any, Final, Literal, Self
 import requests
 import structlog
 import urllib3
-from hubspot import HubSpot
+from hubspot.hubspot import HubSpot
 from hubspot.utils.requests.http_request_builder import Request
 from tenacity import (
     RetryCallState,
