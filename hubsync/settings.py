@@ -19,6 +19,7 @@ from pydantic import Field, Strict, field_validator
 
 from hubsync.errors import ConfigError
 from hubsync.scoring.model import ScoringModel
+from hubsync.secret import Secret
 from hubsync.validation import ConfigModel, parse
 
 DEFAULT_API_BASE_URL = "https://api.hubapi.com"
@@ -41,29 +42,6 @@ _TIER_DAILY: dict[str, int] = {
     "api_limit_increase": 2_000_000,
 }
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class Secret:
-    """A secret value whose repr and str never show it. Call `reveal()` at the one place that sends it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 def _clock_time(value: str) -> str:

@@ -47,6 +47,8 @@ from tenacity.wait import wait_base
 from hubsync.errors import ConfigError, HubSpotError, QuotaExhausted, RateLimited, RetriableHubSpotError
 from hubsync.hubspot.classify import classify
 from hubsync.hubspot.pacing import CallKind, Pacer, PacerLimits
+from hubsync.secret import Secret
+from hubsync.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -60,29 +62,6 @@ _SETTINGS_SOURCE: Final = "HubSpot client settings"
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{16,})$")
 
 Kind = Literal["standard", "search"] | CallKind
-
-
-class Secret:
-    """A string that never shows itself in a repr, a str(), a log line or a traceback's locals."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +97,22 @@ class ClientSettings:
         for key, ok, expected in checks:
             if not ok:
                 raise ConfigError(_SETTINGS_SOURCE, key, expected)
+
+
+def client_settings(settings: Settings, *, max_retries: int = 5) -> ClientSettings:
+    """The client's settings from the loaded configuration: the one place the two meet."""
+    portal = settings.config.portal
+    return ClientSettings(
+        access_token=settings.require_token(),
+        base_url=settings.api_base_url,
+        requests_per_10s=portal.effective_requests_per_10s,
+        pace_fraction=portal.pace_fraction,
+        search_per_second=portal.search_requests_per_second,
+        daily_quota=portal.effective_daily_quota,
+        daily_reserve=portal.daily_quota_reserve,
+        timeout_seconds=portal.timeout_seconds,
+        max_retries=max_retries,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from hubsync.errors import ConfigError
-from hubsync.settings import DEFAULT_DATABASE_URL, Secret, load_settings
+from hubsync.secret import Secret
+from hubsync.settings import DEFAULT_DATABASE_URL, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO / "config" / "hubsync.toml"
@@ -248,3 +249,16 @@ def test_cli_broken_scoring_model_exits_2_naming_the_key(
     assert "\n" not in line
     assert line.startswith(f"hubsync: {path}: {key}"), line
     assert expected in line
+
+
+def test_client_settings_follow_the_portal_tier(tmp_path: Path) -> None:
+    from hubsync.hubspot.client import client_settings  # noqa: PLC0415  (only this test needs the client)
+
+    data = _default()
+    data["portal"].update(tier="starter", daily_quota_reserve=0.3)
+    settings = load_settings({"HUBSPOT_ACCESS_TOKEN": TOKEN}, str(_write(tmp_path / "c.toml", data)))
+    client = client_settings(settings)
+    assert (client.requests_per_10s, client.daily_quota, client.daily_reserve) == (100, 250_000, 0.3)
+    assert client.access_token.reveal() == TOKEN
+    with pytest.raises(ConfigError, match="HUBSPOT_ACCESS_TOKEN"):
+        client_settings(load_settings({}, str(DEFAULT_CONFIG)))

@@ -29,7 +29,8 @@ from hubsync.errors import (
     RetriableHubSpotError,
 )
 from hubsync.hubspot.classify import AUTH_MESSAGE, SCOPES_WHERE
-from hubsync.hubspot.client import ClientSettings, HubSpotClient, Secret
+from hubsync.hubspot.client import ClientSettings, HubSpotClient
+from hubsync.secret import Secret
 
 BASE = "https://hubspot.test"
 EVENTS = f"{BASE}/email/public/v1/events"
