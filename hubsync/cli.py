@@ -103,6 +103,13 @@ def db_upgrade(ctx: typer.Context) -> None:
     typer.echo(f"database {safe_url(settings.database_url)} is at revision {revision}")
 
 
+# --- pull commands (sync, backfill): added below this line -------------------------------------------------------
+
+# --- push commands (setup, push): added below this line ----------------------------------------------------------
+
+# --- end of commands ----------------------------------------------------------------------------------------------
+
+
 def main() -> None:
     try:
         app()
