@@ -136,32 +136,44 @@ class SyncCursorRow(SQLModel, table=True):
 
 
 class ContactScoreRow(SQLModel, table=True):
+    """A contact's current scores (scoring.ContactScore) and its handoff state."""
+
     __tablename__ = "contact_score"
 
     contact_id: int = _id(primary_key=True)
     engagement: int
     profile: int
-    completeness: float
+    # Share of profile rules whose value was known, in whole percent.
+    completeness: int
     segment: str = Field(sa_column=Column(String(2), nullable=False, index=True))
     status: str
     fit_light: str
     tier: str
     surge: bool
     reason: str = Field(sa_column=Column(Text, nullable=False))
+    persona: str | None = None
+    last_positive_at: datetime | None = _time()
+    # False from a handoff until the contact falls back to nurture (scoring.handoff.HandoffState.armed).
+    handoff_armed: bool = True
     as_of: datetime = _time(nullable=False)
 
 
 class CompanyScoreRow(SQLModel, table=True):
+    """A company's current account scores (scoring.CompanyScore)."""
+
     __tablename__ = "company_score"
 
     company_id: int = _id(primary_key=True)
     engagement: int
     profile: int
-    completeness: float
+    completeness: int
     segment: str = Field(sa_column=Column(String(2), nullable=False))
     fit_light: str
     tier: str
     buying_center_active: bool
+    active_contacts: int
+    engaged_contacts: int
+    personas_missing: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     reason: str = Field(sa_column=Column(Text, nullable=False))
     as_of: datetime = _time(nullable=False)
 

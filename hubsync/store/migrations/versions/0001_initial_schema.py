@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 05:12:28.563716
+Create Date: 2026-11-21 05:24:57.397068
 """
 
 from collections.abc import Sequence
@@ -72,11 +72,14 @@ def upgrade() -> None:
     sa.Column('company_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('engagement', sa.Integer(), nullable=False),
     sa.Column('profile', sa.Integer(), nullable=False),
-    sa.Column('completeness', sa.Float(), nullable=False),
+    sa.Column('completeness', sa.Integer(), nullable=False),
     sa.Column('segment', sa.String(length=2), nullable=False),
     sa.Column('fit_light', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('tier', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('buying_center_active', sa.Boolean(), nullable=False),
+    sa.Column('active_contacts', sa.Integer(), nullable=False),
+    sa.Column('engaged_contacts', sa.Integer(), nullable=False),
+    sa.Column('personas_missing', sa.JSON(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('as_of', hubsync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('company_id')
@@ -105,13 +108,16 @@ def upgrade() -> None:
     sa.Column('contact_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('engagement', sa.Integer(), nullable=False),
     sa.Column('profile', sa.Integer(), nullable=False),
-    sa.Column('completeness', sa.Float(), nullable=False),
+    sa.Column('completeness', sa.Integer(), nullable=False),
     sa.Column('segment', sa.String(length=2), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('fit_light', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('tier', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('surge', sa.Boolean(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('persona', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('last_positive_at', hubsync.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('handoff_armed', sa.Boolean(), nullable=False),
     sa.Column('as_of', hubsync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('contact_id')
     )
