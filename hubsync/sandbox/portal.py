@@ -1,0 +1,413 @@
+"""The state of one sandbox portal and every way it can change.
+
+All timestamps are milliseconds since the epoch on the portal's own clock (`Portal.now`), which only moves when
+someone advances it: tests decide what "now" is. Callers hold `Portal.lock` around anything that reads several
+pieces of state at once; the mutations below take it themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right, insort
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from hubsync.sandbox import schema
+from hubsync.sandbox.activity import ColumnLog, Interner
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+EMAIL_EVENT_TYPES: tuple[str, ...] = ("OPEN", "CLICK", "BOUNCE", "STATUSCHANGE", "SPAMREPORT", "DELIVERED")
+BOUNCE_CATEGORIES: tuple[str, ...] = ("HARD_BOUNCE", "SOFT_BOUNCE")
+PARTICIPATION_STATES: tuple[str, ...] = ("REGISTERED", "ATTENDED", "NO_SHOW", "CANCELLED")
+
+MS_PER_DAY = 86_400_000
+_MERGE_CHAIN_MAX = 100  # a merge chain is short; the bound stops a cycle in a hand-written snapshot
+
+
+class PortalError(ValueError):
+    """A mutation that the portal refuses (unknown id, unknown type, …)."""
+
+
+@dataclass(slots=True, eq=False)
+class CrmObject:
+    id: int
+    created: int
+    updated: int
+    props: dict[str, str]
+    archived_at: int | None = None
+
+
+@dataclass(slots=True)
+class Owner:
+    id: int
+    user_id: int
+    email: str
+    first_name: str
+    last_name: str
+    created: int
+    updated: int
+    archived: bool = False
+    team: str = "Vertrieb"
+
+
+@dataclass(slots=True)
+class Form:
+    guid: str
+    name: str
+    created: int
+    updated: int
+    archived: bool = False
+
+
+@dataclass(slots=True)
+class Campaign:
+    id: int
+    name: str
+    subject: str
+    sent: int
+
+
+@dataclass(slots=True)
+class MarketingEvent:
+    id: int
+    external_id: str
+    name: str
+    start: int
+    end: int
+    created: int
+    updated: int
+    event_type: str = "WEBINAR"
+    organizer: str = ""
+
+
+class ObjectStore:
+    """Records of one object type; ids of live and of archived records are kept sorted for paging."""
+
+    __slots__ = ("archived", "by_id", "live", "type")
+
+    def __init__(self, object_type: str) -> None:
+        self.type = object_type
+        self.by_id: dict[int, CrmObject] = {}
+        self.live: list[int] = []
+        self.archived: list[int] = []
+
+    def add(self, obj: CrmObject) -> None:
+        self.by_id[obj.id] = obj
+        target = self.live if obj.archived_at is None else self.archived
+        if not target or target[-1] < obj.id:
+            target.append(obj.id)
+        else:
+            insort(target, obj.id)
+
+    def get(self, object_id: int, *, archived: bool = False) -> CrmObject | None:
+        obj = self.by_id.get(object_id)
+        if obj is None or (obj.archived_at is not None) != archived:
+            return None
+        return obj
+
+    def archive(self, object_id: int, at: int) -> None:
+        obj = self.by_id[object_id]
+        obj.archived_at = at
+        self.live.pop(bisect_right(self.live, object_id) - 1)
+        insort(self.archived, object_id)
+
+    def drop(self, object_id: int) -> None:
+        """Remove a record completely (a merged-away contact)."""
+        obj = self.by_id.pop(object_id)
+        ids = self.live if obj.archived_at is None else self.archived
+        ids.pop(bisect_right(ids, object_id) - 1)
+
+    def page(self, after: int, limit: int, *, archived: bool) -> tuple[list[CrmObject], int | None]:
+        """Records with id >= after, and the `after` of the next page (None on the last page)."""
+        ids = self.archived if archived else self.live
+        start = bisect_right(ids, after - 1)
+        chunk = ids[start : start + limit + 1]
+        following = chunk[limit] if len(chunk) > limit else None
+        return [self.by_id[i] for i in chunk[:limit]], following
+
+
+class Associations:
+    """Links between records; each is stored in both directions. A primary company is a label on a link."""
+
+    __slots__ = ("links", "primary")
+
+    def __init__(self) -> None:
+        self.links: dict[tuple[str, str], dict[int, list[int]]] = {pair: {} for pair in schema.ASSOCIATION_TYPES}
+        # A record's primary company, kept on the side that owns it (contact -> company, deal -> company).
+        self.primary: dict[tuple[str, str], dict[int, int]] = {pair: {} for pair in schema.PRIMARY_PAIRS}
+
+    def add(self, a_type: str, a_id: int, b_type: str, b_id: int, *, primary: bool = False) -> None:
+        if (a_type, b_type) not in self.links:
+            raise PortalError(f"{a_type} cannot be associated with {b_type}")
+        for x_type, x_id, y_type, y_id in ((a_type, a_id, b_type, b_id), (b_type, b_id, a_type, a_id)):
+            targets = self.links[(x_type, y_type)].setdefault(x_id, [])
+            if y_id not in targets:
+                targets.append(y_id)
+        if primary and (a_type, b_type) in self.primary:
+            self.primary[(a_type, b_type)][a_id] = b_id
+        elif primary and (b_type, a_type) in self.primary:
+            self.primary[(b_type, a_type)][b_id] = a_id
+
+    def remove(self, a_type: str, a_id: int, b_type: str, b_id: int) -> None:
+        for x_type, x_id, y_type, y_id in ((a_type, a_id, b_type, b_id), (b_type, b_id, a_type, a_id)):
+            targets = self.links[(x_type, y_type)].get(x_id, [])
+            if y_id in targets:
+                targets.remove(y_id)
+            primaries = self.primary.get((x_type, y_type), {})
+            if primaries.get(x_id) == y_id:
+                del primaries[x_id]
+
+    def of(self, a_type: str, a_id: int, b_type: str) -> list[int]:
+        return self.links.get((a_type, b_type), {}).get(a_id, [])
+
+    def is_primary(self, a_type: str, a_id: int, b_type: str, b_id: int) -> bool:
+        if (a_type, b_type) in self.primary:
+            return self.primary[(a_type, b_type)].get(a_id) == b_id
+        if (b_type, a_type) in self.primary:
+            return self.primary[(b_type, a_type)].get(b_id) == a_id
+        return False
+
+    def type_ids(self, a_type: str, a_id: int, b_type: str, b_id: int) -> list[tuple[int, str | None]]:
+        unlabeled, primary = schema.ASSOCIATION_TYPES[(a_type, b_type)]
+        out: list[tuple[int, str | None]] = []
+        if primary is not None and self.is_primary(a_type, a_id, b_type, b_id):
+            out.append((primary, "Primary"))
+        out.append((unlabeled, None))
+        return out
+
+    def move(self, object_type: str, old: int, new: int) -> None:
+        for a_type, b_type in list(self.links):
+            if a_type != object_type:
+                continue
+            for other in list(self.of(a_type, old, b_type)):
+                # The survivor keeps its own primary company; the merged contact's becomes one only if it had none.
+                was_primary = self.is_primary(a_type, old, b_type, other) and (
+                    new not in self.primary.get((a_type, b_type), {})
+                )
+                self.remove(a_type, old, b_type, other)
+                self.add(a_type, new, b_type, other, primary=was_primary)
+
+
+@dataclass(slots=True)
+class Portal:
+    """One HubSpot portal's data. Build it with `generator.generate_portal` or `snapshot.load`."""
+
+    now: int
+    vendor: str = "leadwerk"
+    seed: int | None = None
+    portal_id: int = 9_900_001
+    tier: str = "enterprise"  # starter, professional, enterprise, api_add_on (limits.TIERS)
+    index_delay_ms: int = 0
+    next_id: int = 1001
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    stores: dict[str, ObjectStore] = field(default_factory=lambda: {t: ObjectStore(t) for t in schema.OBJECT_TYPES})
+    catalogs: dict[str, schema.PropertyCatalog] = field(
+        default_factory=lambda: {t: schema.PropertyCatalog.builtin(t) for t in schema.OBJECT_TYPES}
+    )
+    assoc: Associations = field(default_factory=Associations)
+    merged_into: dict[int, int] = field(default_factory=dict)
+    owners: list[Owner] = field(default_factory=list)
+    forms: list[Form] = field(default_factory=list)
+    campaigns: list[Campaign] = field(default_factory=list)
+    marketing_events: list[MarketingEvent] = field(default_factory=list)
+    strings: Interner = field(default_factory=Interner)
+    page_views: ColumnLog = field(default_factory=lambda: ColumnLog(("ts", "id", "contact", "url")))
+    email_events: ColumnLog = field(
+        default_factory=lambda: ColumnLog(("ts", "id", "recipient", "type", "campaign", "url", "category"))
+    )
+    form_submissions: ColumnLog = field(
+        default_factory=lambda: ColumnLog(("ts", "id", "form", "contact", "email", "page"))
+    )
+    participations: ColumnLog = field(default_factory=lambda: ColumnLog(("ts", "id", "event", "contact", "state")))
+    # Indexes derived from the logs, rebuilt by their users when the logs change; never part of a snapshot.
+    cache: dict[str, object] = field(default_factory=dict, repr=False)
+
+    # ---- reading -------------------------------------------------------------------------------------------
+
+    def store(self, object_type: str) -> ObjectStore:
+        resolved = schema.TYPE_ALIASES.get(object_type)
+        if resolved is None:
+            raise PortalError(f"unknown object type {object_type!r}")
+        return self.stores[resolved]
+
+    def resolve_contact(self, contact_id: int) -> int:
+        """The id a contact has now: merged-away ids lead to the survivor."""
+        seen = 0
+        while contact_id in self.merged_into and seen < _MERGE_CHAIN_MAX:
+            contact_id = self.merged_into[contact_id]
+            seen += 1
+        return contact_id
+
+    def owner(self, owner_id: int) -> Owner | None:
+        return next((o for o in self.owners if o.id == owner_id), None)
+
+    def form_by(self, key: str) -> Form | None:
+        return next((f for f in self.forms if key in (f.guid, f.name)), None)
+
+    def marketing_event(self, key: str) -> MarketingEvent | None:
+        return next((e for e in self.marketing_events if key in (str(e.id), e.external_id)), None)
+
+    def take_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def visible_to_search(self, obj: CrmObject) -> bool:
+        return obj.updated <= self.now - self.index_delay_ms
+
+    # ---- mutations -----------------------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> int:
+        if seconds < 0:
+            raise PortalError("the portal clock never goes back")
+        with self.lock:
+            self.now += round(seconds * 1000)
+            return self.now
+
+    def create(
+        self,
+        object_type: str,
+        props: Mapping[str, str],
+        *,
+        associations: Iterable[tuple[str, int]] = (),
+        at: int | None = None,
+    ) -> CrmObject:
+        with self.lock:
+            store = self.store(object_type)
+            when = self.now if at is None else at
+            obj = CrmObject(self.take_id(), when, when, {k: v for k, v in props.items() if v is not None})
+            store.add(obj)
+            for to_type, to_id in associations:
+                self._require(to_type, to_id)
+                self.assoc.add(store.type, obj.id, schema.TYPE_ALIASES[to_type], to_id)
+            return obj
+
+    def update(
+        self, object_type: str, object_id: int, props: Mapping[str, str | None], *, at: int | None = None
+    ) -> CrmObject:
+        with self.lock:
+            obj = self._require(object_type, object_id)
+            for name, value in props.items():
+                if value is None or value == "":
+                    obj.props.pop(name, None)
+                else:
+                    obj.props[name] = value
+            obj.updated = self.now if at is None else at
+            return obj
+
+    def bulk_update(
+        self, object_type: str, ids: Iterable[int], props: Mapping[str, str | None], *, at: int | None = None
+    ) -> int:
+        """Give many records the same change and one identical modified date (a bulk import, a month-end job)."""
+        with self.lock:
+            when = self.now if at is None else at
+            count = 0
+            for object_id in ids:
+                self.update(object_type, object_id, props, at=when)
+                count += 1
+            return count
+
+    def archive(self, object_type: str, object_id: int) -> CrmObject:
+        """Archiving leaves the modified date alone, as HubSpot does: only `archivedAt` tells."""
+        with self.lock:
+            obj = self._require(object_type, object_id)
+            self.store(object_type).archive(object_id, self.now)
+            return obj
+
+    def merge(self, survivor_id: int, merged_id: int) -> CrmObject:
+        """Merge contact `merged_id` into `survivor_id`, which records the old id in `hs_merged_object_ids`."""
+        with self.lock:
+            survivor = self._require(schema.CONTACTS, survivor_id)
+            merged = self._require(schema.CONTACTS, merged_id)
+            if survivor_id == merged_id:
+                raise PortalError("a contact cannot be merged into itself")
+            old = [x for x in survivor.props.get("hs_merged_object_ids", "").split(";") if x]
+            old += [str(merged_id), *[x for x in merged.props.get("hs_merged_object_ids", "").split(";") if x]]
+            for name, value in merged.props.items():
+                survivor.props.setdefault(name, value)
+            survivor.props["hs_merged_object_ids"] = ";".join(old)
+            survivor.updated = self.now
+            self.assoc.move(schema.CONTACTS, merged_id, survivor_id)
+            self.stores[schema.CONTACTS].drop(merged_id)
+            self.merged_into[merged_id] = survivor_id
+            return survivor
+
+    def associate(self, a_type: str, a_id: int, b_type: str, b_id: int, *, primary: bool = False) -> None:
+        """Link two records without touching either one's modified date (HubSpot does not touch it either)."""
+        with self.lock:
+            self._require(a_type, a_id)
+            self._require(b_type, b_id)
+            self.assoc.add(schema.TYPE_ALIASES[a_type], a_id, schema.TYPE_ALIASES[b_type], b_id, primary=primary)
+
+    def dissociate(self, a_type: str, a_id: int, b_type: str, b_id: int) -> None:
+        with self.lock:
+            self.assoc.remove(schema.TYPE_ALIASES[a_type], a_id, schema.TYPE_ALIASES[b_type], b_id)
+
+    def add_page_view(self, contact_id: int, url: str, *, at: int | None = None) -> int:
+        with self.lock:
+            self._require(schema.CONTACTS, contact_id)
+            row_id = self.take_id()
+            self.page_views.add((self._at(at), row_id, contact_id, self.strings.id(url)))
+            return row_id
+
+    def add_email_event(
+        self,
+        recipient: str,
+        event_type: str,
+        *,
+        campaign_id: int | None = None,
+        url: str | None = None,
+        category: str | None = None,
+        at: int | None = None,
+    ) -> int:
+        with self.lock:
+            if event_type not in EMAIL_EVENT_TYPES:
+                raise PortalError(f"email event type must be one of {EMAIL_EVENT_TYPES}")
+            campaign = campaign_id if campaign_id is not None else (self.campaigns[-1].id if self.campaigns else 0)
+            cat = -1 if category is None else BOUNCE_CATEGORIES.index(category)
+            row_id = self.take_id()
+            url_id = -1 if url is None else self.strings.id(url)
+            row = (
+                self._at(at),
+                row_id,
+                self.strings.id(recipient),
+                EMAIL_EVENT_TYPES.index(event_type),
+                campaign,
+                url_id,
+                cat,
+            )
+            self.email_events.add(row)
+            return row_id
+
+    def add_form_submission(self, contact_id: int, form: str, *, page_url: str, at: int | None = None) -> int:
+        with self.lock:
+            contact = self._require(schema.CONTACTS, contact_id)
+            found = self.form_by(form)
+            if found is None:
+                raise PortalError(f"no form {form!r}")
+            row_id = self.take_id()
+            email = self.strings.id(contact.props.get("email", ""))
+            form_index = self.forms.index(found)
+            self.form_submissions.add((self._at(at), row_id, form_index, contact_id, email, self.strings.id(page_url)))
+            return row_id
+
+    def add_participation(self, contact_id: int, event: str, state: str, *, at: int | None = None) -> int:
+        with self.lock:
+            self._require(schema.CONTACTS, contact_id)
+            found = self.marketing_event(event)
+            if found is None:
+                raise PortalError(f"no marketing event {event!r}")
+            row_id = self.take_id()
+            index = self.marketing_events.index(found)
+            self.participations.add((self._at(at), row_id, index, contact_id, PARTICIPATION_STATES.index(state)))
+            return row_id
+
+    def _at(self, at: int | None) -> int:
+        return self.now if at is None else at
+
+    def _require(self, object_type: str, object_id: int) -> CrmObject:
+        obj = self.store(object_type).get(object_id)
+        if obj is None:
+            raise PortalError(f"no live {object_type} with id {object_id}")
+        return obj
