@@ -1,0 +1,316 @@
+"""Rescore from the database: read records, call the pure scoring, write current scores and history.
+
+The imperative shell around `hubsync.scoring`: no HubSpot calls, no clock (the caller passes `now`). A full
+rescore reads every live contact in id-ordered batches; an incremental one only the contacts new data touched
+(and the contacts of touched companies, whose firmographics feed the profile score), then the companies of
+every contact it rescored. A history row is written whenever scores, segment or status change.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Connection, Engine
+
+from hubsync.scoring import (
+    CompanyScore,
+    ContactScore,
+    FitLight,
+    HandoffState,
+    LeadStatus,
+    ScoringModel,
+    Tier,
+    rearm,
+    score_company,
+    score_contact,
+)
+from hubsync.store.db import transaction
+from hubsync.store.reads import (
+    activities_by_contact,
+    batches,
+    companies_by_id,
+    company_t,
+    contact_ids_of_companies,
+    contact_score_t,
+    contact_t,
+    contacts_by_id,
+    live_contact_ids,
+)
+from hubsync.store.tables import CompanyScoreRow, ScoreHistoryRow
+from hubsync.store.upsert import upsert
+
+log = structlog.get_logger(__name__)
+
+company_score_t = CompanyScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+history_t = ScoreHistoryRow.__table__  # type: ignore[attr-defined]  # see above
+
+BATCH = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class RescoreResult:
+    contacts_scored: int
+    contacts_changed: int
+    companies_scored: int
+    companies_changed: int
+    segments: Mapping[str, int] = field(default_factory=dict)
+    statuses: Mapping[str, int] = field(default_factory=dict)
+
+
+def rescore(
+    engine: Engine,
+    model: ScoringModel,
+    *,
+    now: datetime,
+    contact_ids: Collection[int] | None = None,
+    company_ids: Collection[int] = (),
+    write: bool = True,
+    on_progress: Callable[[int], None] | None = None,
+) -> RescoreResult:
+    """Score the given contacts (None: all) and the affected companies as of `now`; store unless `write=False`.
+
+    `on_progress` is called with the number of contacts finished after each batch (for a progress bar).
+    """
+    full = contact_ids is None
+    with engine.connect() as conn:
+        if contact_ids is None:
+            targets = live_contact_ids(conn)
+        else:
+            targets = sorted(set(contact_ids) | contact_ids_of_companies(conn, company_ids))
+    targets.sort()
+    segments: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    touched_companies: set[int] = set(company_ids)
+    scored = changed = 0
+    for batch in batches(targets, BATCH):
+        with transaction(engine) as conn:
+            outcome = _score_contacts(conn, batch, model, now=now, write=write)
+        scored += len(outcome.scores)
+        changed += outcome.changed
+        touched_companies.update(outcome.companies)
+        for score in outcome.scores:
+            segments[score.segment] += 1
+            statuses[score.status.value] += 1
+        if on_progress is not None:
+            on_progress(len(batch))
+    with transaction(engine) as conn:
+        if full:
+            live = sa.select(company_t.c.id).where(company_t.c.archived_at.is_(None))
+            company_targets = sorted(conn.execute(live).scalars())
+            if write:
+                _drop_scores_of_gone_records(conn)
+        else:
+            company_targets = sorted(touched_companies)
+    companies_scored = companies_changed = 0
+    for company_batch in batches(company_targets, BATCH):
+        with transaction(engine) as conn:
+            n, n_changed = _score_companies(conn, company_batch, model, now=now, write=write)
+        companies_scored += n
+        companies_changed += n_changed
+    result = RescoreResult(scored, changed, companies_scored, companies_changed, dict(segments), dict(statuses))
+    log.info(
+        "score.finished",
+        full=full,
+        contacts=scored,
+        contacts_changed=changed,
+        companies=companies_scored,
+        companies_changed=companies_changed,
+        stored=write,
+    )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    scores: list[ContactScore]
+    companies: set[int]
+    changed: int
+
+
+def _score_contacts(
+    conn: Connection, ids: Collection[int], model: ScoringModel, *, now: datetime, write: bool
+) -> _Batch:
+    contacts = contacts_by_id(conn, ids)
+    companies = companies_by_id(conn, {c.company_id for c in contacts.values() if c.company_id is not None})
+    activities = activities_by_contact(conn, list(contacts), until=now)
+    previous = {
+        row.contact_id: row
+        for row in conn.execute(sa.select(contact_score_t).where(contact_score_t.c.contact_id.in_(list(ids))))
+    }
+    scores: list[ContactScore] = []
+    rows: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    for contact_id, contact in contacts.items():
+        before = previous.get(contact_id)
+        company = companies.get(contact.company_id) if contact.company_id is not None else None
+        score = score_contact(
+            contact,
+            company,
+            activities.get(contact_id, ()),
+            model,
+            now=now,
+            previous_status=LeadStatus(before.status) if before is not None else None,
+        )
+        armed = rearm(HandoffState(armed=before.handoff_armed if before is not None else True), score.status).armed
+        scores.append(score)
+        rows.append(_contact_row(score, armed=armed, now=now))
+        if before is None or _changed(before, score.engagement, score.profile, score.segment, score.status.value):
+            history.append(
+                _history(
+                    "contact",
+                    contact_id,
+                    engagement=score.engagement,
+                    profile=score.profile,
+                    segment=score.segment,
+                    status=score.status.value,
+                    now=now,
+                )
+            )
+    if write:
+        upsert(conn, contact_score_t, rows)
+        if history:
+            conn.execute(sa.insert(history_t), history)
+        gone = [i for i in ids if i not in contacts]
+        if gone:
+            conn.execute(sa.delete(contact_score_t).where(contact_score_t.c.contact_id.in_(gone)))
+    touched = {c.company_id for c in contacts.values() if c.company_id is not None}
+    return _Batch(scores, touched, len(history))
+
+
+def _score_companies(
+    conn: Connection, ids: Collection[int], model: ScoringModel, *, now: datetime, write: bool
+) -> tuple[int, int]:
+    companies = companies_by_id(conn, ids)
+    members: dict[int, list[ContactScore]] = {company_id: [] for company_id in companies}
+    stmt = (
+        sa.select(contact_score_t, contact_t.c.company_id)
+        .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
+        .where(contact_t.c.company_id.in_(list(companies)), contact_t.c.archived_at.is_(None))
+    )
+    for row in conn.execute(stmt):
+        members[row.company_id].append(stored_contact_score(row))
+    previous = {
+        row.company_id: row
+        for row in conn.execute(sa.select(company_score_t).where(company_score_t.c.company_id.in_(list(ids))))
+    }
+    rows: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    for company_id, company in companies.items():
+        score = score_company(company, members[company_id], model, now=now)
+        rows.append(_company_row(score, now=now))
+        before = previous.get(company_id)
+        if before is None or _changed(before, score.engagement, score.profile, score.segment, None):
+            history.append(
+                _history(
+                    "company",
+                    company_id,
+                    engagement=score.engagement,
+                    profile=score.profile,
+                    segment=score.segment,
+                    status=None,
+                    now=now,
+                )
+            )
+    if write:
+        upsert(conn, company_score_t, rows)
+        if history:
+            conn.execute(sa.insert(history_t), history)
+        gone = [i for i in ids if i not in companies]
+        if gone:
+            conn.execute(sa.delete(company_score_t).where(company_score_t.c.company_id.in_(gone)))
+    return len(rows), len(history)
+
+
+def _drop_scores_of_gone_records(conn: Connection) -> None:
+    """After a full rescore: no scores for archived, merged-away or deleted records."""
+    live_contacts = sa.select(contact_t.c.id).where(contact_t.c.archived_at.is_(None))
+    conn.execute(sa.delete(contact_score_t).where(contact_score_t.c.contact_id.not_in(live_contacts)))
+    live_companies = sa.select(company_t.c.id).where(company_t.c.archived_at.is_(None))
+    conn.execute(sa.delete(company_score_t).where(company_score_t.c.company_id.not_in(live_companies)))
+
+
+def _changed(before: Any, engagement: int, profile: int, segment: str, status: str | None) -> bool:
+    old_status = getattr(before, "status", None)
+    return (before.engagement, before.profile, before.segment, old_status) != (engagement, profile, segment, status)
+
+
+def _history(
+    object_type: str,
+    object_id: int,
+    *,
+    engagement: int,
+    profile: int,
+    segment: str,
+    status: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "object_type": object_type,
+        "object_id": object_id,
+        "engagement": engagement,
+        "profile": profile,
+        "segment": segment,
+        "status": status,
+        "as_of": now,
+    }
+
+
+def _contact_row(score: ContactScore, *, armed: bool, now: datetime) -> dict[str, Any]:
+    return {
+        "contact_id": score.contact_id,
+        "engagement": score.engagement,
+        "profile": score.profile,
+        "completeness": score.completeness,
+        "segment": score.segment,
+        "status": score.status.value,
+        "fit_light": score.fit_light.value,
+        "tier": score.tier.value,
+        "surge": score.surge,
+        "reason": score.reason,
+        "persona": score.persona,
+        "last_positive_at": score.last_positive_at,
+        "handoff_armed": armed,
+        "as_of": now,
+    }
+
+
+def _company_row(score: CompanyScore, *, now: datetime) -> dict[str, Any]:
+    return {
+        "company_id": score.company_id,
+        "engagement": score.engagement,
+        "profile": score.profile,
+        "completeness": score.completeness,
+        "segment": score.segment,
+        "fit_light": score.fit_light.value,
+        "tier": score.tier.value,
+        "buying_center_active": score.buying_center_active,
+        "active_contacts": score.active_contacts,
+        "engaged_contacts": score.engaged_contacts,
+        "personas_missing": list(score.personas_missing),
+        "reason": score.reason,
+        "as_of": now,
+    }
+
+
+def stored_contact_score(row: Any) -> ContactScore:
+    """A ContactScore from its `contact_score` row (account scoring and the handoff read them back)."""
+    return ContactScore(
+        contact_id=row.contact_id,
+        engagement=row.engagement,
+        profile=row.profile,
+        completeness=row.completeness,
+        fit_light=FitLight(row.fit_light),
+        tier=Tier(row.tier),
+        segment=row.segment,
+        status=LeadStatus(row.status),
+        surge=row.surge,
+        reason=row.reason,
+        last_positive_at=row.last_positive_at,
+        persona=row.persona,
+    )
