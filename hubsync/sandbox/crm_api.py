@@ -363,6 +363,21 @@ def archive_object(portal: Portal, req: Request) -> Reply:
     return Reply(204)
 
 
+def merge_contacts(portal: Portal, req: Request) -> Reply:
+    body = req.json_object()
+    primary, merged = parse_id(body.get("primaryObjectId", "")), parse_id(body.get("objectIdToMerge", ""))
+    if primary is None or merged is None:
+        raise responses.validation("primaryObjectId and objectIdToMerge are required")
+    with portal.lock:
+        for object_id in (primary, merged):
+            if portal.stores[schema.CONTACTS].get(object_id) is None:
+                raise responses.not_found(f"Contact {object_id} does not exist")
+        if primary == merged:
+            raise responses.validation("A contact cannot be merged with itself")
+        survivor = portal.merge(primary, merged)
+        return Reply(200, object_json(portal, schema.CONTACTS, survivor, ["email", "hs_merged_object_ids"]))
+
+
 def batch_read(portal: Portal, req: Request) -> Reply:
     t = object_type(portal, req)
     body = req.json_object()
@@ -880,6 +895,7 @@ def routes() -> list[Route]:
         Route("POST", f"{OBJ}/batch/create", batch_create, _write),
         Route("POST", f"{OBJ}/batch/update", batch_update, _write),
         Route("POST", f"{OBJ}/batch/archive", batch_archive, _write),
+        Route("POST", "/crm/v3/objects/contacts/merge", merge_contacts, lambda _p: ("crm.objects.contacts.write",)),
         Route("GET", OBJ, list_objects, _read),
         Route("POST", OBJ, create_object, _write),
         Route("GET", f"{OBJ}/{{objectId}}", get_object, _read),

@@ -282,6 +282,10 @@ def web_events(portal: Portal, req: Request) -> Reply:
         return Reply(200, {"results": results, **paging(following, req.path)})
 
 
+def web_event_types(_portal: Portal, _req: Request) -> Reply:
+    return Reply(200, {"eventTypes": ["e_visited_page"]})
+
+
 def _instant(req: Request, name: str) -> int | None:
     raw = req.q(name)
     if raw is None:
@@ -461,6 +465,7 @@ def routes() -> list[Route]:
         Route("GET", "/marketing/v3/forms", list_forms, _scope("forms")),
         Route("GET", "/marketing/v3/forms/{formId}", get_form, _scope("forms")),
         Route("GET", "/form-integrations/v1/submissions/forms/{formGuid}", form_submissions, _scope("forms")),
+        Route("GET", "/events/v3/events/event-types", web_event_types, _scope("crm.objects.contacts.read")),
         Route("GET", "/events/v3/events", web_events, _scope("crm.objects.contacts.read")),
         Route("GET", f"{PARTICIPATIONS}/contacts/{{contactIdentifier}}/breakdown", breakdown_by_contact, events),
         Route("GET", f"{PARTICIPATIONS}/{{eventId}}/breakdown", breakdown_by_event, events),

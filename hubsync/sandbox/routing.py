@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from hubsync.sandbox import responses
 
@@ -84,5 +85,5 @@ class Router:
                 continue
             m = route.regex.match(path)
             if m is not None:
-                return route, m.groupdict()
+                return route, {k: unquote(v) for k, v in m.groupdict().items()}
         return None
