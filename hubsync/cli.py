@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import typer
 
@@ -101,6 +102,103 @@ def db_upgrade(ctx: typer.Context) -> None:
     finally:
         engine.dispose()
     typer.echo(f"database {safe_url(settings.database_url)} is at revision {revision}")
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("expected a date (2026-03-31) or an ISO time", param_hint="--as-of") from None
+    if len(value) == len("2026-03-31"):
+        # A day means the end of that day: everything that happened on it counts.
+        parsed = parsed.replace(hour=23, minute=59, second=59)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+@app.command("score")
+def score(
+    ctx: typer.Context,
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Score as of a past day or time (UTC) to reproduce it; prints, stores nothing."
+    ),
+) -> None:
+    """Rescore every contact and company from the local database (no HubSpot calls)."""
+    from rich.progress import Progress  # noqa: PLC0415  (see config_check)
+
+    from hubsync.report import segment_matrix  # noqa: PLC0415
+    from hubsync.rescore import rescore  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+    from hubsync.store.reads import live_contact_ids  # noqa: PLC0415
+
+    settings = _invocation(ctx).settings()
+    engine = open_database(settings.database_url)
+    now = _as_of(as_of) or datetime.now(UTC)
+    with engine.connect() as conn:
+        total = len(live_contact_ids(conn))
+    with Progress(transient=True) as progress:
+        bar = progress.add_task("scoring contacts", total=total)
+        result = rescore(
+            engine,
+            settings.config.scoring,
+            now=now,
+            write=as_of is None,
+            on_progress=lambda n: progress.advance(bar, n),
+        )
+    engine.dispose()
+    stored = "stored" if as_of is None else "not stored (--as-of)"
+    typer.echo(
+        f"scored {result.contacts_scored:,} contacts ({result.contacts_changed:,} changed) and "
+        f"{result.companies_scored:,} companies ({result.companies_changed:,} changed) as of "
+        f"{now:%Y-%m-%d %H:%M} UTC; {stored}"
+    )
+    typer.echo(", ".join(f"{status}: {n:,}" for status, n in sorted(result.statuses.items())) or "no contacts")
+    typer.echo(segment_matrix(result.segments))
+
+
+@app.command("explain")
+def explain(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help="The contact's HubSpot id or email address."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Explain the score as of a past day or time (UTC)."),
+) -> None:
+    """Why a contact scores what it scores: every contribution, dated; fit rules and gates; the account."""
+    import sqlalchemy as sa  # noqa: PLC0415  (see config_check)
+
+    from hubsync.report import explanation_text  # noqa: PLC0415
+    from hubsync.rescore import company_score_t  # noqa: PLC0415
+    from hubsync.scoring import LeadStatus, explain_contact  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+    from hubsync.store.reads import (  # noqa: PLC0415
+        activities_by_contact,
+        companies_by_id,
+        contact_score_t,
+        find_contact,
+    )
+
+    settings = _invocation(ctx).settings()
+    model = settings.config.scoring
+    engine = open_database(settings.database_url)
+    now = _as_of(as_of) or datetime.now(UTC)
+    with engine.connect() as conn:
+        found = find_contact(conn, contact)
+        if found is None:
+            raise HubsyncError(f"no contact {contact!r} in the local database (by id or email); run `hubsync sync`")
+        company = companies_by_id(conn, [found.company_id]).get(found.company_id) if found.company_id else None
+        activities = activities_by_contact(conn, [found.id], until=now).get(found.id, [])
+        stored = conn.execute(
+            sa.select(contact_score_t.c.status).where(contact_score_t.c.contact_id == found.id)
+        ).scalar_one_or_none()
+        account = (
+            conn.execute(sa.select(company_score_t).where(company_score_t.c.company_id == company.id)).first()
+            if company is not None
+            else None
+        )
+    engine.dispose()
+    previous = LeadStatus(stored) if stored is not None else None
+    explanation = explain_contact(found, company, activities, model, now=now, previous_status=previous)
+    typer.echo(explanation_text(found, company, explanation, model, account=account, stored_status=stored))
 
 
 # --- pull commands (sync, backfill): added below this line -------------------------------------------------------

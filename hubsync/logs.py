@@ -1,4 +1,6 @@
-"""Logging: structlog, JSON lines when stdout is not a terminal, readable console output when it is.
+"""Logging: structlog, JSON lines when the output is not a terminal, readable console output when it is.
+
+Logs go to standard error, so a command's own output on standard output (a report, `status --json`) stays clean.
 
 Events are flat and namespaced (`pull.page_stored`, `push.batch_sent`). A redaction step runs after exceptions
 are rendered to text and before anything is written, so the access token — and anything shaped like a HubSpot
@@ -64,7 +66,7 @@ def configure(
     stream: TextIO | None = None,
 ) -> None:
     """Set up structlog and stdlib logging. `json=None` chooses JSON unless `stream` is a terminal."""
-    out = stream or sys.stdout
+    out = stream or sys.stderr
     use_json = not out.isatty() if json is None else json
     redact = Redactor(secrets)
     renderer: Processor = (

@@ -21,6 +21,9 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
     # PostgreSQL refuses a statement that touches one row twice; a page may repeat a record, the last one wins.
     rows = list({tuple(row[k] for k in keys): row for row in rows}.values())
     columns = list(rows[0].keys())
+    if any(row.keys() != rows[0].keys() for row in rows):
+        # Filling the gaps with NULL would overwrite stored values on conflict; the caller must decide.
+        raise ValueError(f"upsert into {table.name}: every row must have the same columns")
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     per_statement = max(1, _MAX_PARAMS // len(columns))
     for start in range(0, len(rows), per_statement):

@@ -109,3 +109,9 @@ def test_database_allows_one_open_task_per_contact(engine: Engine) -> None:
         conn.execute(table.update().values(state="done"))
         conn.execute(table.insert(), [{**task, "state": "intent"}])
         assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 2
+
+
+def test_rows_with_different_columns_are_refused(engine: Engine) -> None:
+    table = ContactRow.__table__  # type: ignore[attr-defined]  # see above
+    with pytest.raises(ValueError, match="same columns"), engine.begin() as conn:
+        upsert(conn, table, [{"id": 1, "email": "a@x.de"}, {"id": 2}])
