@@ -523,13 +523,14 @@ def search(portal: Portal, req: Request) -> Reply:
     sort_key = _sort(body, catalog)
     query = str(body.get("query") or "").lower()
     names = _names(body.get("properties"))
+    tests = [[_compile(t, f, catalog) for f in group] for group in groups]
     with portal.lock:
         matches = [
             o
             for o in portal.stores[t].by_id.values()
             if o.archived_at is None
             and portal.visible_to_search(o)
-            and (not groups or any(all(_matches(t, o, f, catalog) for f in g) for g in groups))
+            and (not tests or any(all(test(o) for test in group) for group in tests))
             and (not query or _query_matches(t, o, query))
         ]
         if sort_key is None:
@@ -602,13 +603,23 @@ def _sort(body: dict[str, Any], catalog: dict[str, schema.PropertyDef]) -> tuple
 
 
 def _sortable(t: str, obj: CrmObject, name: str, *, dated: bool) -> tuple[int, float, str]:
-    value = prop_value(t, obj, name)
-    if value is None:
-        return (1, 0.0, "")
     if dated:
-        number = _number(value)
-        return (0, number if number is not None else 0.0, "")
-    return (0, 0.0, value.lower())
+        number = _numeric(t, obj, name)
+        return (1, 0.0, "") if number is None else (0, number, "")
+    value = prop_value(t, obj, name)
+    return (1, 0.0, "") if value is None else (0, 0.0, value.lower())
+
+
+def _numeric(t: str, obj: CrmObject, name: str) -> float | None:
+    """A number or date property as a number; the built-in ones straight from the record (search runs hot)."""
+    if name == "hs_object_id":
+        return float(obj.id)
+    if name == schema.modified_property(t):
+        return float(obj.updated)
+    if name in ("createdate", "hs_createdate") and name in (schema.created_property(t), "hs_createdate"):
+        return float(obj.created)
+    value = obj.props.get(name)
+    return None if value is None else _number(value)
 
 
 def _number(value: str) -> float | None:
@@ -621,24 +632,49 @@ def _number(value: str) -> float | None:
         return None if ms is None else float(ms)
 
 
-def _matches(t: str, obj: CrmObject, f: dict[str, Any], catalog: dict[str, schema.PropertyDef]) -> bool:
+def _compile(t: str, f: dict[str, Any], catalog: dict[str, schema.PropertyDef]) -> Callable[[CrmObject], bool]:
+    """One filter as a test on a record; values are parsed once per request, not once per record."""
     name, op = str(f["propertyName"]), str(f["operator"])
-    value = prop_value(t, obj, name)
     if op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
-        return (value not in (None, "")) == (op == "HAS_PROPERTY")
-    if value is None:
-        return op in ("NEQ", "NOT_IN", "NOT_CONTAINS_TOKEN")
+        wanted = op == "HAS_PROPERTY"
+        return lambda o: (prop_value(t, o, name) not in (None, "")) == wanted
+    missing = op in ("NEQ", "NOT_IN", "NOT_CONTAINS_TOKEN")
     if op in ("IN", "NOT_IN"):
-        wanted = {str(v).lower() for v in f.get("values") or []}
-        return (value.lower() in wanted) == (op == "IN")
+        values = {str(v).lower() for v in f.get("values") or []}
+        inside = op == "IN"
+
+        def test_in(o: CrmObject) -> bool:
+            value = prop_value(t, o, name)
+            return missing if value is None else (value.lower() in values) == inside
+
+        return test_in
     if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         token = str(f.get("value", "")).lower().strip("*")
-        return (token in value.lower()) == (op == "CONTAINS_TOKEN")
+        contains = op == "CONTAINS_TOKEN"
+
+        def test_token(o: CrmObject) -> bool:
+            value = prop_value(t, o, name)
+            return missing if value is None else (token in value.lower()) == contains
+
+        return test_token
     if catalog[name].type in ("number", "date", "datetime"):
-        left, right = _number(value), _number(str(f.get("value", "")))
+        right = _number(str(f.get("value", "")))
         high = _number(str(f.get("highValue", ""))) if op == "BETWEEN" else None
-        return op == "NEQ" if left is None or right is None else _compare(op, left, right, high)
-    return _compare(op, value.lower(), str(f.get("value", "")).lower(), str(f.get("highValue", "")).lower())
+
+        def test_number(o: CrmObject) -> bool:
+            left = _numeric(t, o, name)
+            if left is None:
+                return missing
+            return op == "NEQ" if right is None else _compare(op, left, right, high)
+
+        return test_number
+    text, high_text = str(f.get("value", "")).lower(), str(f.get("highValue", "")).lower()
+
+    def test_text(o: CrmObject) -> bool:
+        value = prop_value(t, o, name)
+        return missing if value is None else _compare(op, value.lower(), text, high_text)
+
+    return test_text
 
 
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {

@@ -634,7 +634,9 @@ class _Builder:
         for object_type, share in ((schema.CONTACTS, 0.01), (schema.COMPANIES, 0.01), (schema.DEALS, 0.02)):
             store = p.stores[object_type]
             # At least one archived record of each kind, so that every portal exercises deletes.
-            for object_id in sorted(rng.sample(store.live, max(1, round(len(store.live) * share)))):
+            for object_id in sorted(
+                rng.sample(store.live, min(len(store.live), max(1, round(len(store.live) * share))))
+            ):
                 obj = store.by_id[object_id]
                 store.archive(object_id, obj.updated + int(rng.random() * max(1, now - obj.updated)))
 
