@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hubsync.scoring.profile import profile
-from hubsync.scoring.reasons import join_reason, profile_parts
+from hubsync.scoring.reasons import join_reason, profile_reason
 from hubsync.scoring.results import CompanyScore
 from hubsync.scoring.segments import fit_light, segment, tier
 
@@ -66,7 +66,7 @@ def score_company(
         sections.append(f"buying center active: {active} contacts in {account.buying_center_days} days")
     if personas_missing and members:
         sections.append("no engaged " + " or ".join(cm.persona_labels[p] for p in personas_missing))
-    sections.append(profile_parts(prof.hits, prof.gates, model.profile.gates.cap))
+    sections.append(profile_reason(prof.hits, prof.gates, cm))
     return CompanyScore(
         company_id=company.id,
         engagement=eng,

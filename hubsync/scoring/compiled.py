@@ -180,21 +180,36 @@ class CompiledModel:
         self.owner_capacity = {email.strip().lower(): c for email, c in model.handoff.capacity.owners.items()}
         # Which case of rule i a value matched (or -1): job titles and industries repeat across contacts.
         self.rule_memo: dict[tuple[int, str], int] = {}
+        # Reason texts by the rounded breakdown they describe (see reasons.py).
+        self.reason_memo: dict[object, str] = {}
         # Durations in seconds, and per-signal values as plain tuples, for the inner loop.
         day = 86400.0
-        self.points = tuple(s.points for s in self.signals)
-        self.decays = tuple(s.decays for s in self.signals)
+        # (points, cap, decays, used by a pattern) per signal.
+        self.signal_rows = tuple(
+            (s.points, s.cap, s.decays, i in self.pattern_signals) for i, s in enumerate(self.signals)
+        )
         self.grace_s = model.decay.grace_days * day
-        self.half_life_s = model.decay.half_life_days * day
+        self.inv_half_life_s = 1.0 / (model.decay.half_life_days * day)
         self.inactivity_s = model.inactivity.days * day
-        self.surge_window_s = model.surge.window_days * day
-        self.surge_horizon_s = (model.surge.window_days + model.surge.baseline_days) * day
+        self.inactivity_points = model.inactivity.points
+        surge = model.surge
+        self.surge_window_s = surge.window_days * day
+        self.surge_horizon_s = (surge.window_days + surge.baseline_days) * day
+        # The baseline's points per surge window ("the weekly average of the 28 days before").
+        self.surge_week_share = surge.window_days / surge.baseline_days
+        self.surge_min_points = surge.min_points
+        self.surge_factor = surge.factor
 
     def signal_of(self, activity: Activity) -> int:
         """The index of the first signal (in config order) that matches, or NO_SIGNAL."""
         key = activity_key(activity)
         found = self.memo.get(key)
         return self.classify(key) if found is None else found
+
+    def remember_reason(self, key: object, text: str) -> None:
+        if len(self.reason_memo) >= _MEMO_LIMIT:
+            self.reason_memo.clear()
+        self.reason_memo[key] = text
 
     def classify(self, key: tuple[str | None, ...]) -> int:
         """Decide (and remember) the signal of an activity key; the loop calls this only on a memo miss."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from hubsync.scoring.engagement import HistoryRow, capped, engagement
+from hubsync.scoring.engagement import HistoryRow, capped, engagement, history_rows
 from hubsync.scoring.profile import profile
-from hubsync.scoring.reasons import engagement_parts, join_reason, profile_parts
+from hubsync.scoring.reasons import engagement_reason, join_reason, profile_reason
 from hubsync.scoring.results import (
     ContactScore,
     Explanation,
@@ -65,8 +65,9 @@ def explain_contact(
 ) -> Explanation:
     """The same score as `score_contact`, with every contribution dated and itemised (slower; for one contact)."""
     cm = model.compiled
-    rows: list[HistoryRow] = []
-    eng = engagement(activities, cm, _instant(now), rows)
+    activities = list(activities)
+    eng = engagement(activities, cm, _instant(now))
+    rows = history_rows(activities, cm, _instant(now))
     prof = profile(contact, company, cm, explain=True)
     score = _contact_score(contact, company, eng=eng, prof=prof, cm=cm, now=now, previous_status=previous_status)
     return Explanation(
@@ -77,7 +78,7 @@ def explain_contact(
             SignalTotal(
                 signal=cm.signals[s.signal].name,
                 label=cm.signals[s.signal].label,
-                count=s.count,
+                count=s.activities,
                 weighted=s.weighted,
                 cap=cm.signals[s.signal].cap,
                 counted=s.counted,
@@ -115,10 +116,7 @@ def _contact_score(
     previous_status: LeadStatus | None,
 ) -> ContactScore:
     model = cm.model
-    reason = join_reason(
-        ", ".join(engagement_parts(eng, cm)) or "no engagement yet",
-        profile_parts(prof.hits, prof.gates, model.profile.gates.cap),
-    )
+    reason = join_reason(engagement_reason(eng, cm), profile_reason(prof.hits, prof.gates, cm))
     return ContactScore(
         contact_id=contact.id,
         engagement=eng.score,

@@ -1,16 +1,19 @@
 """The engagement score (scoring.md §2): decayed, capped signal points, pattern bonuses, inactivity, and surge.
 
-This is the hot loop of a rescore (tens of activities per contact, a hundred thousand contacts), so it works on
-plain lists indexed by signal and creates no object per activity unless an explanation asks for the history.
+This is the hot path of a rescore (tens of activities per contact, a hundred thousand contacts). The work per
+activity is done by C-level `map` calls (memo look-up of its signal, its timestamp) and one grouping loop; the
+arithmetic then runs per signal over plain lists of timestamps. Intermediate results are NamedTuples, which are
+much cheaper to create than frozen dataclasses; the public results stay frozen dataclasses.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from operator import attrgetter
+from typing import TYPE_CHECKING, NamedTuple, cast
 
-from hubsync.scoring.compiled import activity_key
+from hubsync.scoring.compiled import NO_SIGNAL, activity_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -21,25 +24,26 @@ if TYPE_CHECKING:
 # (activity, signal index, age in seconds, weighted points): collected only for explanations.
 HistoryRow = tuple["Activity", int, float, float]
 
+_occurred_at = attrgetter("occurred_at")
+_timestamp = datetime.timestamp
 
-@dataclass(frozen=True, slots=True)
-class SignalSum:
+
+class SignalSum(NamedTuple):
     signal: int
-    count: int
+    # How many activities counted for it ("count" would shadow tuple.count).
+    activities: int
     weighted: float
     counted: float
 
 
-@dataclass(frozen=True, slots=True)
-class PatternSum:
+class PatternSum(NamedTuple):
     pattern: int
     completed_ts: float
     decay: float
     counted: float
 
 
-@dataclass(frozen=True, slots=True)
-class EngagementResult:
+class EngagementResult(NamedTuple):
     score: int
     signals: tuple[SignalSum, ...]
     patterns: tuple[PatternSum, ...]
@@ -59,10 +63,13 @@ def capped(total: float, cap: int | None) -> float:
     return min(total, cap) if total >= 0 else max(total, -cap)
 
 
-def decay_factor(age_s: float, cm: CompiledModel) -> float:
-    if age_s <= cm.grace_s:
-        return 1.0
-    return math.pow(0.5, (age_s - cm.grace_s) / cm.half_life_s)
+def decay_factor(ts: float, now_ts: float, cm: CompiledModel) -> float:
+    """1 within the grace period, then halving every half-life: 0.5 ** ((age - grace) / half_life).
+
+    Written as 2 ** ((ts - (now - grace)) / half_life), capped at 1, which is the same number: the bulk path
+    computes it this way for a whole list of timestamps, and explanations must show exactly what it counted.
+    """
+    return min(1.0, math.pow(2.0, (ts - (now_ts - cm.grace_s)) * cm.inv_half_life_s))
 
 
 def round_score(value: float) -> int:
@@ -70,122 +77,105 @@ def round_score(value: float) -> int:
     return max(0, min(100, math.floor(value + 0.5)))
 
 
-class _Sums:
-    """Per-signal running totals of one contact (lists indexed by signal)."""
-
-    __slots__ = ("baseline", "counts", "ignored", "recent", "sequence", "weighted", "youngest_positive")
-
-    def __init__(self, n: int) -> None:
-        self.weighted = [0.0] * n
-        self.counts = [0] * n
-        # Undecayed points of positive signals in the surge window and in the baseline before it.
-        self.recent = [0.0] * n
-        self.baseline = [0.0] * n
-        # (timestamp, signal) of the activities that patterns look at.
-        self.sequence: list[tuple[float, int]] = []
-        # Age in seconds of the newest activity that earned positive points.
-        self.youngest_positive = math.inf
-        self.ignored = 0
-
-
-def engagement(
-    activities: Iterable[Activity],
-    cm: CompiledModel,
-    now_ts: float,
-    history: list[HistoryRow] | None = None,
-) -> EngagementResult:
-    sums = _accumulate(activities, cm, now_ts, history)
+def engagement(activities: Iterable[Activity], cm: CompiledModel, now_ts: float) -> EngagementResult:
+    buckets = _by_signal(activities, cm)
+    unmatched = buckets.pop(NO_SIGNAL, None)
+    ignored = len(unmatched) if unmatched else 0
     signals = []
-    total = 0.0
-    recent = 0.0
-    baseline = 0.0
-    for i, count in enumerate(sums.counts):
-        if count:
-            cap = cm.signals[i].cap
-            counted = capped(sums.weighted[i], cap)
-            total += counted
-            signals.append(SignalSum(i, count, sums.weighted[i], counted))
-            recent += capped(sums.recent[i], cap)
-            baseline += capped(sums.baseline[i], cap)
+    sequence: list[tuple[float, int]] = []
+    total = recent = baseline = 0.0
+    newest_positive = -math.inf
+    grace_edge = now_ts - cm.grace_s
+    window_edge = now_ts - cm.surge_window_s
+    horizon_edge = now_ts - cm.surge_horizon_s
+    inv_half_life = cm.inv_half_life_s
+    pow_ = math.pow
+    # Config order, so that reasons list equal contributions the same way every time.
+    for i in sorted(buckets):
+        stamps = buckets[i]
+        points, cap, decays, in_pattern = cm.signal_rows[i]
+        newest = max(stamps)
+        if newest > now_ts:
+            # Not yet happened as of `now`: scores are "as of" an instant.
+            known = [ts for ts in stamps if ts <= now_ts]
+            ignored += len(stamps) - len(known)
+            if not known:
+                continue
+            stamps, newest = known, max(known)
+        count = len(stamps)
+        if decays and min(stamps) < grace_edge:
+            weighted = points * sum(
+                [f if (f := pow_(2.0, (ts - grace_edge) * inv_half_life)) < 1.0 else 1.0 for ts in stamps]
+            )
+        else:
+            weighted = float(points * count)
+        counted = weighted if cap is None else (min(weighted, cap) if weighted >= 0 else max(weighted, -cap))
+        total += counted
+        signals.append(SignalSum(i, count, weighted, counted))
+        if points > 0:
+            newest_positive = max(newest, newest_positive)
+            if newest > horizon_edge:
+                # The surge windows are half-open on the old side: "the last 7 days" as of day 14 are days 8-14.
+                recent += capped(points * sum(1 for ts in stamps if ts > window_edge), cap)
+                baseline += capped(points * sum(1 for ts in stamps if horizon_edge < ts <= window_edge), cap)
+        if in_pattern:
+            sequence.extend([(ts, i) for ts in stamps])
 
-    patterns = _patterns(sums.sequence, cm, now_ts) if sums.sequence else ()
-    total += sum(p.counted for p in patterns)
+    patterns = _patterns(sequence, cm, now_ts) if sequence else ()
+    total += sum([p.counted for p in patterns])
 
     penalty = 0
     inactive_s = None
-    if sums.youngest_positive != math.inf:
-        inactive_s = sums.youngest_positive
-        penalty = int(inactive_s // cm.inactivity_s) * cm.model.inactivity.points
+    if newest_positive != -math.inf:
+        inactive_s = now_ts - newest_positive
+        penalty = int(inactive_s // cm.inactivity_s) * cm.inactivity_points
     total -= penalty
 
-    surge = cm.model.surge
-    weekly = baseline * surge.window_days / surge.baseline_days
+    weekly = baseline * cm.surge_week_share
     return EngagementResult(
-        score=round_score(total),
-        signals=tuple(signals),
-        patterns=patterns,
-        inactivity_penalty=penalty,
-        inactive_s=inactive_s,
-        surge=recent >= surge.min_points and recent >= surge.factor * weekly,
-        recent_points=recent,
-        baseline_weekly_points=weekly,
-        ignored=sums.ignored,
+        round_score(total),
+        tuple(signals),
+        patterns,
+        penalty,
+        inactive_s,
+        recent >= cm.surge_min_points and recent >= cm.surge_factor * weekly,
+        recent,
+        weekly,
+        ignored,
     )
 
 
-def _accumulate(
-    activities: Iterable[Activity],
-    cm: CompiledModel,
-    now_ts: float,
-    history: list[HistoryRow] | None,
-) -> _Sums:
-    sums = _Sums(len(cm.signals))
-    weighted_sums, counts, recent, baseline, sequence = (
-        sums.weighted,
-        sums.counts,
-        sums.recent,
-        sums.baseline,
-        sums.sequence,
-    )
-    youngest_positive = math.inf
-    ignored = 0
-    # Locals: attribute look-ups cost more than the arithmetic in this loop.
-    memo_get = cm.memo.get
-    classify = cm.classify
-    points_of = cm.points
-    decays_of = cm.decays
-    grace, half_life = cm.grace_s, cm.half_life_s
-    window, horizon = cm.surge_window_s, cm.surge_horizon_s
-    in_pattern = cm.pattern_signals
+def _by_signal(activities: Iterable[Activity], cm: CompiledModel) -> dict[int, list[float]]:
+    """The activities' timestamps grouped by the signal they count for; NO_SIGNAL (-1) holds the unmatched."""
+    items = activities if isinstance(activities, list) else list(activities)
+    memo_hits: list[int | None] = list(map(cm.memo.get, map(activity_key, items)))
+    if None in memo_hits:
+        classify = cm.classify
+        found = [classify(activity_key(a)) if i is None else i for a, i in zip(items, memo_hits, strict=True)]
+    else:
+        found = cast("list[int]", memo_hits)
+    buckets: dict[int, list[float]] = {}
+    for i, ts in zip(found, map(_timestamp, map(_occurred_at, items)), strict=True):
+        bucket = buckets.get(i)
+        if bucket is None:
+            buckets[i] = [ts]
+        else:
+            bucket.append(ts)
+    return buckets
+
+
+def history_rows(activities: Iterable[Activity], cm: CompiledModel, now_ts: float) -> list[HistoryRow]:
+    """Each matched activity up to `now` with its signal, age and weighted points (for explanations only)."""
+    rows = []
     for activity in activities:
+        i = cm.signal_of(activity)
         ts = activity.occurred_at.timestamp()
-        age = now_ts - ts
-        key = activity_key(activity)
-        i = memo_get(key)
-        if i is None:
-            i = classify(key)
-        # Not matched, or not yet happened as of `now` (scores are "as of" an instant).
-        if i < 0 or age < 0.0:
-            ignored += 1
+        if i < 0 or ts > now_ts:
             continue
-        points = points_of[i]
-        weighted = points * math.pow(0.5, (age - grace) / half_life) if age > grace and decays_of[i] else points
-        weighted_sums[i] += weighted
-        counts[i] += 1
-        if points > 0:
-            youngest_positive = min(age, youngest_positive)
-            # The surge windows are half-open on the old side: "the last 7 days" as of day 14 are days 8-14.
-            if age < window:
-                recent[i] += points
-            elif age < horizon:
-                baseline[i] += points
-        if i in in_pattern:
-            sequence.append((ts, i))
-        if history is not None:
-            history.append((activity, i, age, weighted))
-    sums.youngest_positive = youngest_positive
-    sums.ignored = ignored
-    return sums
+        points, _, decays, _ = cm.signal_rows[i]
+        factor = decay_factor(ts, now_ts, cm) if decays else 1.0
+        rows.append((activity, i, now_ts - ts, points * factor))
+    return rows
 
 
 def _patterns(sequence: list[tuple[float, int]], cm: CompiledModel, now_ts: float) -> tuple[PatternSum, ...]:
@@ -198,7 +188,7 @@ def _patterns(sequence: list[tuple[float, int]], cm: CompiledModel, now_ts: floa
         completed = _latest_completion(sequence, pattern)
         if completed is None:
             continue
-        factor = decay_factor(now_ts - completed, cm) if pattern.decays else 1.0
+        factor = decay_factor(completed, now_ts, cm) if pattern.decays else 1.0
         found.append(PatternSum(index, completed, factor, pattern.bonus * factor))
     return tuple(found)
 

@@ -12,9 +12,10 @@ model (see `compiled.py`) is built once and would be copied along stale.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, PrivateAttr, Strict, StrictStr, model_validator
+from pydantic import AfterValidator, Field, Strict, StrictStr, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from hubsync.records import ActivityKind, EmailEventType, EngagementType, MarketingEventType
@@ -337,8 +338,6 @@ class ScoringModel(ConfigModel):
     handoff: Handoff = Handoff()
     account: Account = Account()
 
-    _compiled: CompiledModel | None = PrivateAttr(default=None)
-
     @model_validator(mode="after")
     def _references(self) -> Self:
         _unique([s.name for s in self.signals], "signals")
@@ -361,14 +360,15 @@ class ScoringModel(ConfigModel):
                     )
         return self
 
-    @property
+    @cached_property
     def compiled(self) -> CompiledModel:
-        """The model in the form the scoring loop uses (regexes compiled, signals grouped by kind), built once."""
-        if self._compiled is None:
-            from hubsync.scoring.compiled import compile_model  # noqa: PLC0415  (compiled.py imports this module)
+        """The model in the form the scoring loop uses (regexes compiled, signals grouped by kind), built once.
 
-            self._compiled = compile_model(self)
-        return self._compiled
+        A cached_property rather than a pydantic private attribute: it is read once per scored contact, and a
+        plain instance attribute is the cheapest read there is."""
+        from hubsync.scoring.compiled import compile_model  # noqa: PLC0415  (compiled.py imports this module)
+
+        return compile_model(self)
 
 
 def _unique(names: list[str], *where: str) -> None:

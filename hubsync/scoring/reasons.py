@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
-
     from hubsync.scoring.compiled import CompiledModel
     from hubsync.scoring.engagement import EngagementResult
     from hubsync.scoring.results import Explanation
@@ -19,36 +17,56 @@ TIMES = "\u00d7"
 _DAY = 86400.0
 
 
-def points(value: float) -> str:
-    return f"{round(value):+d}"
+def engagement_reason(result: EngagementResult, cm: CompiledModel) -> str:
+    """Contributions in words, the largest first (ties in config order), leaving out those that round to 0.
+
+    Most contacts share their rounded contributions with many others ("email opened 5× (+10)"), so the text is
+    remembered per rounded breakdown; the order uses the rounded values too, so the memo cannot change it.
+    """
+    days = int(result.inactive_s // _DAY) if result.inactivity_penalty and result.inactive_s is not None else 0
+    key = (
+        tuple([(s.signal, s.activities, round(s.counted)) for s in result.signals]),
+        tuple([(p.pattern, round(p.counted)) for p in result.patterns]),
+        result.inactivity_penalty,
+        days,
+    )
+    text = cm.reason_memo.get(key)
+    if text is None:
+        text = _engagement_text(key, cm)
+        cm.remember_reason(key, text)
+    return text
 
 
-def engagement_parts(result: EngagementResult, cm: CompiledModel) -> list[str]:
-    """Contributions in words, the largest (by size, either sign) first; those that round to 0 are left out."""
-    parts: list[tuple[float, str]] = []
-    for s in result.signals:
-        label = cm.signals[s.signal].label
-        many = f" {s.count}{TIMES}" if s.count > 1 else ""
-        parts.append((s.counted, f"{label}{many} ({points(s.counted)})"))
-    parts.extend((p.counted, f"{cm.patterns[p.pattern].label} ({points(p.counted)})") for p in result.patterns)
-    if result.inactivity_penalty and result.inactive_s is not None:
-        days = int(result.inactive_s // _DAY)
-        parts.append((-result.inactivity_penalty, f"inactive {days} days ({-result.inactivity_penalty:+d})"))
+def _engagement_text(
+    key: tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...], int, int], cm: CompiledModel
+) -> str:
+    signals, patterns, penalty, days = key
+    parts: list[tuple[int, str]] = []
+    for i, count, value in signals:
+        many = f" {count}{TIMES}" if count > 1 else ""
+        parts.append((value, f"{cm.signals[i].label}{many} ({value:+d})"))
+    parts.extend((value, f"{cm.patterns[i].label} ({value:+d})") for i, value in patterns)
+    if penalty:
+        parts.append((-penalty, f"inactive {days} days ({-penalty:+d})"))
     parts.sort(key=lambda part: -abs(part[0]))
-    return [text for value, text in parts if round(value) != 0]
+    return ", ".join(text for value, text in parts if value) or "no engagement yet"
 
 
-def profile_parts(hits: Iterable[tuple[str, int]], gates: Sequence[str], cap: int) -> str:
-    ordered = sorted(hits, key=lambda hit: -abs(hit[1]))
-    text = "fit: " + (", ".join(f"{label} ({n:+d})" for label, n in ordered if n) or "no rule matched")
-    if gates:
-        text += f" (capped at {cap}: {', '.join(gates)})"
+def profile_reason(hits: tuple[tuple[str, int], ...], gates: tuple[str, ...], cm: CompiledModel) -> str:
+    key = (hits, gates)
+    text = cm.reason_memo.get(key)
+    if text is None:
+        ordered = sorted(hits, key=lambda hit: -abs(hit[1]))
+        text = "fit: " + (", ".join(f"{label} ({n:+d})" for label, n in ordered if n) or "no rule matched")
+        if gates:
+            text += f" (capped at {cm.model.profile.gates.cap}: {', '.join(gates)})"
+        cm.remember_reason(key, text)
     return text
 
 
 def join_reason(*sections: str) -> str:
     """Sections joined by "; ", cut at a boundary to stay within REASON_LIMIT."""
-    text = "; ".join(s for s in sections if s)
+    text = "; ".join([s for s in sections if s])
     if len(text) <= REASON_LIMIT:
         return text
     cut = text[: REASON_LIMIT - 1]
