@@ -1,0 +1,590 @@
+"""The pull: an incremental, checkpointed, rate-aware sync of everything scoring needs.
+
+Streams, in this order (later ones use what earlier ones stored: e-mail addresses, changed ids):
+owners → companies → contacts → deals → engagements (emails, calls, meetings, notes, tasks) → associations →
+email events → form submissions → marketing event participations → web events (page views).
+
+Each page is stored together with the stream's cursor in one transaction, so a crash at any moment loses at most
+the page in flight and duplicates nothing (every write is an upsert or a replacement). Cursor arithmetic lives in
+`cursors.py`, endpoints in `streams/`, SQL in `store/writes.py`; this module only sequences them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import structlog
+from sqlalchemy.engine import Connection, Engine
+
+from hubsync.errors import FatalHubSpotError, MissingScopes, QuotaExhausted
+from hubsync.hubspot import cursors
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.mapping import (
+    Skip,
+    company_from_hubspot,
+    contact_from_hubspot,
+    deal_from_hubspot,
+    engagement_to_activities,
+    parse_id,
+    parse_timestamp,
+)
+from hubsync.hubspot.streams import associations, crm, email_events, forms, marketing_events, owners, web_events
+from hubsync.records import Activity, Company, Contact, Deal, EngagementType
+from hubsync.settings import SyncConfig
+from hubsync.store import writes
+from hubsync.store.db import transaction
+from hubsync.store.state import load_cursor, save_cursor
+
+log = structlog.get_logger(__name__)
+
+ENGAGEMENT_STREAMS: Final = tuple(f"engagement_{crm.ENGAGEMENT_OBJECTS[t]}" for t in EngagementType)
+CRM_STREAMS: Final = ("companies", "contacts", "deals", *ENGAGEMENT_STREAMS)
+LOG_STREAMS: Final = ("email_events", "form_submissions", "web_events")
+STREAMS: Final = (
+    "owners",
+    "companies",
+    "contacts",
+    "deals",
+    *ENGAGEMENT_STREAMS,
+    "associations",
+    "email_events",
+    "form_submissions",
+    "marketing_events",
+    "web_events",
+)
+# The associations read per run; contacts→companies feeds the buying center, deals the closed-won feedback.
+ASSOCIATION_PAIRS: Final = (("contacts", "companies"), ("deals", "contacts"), ("deals", "companies"))
+_HTTP_FORBIDDEN: Final = 403
+_HTTP_NOT_FOUND: Final = 404
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PullOptions:
+    """What the pull needs from the configuration, as frozen data."""
+
+    overlap: timedelta = timedelta(minutes=10)
+    history: timedelta = timedelta(days=730)
+    recent: timedelta = timedelta(days=30)
+    full_reconcile_every: timedelta = timedelta(days=7)
+    page_views: bool = True
+    # Extra properties to pull (e.g. those the scoring model's profile rules name).
+    contact_properties: tuple[str, ...] = ()
+    company_properties: tuple[str, ...] = ()
+    streams: frozenset[str] = frozenset(STREAMS)
+
+    @classmethod
+    def from_config(
+        cls,
+        sync: SyncConfig,
+        *,
+        contact_properties: Iterable[str] = (),
+        company_properties: Iterable[str] = (),
+        streams: Iterable[str] | None = None,
+    ) -> PullOptions:
+        return cls(
+            overlap=timedelta(minutes=sync.overlap_minutes),
+            history=timedelta(days=sync.history_days),
+            recent=timedelta(days=sync.recent_days),
+            full_reconcile_every=timedelta(days=sync.full_reconcile_days),
+            page_views=sync.page_views,
+            contact_properties=tuple(contact_properties),
+            company_properties=tuple(company_properties),
+            streams=frozenset(streams) if streams is not None else frozenset(STREAMS),
+        )
+
+
+@dataclass(slots=True)
+class StreamCounts:
+    stored: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    pages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """What one pull did. `touched_*` are the ids whose scores may have changed (new or changed records, new
+    activity, merges, deletions, association changes); `stopped` is set when the daily quota ended the run early
+    (every stored page's cursor is saved: the next run resumes)."""
+
+    counts: Mapping[str, StreamCounts]
+    touched_contacts: frozenset[int]
+    touched_companies: frozenset[int]
+    api_calls: int
+    started_at: datetime
+    stopped: QuotaExhausted | None = None
+
+    @property
+    def stored(self) -> int:
+        return sum(c.stored for c in self.counts.values())
+
+
+@dataclass
+class _Run:
+    client: HubSpotClient
+    engine: Engine
+    options: PullOptions
+    started: datetime
+    progress: Progress | None
+    counts: dict[str, StreamCounts] = field(default_factory=dict)
+    contacts: set[int] = field(default_factory=set)
+    companies: set[int] = field(default_factory=set)
+    # Ids changed in this run, for the association reconciliation.
+    changed: dict[str, set[int]] = field(default_factory=dict)
+    conversions_since: datetime | None = None
+    saw_conversion: bool = False
+
+    def count(self, stream: str) -> StreamCounts:
+        return self.counts.setdefault(stream, StreamCounts())
+
+    def page_done(self, stream: str, stored: int, total: int | None = None) -> None:
+        counts = self.count(stream)
+        counts.pages += 1
+        counts.stored += stored
+        log.info("pull.page_stored", stream=stream, rows=stored)
+        if self.progress is not None:
+            self.progress(stream, stored, total)
+
+
+def pull(
+    client: HubSpotClient,
+    engine: Engine,
+    options: PullOptions,
+    *,
+    now: Callable[[], datetime],
+    progress: Progress | None = None,
+) -> PullResult:
+    """Pull every selected stream once. `now` is the clock (HubSpot's modified dates are compared with it).
+
+    HubsyncErrors other than QuotaExhausted propagate (what was stored so far stays stored, cursors included);
+    QuotaExhausted ends the run early and is returned in `PullResult.stopped`.
+    """
+    run = _Run(client, engine, options, now(), progress)
+    before = client.stats().total
+    log.info("pull.started", streams=sorted(options.streams), run_started=cursors.iso(run.started))
+    stopped: QuotaExhausted | None = None
+    try:
+        for stream in STREAMS:
+            if stream in options.streams:
+                _STREAM_FUNCTIONS[stream](run, stream)
+    except QuotaExhausted as err:
+        log.warning("pull.stopped", reason="daily quota", message=str(err))
+        stopped = err
+    with transaction(engine) as conn:
+        companies = run.companies | writes.companies_of(conn, run.contacts)
+    result = PullResult(
+        counts=dict(run.counts),
+        touched_contacts=frozenset(run.contacts),
+        touched_companies=frozenset(companies),
+        api_calls=client.stats().total - before,
+        started_at=run.started,
+        stopped=stopped,
+    )
+    log.info(
+        "pull.finished",
+        stored=result.stored,
+        api_calls=result.api_calls,
+        touched_contacts=len(result.touched_contacts),
+        touched_companies=len(result.touched_companies),
+        stopped=stopped is not None,
+    )
+    return result
+
+
+def backfill(engine: Engine, streams: Iterable[str], *, since: datetime, now: datetime) -> None:
+    """Point the cursors of `streams` back to `since`, so that the next pull re-reads from there. The pull then
+    checkpoints as usual: a backfill interrupted at any point resumes where it stopped, and re-running it is
+    harmless (every write is an upsert)."""
+    with transaction(engine) as conn:
+        for stream in streams:
+            prev = load_cursor(conn, stream)
+            if stream in CRM_STREAMS:
+                state = cursors.backfill_state(prev, since, now)
+            elif stream in LOG_STREAMS:
+                state = cursors.log_backfill_state(prev, since, now)
+                if stream == "form_submissions":
+                    state["poll"] = True
+            elif stream in ("associations", "marketing_events"):
+                # Neither reads by time: a backfill makes the next run reconcile everything.
+                state = {**(prev or {}), "reconciled_at": None, "fingerprints": {}}
+            else:
+                continue
+            save_cursor(conn, stream, state, now=now)
+
+
+# -- CRM objects ------------------------------------------------------------------------------------------------
+
+
+def _spec(run: _Run, stream: str) -> crm.ObjectSpec:
+    if stream == "contacts":
+        return crm.ObjectSpec(stream, "contacts", (*crm.CONTACT_PROPERTIES, *run.options.contact_properties))
+    if stream == "companies":
+        return crm.ObjectSpec(stream, "companies", (*crm.COMPANY_PROPERTIES, *run.options.company_properties))
+    if stream == "deals":
+        return crm.ObjectSpec(stream, "deals", crm.DEAL_PROPERTIES)
+    engagement = next(t for t, name in crm.ENGAGEMENT_OBJECTS.items() if stream == f"engagement_{name}")
+    return crm.ObjectSpec(stream, crm.ENGAGEMENT_OBJECTS[engagement], crm.ENGAGEMENT_PROPERTIES[engagement], engagement)
+
+
+def _crm_stream(run: _Run, stream: str) -> None:
+    spec = _spec(run, stream)
+    with transaction(run.engine) as conn:
+        state = load_cursor(conn, stream)
+    run.conversions_since = None
+    while True:
+        step = cursors.plan(state, run_started=run.started, overlap=run.options.overlap)
+        if isinstance(step, cursors.Listing):
+            results, following = crm.list_page(run.client, spec, step.after)
+            new_state = cursors.next_cursor(state, cursors.ListPage(following), run.started)
+            contact_links = None
+        else:
+            if not (state or {}).get("window"):
+                state = cursors.start_window(state, step)
+            if spec.object_type == "contacts" and run.conversions_since is None:
+                run.conversions_since = step.since
+            results, more = crm.search_page(run.client, spec, step.since, step.until, step.after_id)
+            ids = [i for r in results if (i := parse_id(r.get("id"))) is not None]
+            new_state = cursors.next_cursor(state, cursors.WindowPage(max(ids, default=None), more), run.started)
+            # Search results carry no associations: read the engagements' contacts separately.
+            contact_links = (
+                associations.contacts_of(run.client, spec.object_type, ids) if spec.engagement and ids else None
+            )
+        with transaction(run.engine) as conn:
+            stored = _store_crm_page(run, conn, spec, results, contact_links)
+            save_cursor(conn, stream, new_state, now=run.started)
+        run.page_done(stream, stored)
+        state = new_state
+        finished = (
+            cursors.parse_iso(state.get("synced_to"))
+            if "window" not in state and state.get("mode") == "incremental"
+            else None
+        )
+        if finished is not None and finished >= run.started:
+            break
+    _archived(run, spec)
+
+
+def _store_crm_page(
+    run: _Run,
+    conn: Connection,
+    spec: crm.ObjectSpec,
+    results: list[dict[str, Any]],
+    contact_links: Mapping[int, list[int]] | None,
+) -> int:
+    counts = run.count(spec.stream)
+    changed = run.changed.setdefault(spec.stream, set())
+    if spec.engagement is not None:
+        activities: list[Activity] = []
+        engagement_ids: list[int] = []
+        for raw in results:
+            engagement_id = parse_id(raw.get("id"))
+            if engagement_id is None:
+                counts.skipped += 1
+                continue
+            engagement_ids.append(engagement_id)
+            links = contact_links.get(engagement_id, []) if contact_links is not None else None
+            for item in engagement_to_activities(raw, engagement_type=spec.engagement, contact_ids=links):
+                if isinstance(item, Skip):
+                    counts.skipped += 1
+                else:
+                    activities.append(item)
+        run.contacts |= writes.replace_engagement_activities(conn, spec.engagement, engagement_ids, activities)
+        return len(activities)
+    mapper = _MAPPERS[spec.object_type]
+    records = []
+    for raw in results:
+        mapped = mapper(raw)
+        if isinstance(mapped, Skip):
+            counts.skipped += 1
+        else:
+            records.append(mapped)
+    ids = writes.store_objects(conn, records)
+    changed |= ids
+    if spec.object_type == "contacts":
+        run.contacts |= ids
+        merges = {}
+        for record in records:
+            assert isinstance(record, Contact)  # noqa: S101 -- the contacts mapper returns contacts
+            old = [parse_id(x) for x in record.properties.get("hs_merged_object_ids", "").split(";")]
+            if any(x is not None for x in old):
+                merges[record.id] = [x for x in old if x is not None]
+            conversion = parse_timestamp(record.properties.get("recent_conversion_date"))
+            if conversion is not None and run.conversions_since is not None and conversion >= run.conversions_since:
+                run.saw_conversion = True
+        run.contacts |= writes.apply_merges(conn, merges)
+    elif spec.object_type == "companies":
+        run.companies |= ids
+    return len(records)
+
+
+def _archived(run: _Run, spec: crm.ObjectSpec) -> None:
+    """Archived records (archiving leaves the modified date alone, so search never sees it): every run."""
+    after: str | None = None
+    counts = run.count(spec.stream)
+    while True:
+        results, after = crm.list_page(run.client, spec, after, archived=True)
+        with transaction(run.engine) as conn:
+            if spec.engagement is not None:
+                ids = [i for r in results if (i := parse_id(r.get("id"))) is not None]
+                gone = writes.delete_engagement_activities(conn, spec.engagement, ids)
+                run.contacts |= gone
+            else:
+                records, when = [], {}
+                for raw in results:
+                    mapped = _MAPPERS[spec.object_type](raw)
+                    if isinstance(mapped, Skip):
+                        counts.skipped += 1
+                        continue
+                    records.append(mapped)
+                    when[mapped.id] = parse_timestamp(raw.get("archivedAt")) or run.started
+                table = _TABLES[spec.object_type]
+                new = set(when) - writes.already_archived(conn, table, when)
+                writes.store_objects(conn, records, archived_at=when)
+                counts.deleted += len(new)
+                if spec.object_type == "contacts":
+                    run.contacts |= new
+                elif spec.object_type == "companies":
+                    run.companies |= new
+        if after is None:
+            return
+
+
+# -- owners -----------------------------------------------------------------------------------------------------
+
+
+def _owners(run: _Run, stream: str) -> None:
+    found, skipped = owners.read_all(run.client)
+    with transaction(run.engine) as conn:
+        writes.store_owners(conn, found)
+    run.count(stream).skipped += skipped
+    run.page_done(stream, len(found))
+
+
+# -- associations -----------------------------------------------------------------------------------------------
+
+
+def _associations(run: _Run, stream: str) -> None:
+    """Reconcile associations: all of them every `full_reconcile_every`, else those of records changed in this
+    run and of contacts active within `recent` (association changes touch neither record's modified date)."""
+    with transaction(run.engine) as conn:
+        state = load_cursor(conn, stream) or {}
+        full = cursors.due(state.get("reconciled_at"), run.started, run.options.full_reconcile_every)
+        if full:
+            from_ids = {
+                "contacts": set(writes.live_ids(conn, writes.contact_table)),
+                "deals": set(writes.live_ids(conn, writes.deal_table)),
+            }
+        else:
+            recent = writes.recently_active_contacts(conn, run.started - run.options.recent)
+            from_ids = {
+                "contacts": run.changed.get("contacts", set()) | recent,
+                "deals": run.changed.get("deals", set()),
+            }
+    counts = run.count(stream)
+    for from_type, to_type in ASSOCIATION_PAIRS:
+        ids = sorted(from_ids[from_type])
+        for start in range(0, len(ids), associations.BATCH):
+            chunk = ids[start : start + associations.BATCH]
+            found = associations.read(run.client, from_type, to_type, chunk)
+            with transaction(run.engine) as conn:
+                changed_from, changed_to = writes.replace_associations(conn, from_type, to_type, chunk, found)
+            _touch(run, from_type, changed_from)
+            _touch(run, to_type, changed_to)
+            run.page_done(stream, len(found))
+    counts.stored += 0
+    if full:
+        with transaction(run.engine) as conn:
+            save_cursor(conn, stream, {**state, "reconciled_at": cursors.iso(run.started)}, now=run.started)
+
+
+def _touch(run: _Run, object_type: str, ids: set[int]) -> None:
+    if object_type == "contacts":
+        run.contacts |= ids
+    elif object_type == "companies":
+        run.companies |= ids
+
+
+# -- time-windowed logs: email events, web events ---------------------------------------------------------------
+
+
+def _email_events(run: _Run, stream: str) -> None:
+    with transaction(run.engine) as conn:
+        by_email = writes.contact_ids_by_email(conn)
+
+    def fetch(window: cursors.LogWindow, position: Any) -> tuple[list[Activity], int, Any]:
+        return email_events.page(run.client, window.since, window.until, position, by_email)
+
+    _log_stream(run, stream, fetch)
+
+
+def _web_events(run: _Run, stream: str) -> None:
+    if not run.options.page_views:
+        return
+    with transaction(run.engine) as conn:
+        state = load_cursor(conn, stream) or {}
+    if state.get("unavailable") and not cursors.due(
+        state.get("checked_at"), run.started, run.options.full_reconcile_every
+    ):
+        return
+
+    def fetch(window: cursors.LogWindow, position: Any) -> tuple[list[Activity], int, Any]:
+        return web_events.page(run.client, window.since, window.until, position)
+
+    try:
+        _log_stream(run, stream, fetch)
+    except FatalHubSpotError as err:
+        if isinstance(err, MissingScopes) or err.status not in (_HTTP_FORBIDDEN, _HTTP_NOT_FOUND):
+            raise
+        if not state.get("unavailable"):
+            log.warning(
+                "pull.page_views_unavailable",
+                status=err.status,
+                message="the events API is not available for this portal (it needs an Enterprise hub): "
+                "scoring goes on without page views",
+            )
+        with transaction(run.engine) as conn:
+            save_cursor(
+                conn, stream, {**state, "unavailable": True, "checked_at": cursors.iso(run.started)}, now=run.started
+            )
+
+
+def _log_stream(
+    run: _Run, stream: str, fetch: Callable[[cursors.LogWindow, Any], tuple[list[Activity], int, Any]]
+) -> None:
+    with transaction(run.engine) as conn:
+        state = load_cursor(conn, stream)
+    state = {k: v for k, v in (state or {}).items() if k not in {"unavailable", "checked_at"}}
+    while True:
+        window = cursors.plan_log(
+            state, run_started=run.started, overlap=run.options.overlap, history_start=run.started - run.options.history
+        )
+        activities, skipped, position = fetch(window, window.position)
+        new_state = cursors.next_log_cursor(state, window, position, run.started)
+        with transaction(run.engine) as conn:
+            run.contacts |= writes.store_activities(conn, activities)
+            save_cursor(conn, stream, new_state, now=run.started)
+        run.count(stream).skipped += skipped
+        run.page_done(stream, len(activities))
+        state = new_state
+        if position is None and window.until >= run.started:
+            return
+
+
+# -- form submissions -------------------------------------------------------------------------------------------
+
+
+def _form_submissions(run: _Run, stream: str) -> None:
+    """Submissions per form, newest first, down to the window's start. Polled only when it can find something:
+    on the first run, on a full reconciliation, on a backfill, or when the contacts stream saw a contact whose
+    `recent_conversion_date` is inside the window (HubSpot sets it on every form submission)."""
+    with transaction(run.engine) as conn:
+        state = load_cursor(conn, stream) or {}
+        by_email = writes.contact_ids_by_email(conn)
+    refresh = cursors.due(state.get("forms_at"), run.started, run.options.full_reconcile_every)
+    poll = refresh or state.get("poll") or state.get("window") is not None or run.saw_conversion
+    if not poll:
+        # Nothing can have been submitted since the last poll (no contact converted): the window is covered.
+        with transaction(run.engine) as conn:
+            save_cursor(conn, stream, {**state, "synced_to": cursors.iso(run.started)}, now=run.started)
+        return
+    if refresh or not isinstance(state.get("forms"), dict):
+        state = {**state, "forms": forms.list_forms(run.client), "forms_at": cursors.iso(run.started)}
+    names: dict[str, str] = state["forms"]
+    window = cursors.plan_log(
+        state, run_started=run.started, overlap=run.options.overlap, history_start=run.started - run.options.history
+    )
+    form_ids = sorted(names)
+    index = int(state.get("form_index") or 0) if state.get("window") else 0
+    position = window.position
+    while index < len(form_ids):
+        form_id = form_ids[index]
+        activities, skipped, following = forms.submissions_page(
+            run.client, form_id, names.get(form_id), window.since, position, by_email
+        )
+        if following is None:
+            index, position = index + 1, None
+        else:
+            position = following
+        if index < len(form_ids):
+            new_state = {
+                **state,
+                "window": [cursors.iso(window.since), cursors.iso(window.until)],
+                "form_index": index,
+                "position": position,
+            }
+        else:
+            new_state = {k: v for k, v in state.items() if k not in {"window", "form_index", "position", "poll"}} | {
+                "synced_to": cursors.iso(min(window.until, run.started))
+            }
+        with transaction(run.engine) as conn:
+            run.contacts |= writes.store_activities(conn, activities)
+            save_cursor(conn, stream, new_state, now=run.started)
+        run.count(stream).skipped += skipped
+        run.page_done(stream, len(activities))
+        state = new_state
+    if not form_ids:
+        with transaction(run.engine) as conn:
+            save_cursor(conn, stream, {**state, "synced_to": cursors.iso(run.started)}, now=run.started)
+
+
+# -- marketing event participations -----------------------------------------------------------------------------
+
+
+def _marketing_events(run: _Run, stream: str) -> None:
+    """Participations of the events whose counters changed since they were last read (none filter by time)."""
+    with transaction(run.engine) as conn:
+        state = load_cursor(conn, stream) or {}
+    seen: dict[str, str] = dict(state.get("fingerprints") or {})
+    if cursors.due(state.get("reconciled_at"), run.started, run.options.full_reconcile_every):
+        seen = {}
+        state = {**state, "reconciled_at": cursors.iso(run.started)}
+    current = marketing_events.list_events(run.client)
+    for event_id in sorted(current, key=lambda e: (len(e), e)):
+        if seen.get(event_id) == current[event_id]:
+            continue
+        position = state.get("position") if state.get("event") == event_id else None
+        while True:
+            activities, skipped, position = marketing_events.participations_page(run.client, event_id, position)
+            if position is None:
+                seen[event_id] = current[event_id]
+                new_state = {**state, "fingerprints": dict(seen), "event": None, "position": None}
+            else:
+                new_state = {**state, "fingerprints": dict(seen), "event": event_id, "position": position}
+            with transaction(run.engine) as conn:
+                run.contacts |= writes.store_activities(conn, activities)
+                save_cursor(conn, stream, new_state, now=run.started)
+            run.count(stream).skipped += skipped
+            run.page_done(stream, len(activities))
+            state = new_state
+            if position is None:
+                break
+    # Events that disappeared are forgotten, so a re-created id is read again.
+    with transaction(run.engine) as conn:
+        save_cursor(
+            conn,
+            stream,
+            {**state, "fingerprints": {k: v for k, v in seen.items() if k in current}},
+            now=run.started,
+        )
+
+
+_MAPPERS: Final[dict[str, Callable[[Any], Contact | Company | Deal | Skip]]] = {
+    "contacts": contact_from_hubspot,
+    "companies": company_from_hubspot,
+    "deals": deal_from_hubspot,
+}
+_TABLES: Final = {"contacts": writes.contact_table, "companies": writes.company_table, "deals": writes.deal_table}
+_STREAM_FUNCTIONS: Final[dict[str, Callable[[_Run, str], None]]] = {
+    "owners": _owners,
+    **dict.fromkeys(CRM_STREAMS, _crm_stream),
+    "associations": _associations,
+    "email_events": _email_events,
+    "form_submissions": _form_submissions,
+    "marketing_events": _marketing_events,
+    "web_events": _web_events,
+}

@@ -1,0 +1,47 @@
+"""Marketing email events: the legacy `GET /email/public/v1/events` (no SDK wrapper), offset-paged in a window."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.mapping import Skip, email_event_to_activity
+from hubsync.records import Activity
+
+PATH: Final = "/email/public/v1/events"
+LIMIT: Final = 1_000
+
+
+def page(
+    client: HubSpotClient,
+    since: datetime,
+    until: datetime,
+    position: Any,
+    contact_id_by_email: Mapping[str, int],
+) -> tuple[list[Activity], int, Any]:
+    """Events in [since, until) from `position`: activities, skipped count, next position (None: window done)."""
+    qs: dict[str, Any] = {
+        "startTimestamp": _ms(since),
+        # The API's end bound is inclusive; the window's is not.
+        "endTimestamp": _ms(until) - 1,
+        "limit": LIMIT,
+    }
+    if position:
+        qs["offset"] = position
+    answer = client.request("GET", PATH, qs=qs, operation="email events") or {}
+    activities: list[Activity] = []
+    skipped = 0
+    for raw in answer.get("events") or []:
+        mapped = email_event_to_activity(raw, contact_id_by_email=contact_id_by_email)
+        if isinstance(mapped, Skip):
+            skipped += 1
+        else:
+            activities.append(mapped)
+    following = answer.get("offset") if answer.get("hasMore") else None
+    return activities, skipped, following
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)

@@ -1,0 +1,65 @@
+"""Webinar participations: marketing events (`GET /marketing/v3/marketing-events`) and each event's participation
+breakdown (`GET /marketing/v3/marketing-events/participations/{eventId}/breakdown`).
+
+Neither endpoint filters by time. An event's counters (registrants, attendees, cancellations, no-shows) change with
+every new participation, so a run re-reads the breakdown only of events whose counters changed since the last run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.mapping import Skip, as_json, marketing_event_participation_to_activity
+from hubsync.records import Activity
+
+LIMIT: Final = 100
+
+
+def list_events(client: HubSpotClient) -> dict[str, str]:
+    """Marketing event id → a fingerprint of its counters and modification time."""
+    api = client.api("marketing.events.basic_api")
+    out: dict[str, str] = {}
+    after: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"limit": LIMIT}
+        if after:
+            kwargs["after"] = after
+        answer = client.call(api.get_all, operation="list marketing events", **kwargs)
+        for raw in getattr(answer, "results", None) or []:
+            obj = as_json(raw)
+            event_id = obj.get("objectId")
+            if event_id is None:
+                continue
+            out[str(event_id)] = "|".join(
+                str(obj.get(key)) for key in ("registrants", "attendees", "cancellations", "noShows", "updatedAt")
+            )
+        paging = getattr(answer, "paging", None)
+        following = getattr(getattr(paging, "next", None), "after", None) if paging else None
+        if not following:
+            return out
+        after = str(following)
+
+
+def participations_page(client: HubSpotClient, event_id: str, position: Any) -> tuple[list[Activity], int, Any]:
+    api = client.api("marketing.events.retrieve_participant_state_api")
+    kwargs: dict[str, Any] = {"limit": LIMIT}
+    if position:
+        kwargs["after"] = position
+    answer = client.call(
+        api.get_participations_breakdown_by_marketing_event_id,
+        int(event_id),
+        operation="marketing event participations",
+        **kwargs,
+    )
+    activities: list[Activity] = []
+    skipped = 0
+    for raw in getattr(answer, "results", None) or []:
+        mapped = marketing_event_participation_to_activity(as_json(raw))
+        if isinstance(mapped, Skip):
+            skipped += 1
+        else:
+            activities.append(mapped)
+    paging = getattr(answer, "paging", None)
+    following = getattr(getattr(paging, "next", None), "after", None) if paging else None
+    return activities, skipped, following or None

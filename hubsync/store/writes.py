@@ -1,0 +1,236 @@
+"""What the pull writes: records → rows (set-based upserts), deletions, merges and association replacement.
+
+Every function works inside the caller's transaction (`conn`), so a page, its side effects and its cursor are
+committed together. Each returns the ids it touched, for incremental rescoring.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hubsync.hubspot.mapping import email_key
+from hubsync.records import Activity, ActivityKind, Association, Company, Contact, Deal, Owner
+from hubsync.store.tables import ActivityRow, AssociationRow, CompanyRow, ContactRow, DealRow, OwnerRow
+from hubsync.store.upsert import upsert
+
+# SQLModel declares __table__ untyped.
+contact_table: Final[sa.Table] = ContactRow.__table__  # type: ignore[attr-defined]
+company_table: Final[sa.Table] = CompanyRow.__table__  # type: ignore[attr-defined]
+deal_table: Final[sa.Table] = DealRow.__table__  # type: ignore[attr-defined]
+owner_table: Final[sa.Table] = OwnerRow.__table__  # type: ignore[attr-defined]
+activity_table: Final[sa.Table] = ActivityRow.__table__  # type: ignore[attr-defined]
+association_table: Final[sa.Table] = AssociationRow.__table__  # type: ignore[attr-defined]
+_IN_CHUNK: Final = 900  # ids per IN (...) list: below SQLite's default bound-parameter limit
+
+
+def _chunks(ids: Iterable[Any]) -> Iterable[list[Any]]:
+    items = list(ids)
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
+
+
+def _row(record: Contact | Company | Deal | Owner | Activity) -> dict[str, Any]:
+    row = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+    if "properties" in row:
+        row["properties"] = dict(row["properties"])
+    if isinstance(record, Activity):
+        row["kind"] = str(record.kind)
+    return row
+
+
+def store_objects(
+    conn: Connection,
+    records: Sequence[Contact | Company | Deal],
+    *,
+    archived_at: Mapping[int, datetime] | None = None,
+) -> set[int]:
+    """Upsert contacts, companies or deals (one kind per call). Live records clear `archived_at`; records in
+    `archived_at` get that time. Returns the ids written."""
+    if not records:
+        return set()
+    table = {Contact: contact_table, Company: company_table, Deal: deal_table}[type(records[0])]
+    rows = []
+    for record in records:
+        row = _row(record)
+        row["archived_at"] = (archived_at or {}).get(record.id)
+        rows.append(row)
+    upsert(conn, table, rows)
+    return {record.id for record in records}
+
+
+def already_archived(conn: Connection, table: sa.Table, ids: Iterable[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            conn.execute(sa.select(table.c.id).where(table.c.id.in_(chunk), table.c.archived_at.is_not(None))).scalars()
+        )
+    return found
+
+
+def store_owners(conn: Connection, owners: Sequence[Owner]) -> int:
+    # open_tasks belongs to the push side (it counts tasks); an upsert of these columns leaves it alone.
+    return upsert(conn, owner_table, [_row(owner) for owner in owners])
+
+
+def store_activities(conn: Connection, activities: Sequence[Activity]) -> set[int]:
+    """Upsert activities; returns the contact ids they belong to."""
+    upsert(conn, activity_table, [_row(activity) for activity in activities])
+    return {activity.contact_id for activity in activities}
+
+
+def _engagement_prefix(engagement_type: str, engagement_id: int) -> str:
+    return f"{ActivityKind.CRM_ENGAGEMENT}:{engagement_type}:{engagement_id}:"
+
+
+def _engagement_filter(engagement_type: str, engagement_ids: Iterable[int]) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        *(
+            activity_table.c.id.startswith(_engagement_prefix(engagement_type, eid), autoescape=True)
+            for eid in engagement_ids
+        )
+    )
+
+
+def replace_engagement_activities(
+    conn: Connection, engagement_type: str, engagement_ids: Iterable[int], activities: Sequence[Activity]
+) -> set[int]:
+    """The activities of these engagements become exactly `activities` (contacts may have been added or removed).
+    Returns the contact ids whose activities changed (old and new)."""
+    touched: set[int] = set()
+    for chunk in _chunks(sorted(set(engagement_ids))):
+        where = _engagement_filter(engagement_type, chunk)
+        touched.update(conn.execute(sa.select(activity_table.c.contact_id).where(where)).scalars())
+        conn.execute(sa.delete(activity_table).where(where))
+    return touched | store_activities(conn, activities)
+
+
+def delete_engagement_activities(conn: Connection, engagement_type: str, engagement_ids: Iterable[int]) -> set[int]:
+    return replace_engagement_activities(conn, engagement_type, engagement_ids, [])
+
+
+def apply_merges(conn: Connection, merges: Mapping[int, Iterable[int]]) -> set[int]:
+    """Survivor → merged-away contact ids: move the old contacts' activities and associations to the survivor and
+    delete the old contact rows. Returns every contact id involved that had something to move or delete."""
+    touched: set[int] = set()
+    for survivor, olds in merges.items():
+        old_ids = sorted({old for old in olds if old != survivor})
+        if not old_ids:
+            continue
+        exists = set(conn.execute(sa.select(contact_table.c.id).where(contact_table.c.id.in_(old_ids))).scalars())
+        moved = _move_activities(conn, survivor, old_ids)
+        moved |= _move_associations(conn, survivor, old_ids)
+        if exists:
+            conn.execute(sa.delete(contact_table).where(contact_table.c.id.in_(old_ids)))
+        if exists or moved:
+            touched |= {survivor, *old_ids}
+    return touched
+
+
+def _move_activities(conn: Connection, survivor: int, old_ids: list[int]) -> bool:
+    rows = [
+        dict(r._mapping)
+        for r in conn.execute(sa.select(activity_table).where(activity_table.c.contact_id.in_(old_ids)))
+    ]  # noqa: SLF001 -- Row._mapping is SQLAlchemy's public row-as-dict API
+    if not rows:
+        return False
+    conn.execute(sa.delete(activity_table).where(activity_table.c.contact_id.in_(old_ids)))
+    for row in rows:
+        row["contact_id"] = survivor
+        if row["kind"] == ActivityKind.CRM_ENGAGEMENT:
+            # Engagement activity ids end in the contact id (one per associated contact): re-key to the survivor,
+            # so a later re-read of the engagement finds (and replaces) the same row.
+            row["id"] = f"{row['id'].rsplit(':', 1)[0]}:{survivor}"
+    upsert(conn, activity_table, rows)
+    return True
+
+
+def _move_associations(conn: Connection, survivor: int, old_ids: list[int]) -> bool:
+    t = association_table
+    moved = False
+    for side_type, side_id in ((t.c.from_type, t.c.from_id), (t.c.to_type, t.c.to_id)):
+        where = sa.and_(side_type == "contacts", side_id.in_(old_ids))
+        rows = [dict(r._mapping) for r in conn.execute(sa.select(t).where(where))]  # noqa: SLF001 -- see above
+        if not rows:
+            continue
+        moved = True
+        conn.execute(sa.delete(t).where(where))
+        key = "from_id" if side_id is t.c.from_id else "to_id"
+        for row in rows:
+            row[key] = survivor
+        upsert(conn, t, rows)
+    return moved
+
+
+def replace_associations(
+    conn: Connection, from_type: str, to_type: str, from_ids: Iterable[int], associations: Sequence[Association]
+) -> tuple[set[int], set[int]]:
+    """The `from_type`→`to_type` associations of `from_ids` become exactly `associations`. Returns the (from ids,
+    to ids) whose associations changed."""
+    t = association_table
+    ids = sorted(set(from_ids))
+    new_rows = [dataclasses.asdict(a) for a in associations]
+    key = ("from_id", "to_id", "type_id", "label")
+    before: set[tuple[Any, ...]] = set()
+    for chunk in _chunks(ids):
+        where = sa.and_(t.c.from_type == from_type, t.c.to_type == to_type, t.c.from_id.in_(chunk))
+        before.update(
+            tuple(r) for r in conn.execute(sa.select(t.c.from_id, t.c.to_id, t.c.type_id, t.c.label).where(where))
+        )
+        conn.execute(sa.delete(t).where(where))
+    upsert(conn, t, new_rows)
+    after = {tuple(row[k] for k in key) for row in new_rows}
+    changed = before ^ after
+    return {c[0] for c in changed}, {c[1] for c in changed}
+
+
+def contact_ids_by_email(conn: Connection) -> dict[str, int]:
+    """email_key → contact id, for the legacy streams that name a recipient by address. Live contacts win over
+    archived ones, then the lowest id, so the answer does not depend on the order of rows."""
+    rows = conn.execute(
+        sa.select(contact_table.c.email, contact_table.c.id)
+        .where(contact_table.c.email.is_not(None))
+        .order_by(contact_table.c.archived_at.is_(None), contact_table.c.id.desc())
+    )
+    # Later rows overwrite earlier ones: archived first, then live by descending id, so the live lowest id wins.
+    out: dict[str, int] = {}
+    for email, contact_id in rows:
+        out[email_key(email)] = contact_id
+    return out
+
+
+def live_ids(conn: Connection, table: sa.Table) -> list[int]:
+    return list(conn.execute(sa.select(table.c.id).where(table.c.archived_at.is_(None)).order_by(table.c.id)).scalars())
+
+
+def recently_active_contacts(conn: Connection, since: datetime) -> set[int]:
+    return set(
+        conn.execute(
+            sa.select(activity_table.c.contact_id).where(activity_table.c.occurred_at >= since).distinct()
+        ).scalars()
+    )
+
+
+def companies_of(conn: Connection, contact_ids: Iterable[int]) -> set[int]:
+    """Companies linked to these contacts (primary company and associations)."""
+    t = association_table
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(contact_ids))):
+        found.update(
+            conn.execute(
+                sa.select(t.c.to_id).where(
+                    t.c.from_type == "contacts", t.c.to_type == "companies", t.c.from_id.in_(chunk)
+                )
+            ).scalars()
+        )
+        found.update(
+            x
+            for x in conn.execute(sa.select(contact_table.c.company_id).where(contact_table.c.id.in_(chunk))).scalars()
+            if x is not None
+        )
+    return found

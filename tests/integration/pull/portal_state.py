@@ -1,0 +1,209 @@
+"""The database a correct pull must leave, computed from the sandbox portal's own state (its Python handle), not
+through the API: CRM rows field by field, activities, associations, owners."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hubsync.hubspot import mapping
+from hubsync.hubspot.pull import ASSOCIATION_PAIRS
+from hubsync.hubspot.streams import crm
+from hubsync.records import Activity, EngagementType
+from hubsync.sandbox import crm_api, marketing_api
+from hubsync.sandbox.portal import EMAIL_EVENT_TYPES, PARTICIPATION_STATES, Portal
+from hubsync.store import writes
+
+_EMAIL_TYPES = {
+    "OPEN": "open",
+    "CLICK": "click",
+    "BOUNCE": "bounce",
+    "STATUSCHANGE": "unsubscribe",
+    "SPAMREPORT": "spam_report",
+    "DELIVERED": "delivered",
+}
+
+
+def portal_time(portal: Portal) -> datetime:
+    return datetime.fromtimestamp(portal.now / 1000, UTC)
+
+
+def _props(object_type: str, obj: Any, names: Iterable[str]) -> dict[str, str]:
+    return {n: v for n in names if (v := crm_api.prop_value(object_type, obj, n)) is not None}
+
+
+def _ms(value: datetime | None) -> int | None:
+    return None if value is None else round(value.timestamp() * 1000)
+
+
+def _crm_rows(portal: Portal, object_type: str, names: tuple[str, ...]) -> dict[int, dict[str, Any]]:
+    mapper = {
+        "contacts": mapping.contact_from_hubspot,
+        "companies": mapping.company_from_hubspot,
+        "deals": mapping.deal_from_hubspot,
+    }[object_type]
+    out: dict[int, dict[str, Any]] = {}
+    for obj in portal.stores[object_type].by_id.values():
+        record = mapper({"id": str(obj.id), "properties": _props(object_type, obj, names)})
+        assert not isinstance(record, mapping.Skip)
+        row = writes._row(record)
+        row["archived_at"] = None if obj.archived_at is None else obj.archived_at
+        out[obj.id] = _normalise(row)
+    return out
+
+
+def _normalise(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _ms(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def expected(
+    portal: Portal,
+    *,
+    run_started: datetime,
+    history: timedelta = timedelta(days=730),
+    extra_emails: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """Everything the database should hold after a pull that started at `run_started` (portal time).
+    `extra_emails` maps addresses of contacts merged away after they were pulled to their survivor: their
+    e-mail activity stays with the survivor."""
+    with portal.lock:
+        contacts = _crm_rows(portal, "contacts", crm.CONTACT_PROPERTIES)
+        companies = _crm_rows(portal, "companies", crm.COMPANY_PROPERTIES)
+        deals = _crm_rows(portal, "deals", crm.DEAL_PROPERTIES)
+        owners = {
+            o.id: {
+                "id": o.id,
+                "email": o.email,
+                "firstname": o.first_name,
+                "lastname": o.last_name,
+                "user_id": o.user_id,
+                "archived": o.archived,
+            }
+            for o in portal.owners
+        }
+        activities: dict[str, tuple[Any, ...]] = {}
+        for engagement, object_type in crm.ENGAGEMENT_OBJECTS.items():
+            for obj in portal.stores[object_type].by_id.values():
+                if obj.archived_at is not None:
+                    continue
+                raw = {"id": str(obj.id), "properties": _props(object_type, obj, crm.ENGAGEMENT_PROPERTIES[engagement])}
+                links = portal.assoc.of(object_type, obj.id, "contacts")
+                for item in mapping.engagement_to_activities(
+                    raw, engagement_type=EngagementType(engagement), contact_ids=links
+                ):
+                    if isinstance(item, Activity):
+                        activities[item.id] = _activity_key(item)
+        by_email: dict[str, int] = {}
+        ordered = sorted(portal.stores["contacts"].by_id.values(), key=lambda o: (o.archived_at is None, -o.id))
+        for obj in ordered:
+            if obj.props.get("email"):
+                by_email[mapping.email_key(obj.props["email"])] = obj.id
+        for address, survivor in (extra_emails or {}).items():
+            by_email.setdefault(mapping.email_key(address), survivor)
+        start = _ms(run_started - history)
+        end = _ms(run_started)
+        assert start is not None and end is not None
+        ts, ids, rec, typ, _camp, url, _cat = portal.email_events.data
+        for i in range(len(ts)):
+            kind = EMAIL_EVENT_TYPES[typ[i]]
+            contact = by_email.get(mapping.email_key(portal.strings[rec[i]]))
+            if not start <= ts[i] < end or contact is None:
+                continue
+            key = f"email_event:{marketing_api._uuid(portal, ids[i])}"
+            activities[key] = (key, contact, "email_event", ts[i], _EMAIL_TYPES[kind])
+        ts, ids, contact_col, url = portal.page_views.data
+        for i in range(len(ts)):
+            if start <= ts[i] < end:
+                key = f"page_view:{marketing_api._uuid(portal, ids[i])}"
+                activities[key] = (key, portal.resolve_contact(contact_col[i]), "page_view", ts[i], None)
+        ts, ids, form_col, _contacts, emails, _pages = portal.form_submissions.data
+        for i in range(len(ts)):
+            contact = by_email.get(mapping.email_key(portal.strings[emails[i]]))
+            if start <= ts[i] < end and contact is not None:
+                key = f"form_submission:{marketing_api._uuid(portal, ids[i])}"
+                activities[key] = (key, contact, "form_submission", ts[i], None)
+        ts, ids, _events, contact_col, states = portal.participations.data
+        for i in range(len(ts)):
+            key = f"marketing_event:{ids[i]}"
+            activities[key] = (
+                key,
+                portal.resolve_contact(contact_col[i]),
+                "marketing_event",
+                ts[i],
+                PARTICIPATION_STATES[states[i]].lower(),
+            )
+        links: set[tuple[Any, ...]] = set()
+        for from_type, to_type in ASSOCIATION_PAIRS:
+            for from_id in portal.stores[from_type].live:
+                for to_id in portal.assoc.of(from_type, from_id, to_type):
+                    for type_id, label in portal.assoc.type_ids(from_type, from_id, to_type, to_id):
+                        links.add((from_type, from_id, to_type, to_id, type_id, label))
+    return {
+        "contacts": contacts,
+        "companies": companies,
+        "deals": deals,
+        "owners": owners,
+        "activities": activities,
+        "associations": links,
+    }
+
+
+def _activity_key(activity: Activity) -> tuple[Any, ...]:
+    return (activity.id, activity.contact_id, str(activity.kind), _ms(activity.occurred_at), activity.event_type)
+
+
+def stored(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+
+        def rows(table: sa.Table) -> dict[int, dict[str, Any]]:
+            return {r["id"]: _normalise(r) for r in (dict(x._mapping) for x in conn.execute(sa.select(table)))}
+
+        owners = {
+            k: {c: v[c] for c in ("id", "email", "firstname", "lastname", "user_id", "archived")}
+            for k, v in rows(writes.owner_table).items()
+        }
+        activities = {
+            r.id: (r.id, r.contact_id, r.kind, _ms(r.occurred_at), r.event_type)
+            for r in conn.execute(sa.select(writes.activity_table))
+        }
+        t = writes.association_table
+        links = {
+            tuple(r)
+            for r in conn.execute(sa.select(t.c.from_type, t.c.from_id, t.c.to_type, t.c.to_id, t.c.type_id, t.c.label))
+        }
+        return {
+            "contacts": rows(writes.contact_table),
+            "companies": rows(writes.company_table),
+            "deals": rows(writes.deal_table),
+            "owners": owners,
+            "activities": activities,
+            "associations": links,
+        }
+
+
+def differences(want: Mapping[str, Any], have: Mapping[str, Any], limit: int = 5) -> dict[str, Any]:
+    """Per section, a few examples of what differs (empty when the database equals the portal)."""
+    out: dict[str, Any] = {}
+    for section, expected_items in want.items():
+        got = have[section]
+        if isinstance(expected_items, set):
+            missing, extra = (
+                sorted(expected_items - got, key=str)[:limit],
+                sorted(got - expected_items, key=str)[:limit],
+            )
+            wrong: list[Any] = []
+        else:
+            missing = sorted(set(expected_items) - set(got), key=str)[:limit]
+            extra = sorted(set(got) - set(expected_items), key=str)[:limit]
+            wrong = [
+                (k, expected_items[k], got[k])
+                for k in sorted(set(expected_items) & set(got), key=str)
+                if expected_items[k] != got[k]
+            ][:limit]
+        if missing or extra or wrong:
+            out[section] = {"missing": missing, "extra": extra, "wrong": wrong}
+    return out
