@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -77,3 +78,10 @@ def company(employees: str | None = "120", industry: str | None = "COMPUTER_SOFT
     return Company(
         id=500, name="Acme GmbH", domain="acme.example", numberofemployees=employees, industry=industry, **kw
     )
+
+
+def load_variant(change: Callable[[dict[str, Any]], object]) -> ScoringModel:
+    """The default model with `change` applied to its raw `[scoring]` table (validated like the file)."""
+    data = raw_scoring()
+    change(data)
+    return parse(ScoringModel, data, source=str(CONFIG), prefix=("scoring",))
