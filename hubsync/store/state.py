@@ -40,6 +40,8 @@ class RunCounts:
     tasks_created: int = 0
     api_calls: int = 0
     daily_quota_left: int | None = None
+    effective_threshold: int | None = None
+    free_capacity: int | None = None
 
 
 def start_run(conn: Connection, kind: str, *, now: datetime) -> int:
@@ -72,5 +74,7 @@ def finish_run(
             tasks_created=counts.tasks_created,
             api_calls=counts.api_calls,
             daily_quota_left=counts.daily_quota_left,
+            effective_threshold=counts.effective_threshold,
+            free_capacity=counts.free_capacity,
         )
     )

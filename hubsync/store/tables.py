@@ -248,6 +248,9 @@ class RunRow(SQLModel, table=True):
     tasks_created: int = 0
     api_calls: int = 0
     daily_quota_left: int | None = None
+    # The seller factor at this run's handoff (scoring.md §5), for `hubsync status`.
+    effective_threshold: int | None = None
+    free_capacity: int | None = None
     error: str | None = Field(default=None, sa_column=Column(Text))
 
 

@@ -189,6 +189,12 @@ def replace_associations(
     return {c[0] for c in changed}, {c[1] for c in changed}
 
 
+def delete_associations_from(conn: Connection, from_type: str, from_ids: Iterable[int]) -> None:
+    t = association_table
+    for chunk in _chunks(sorted(set(from_ids))):
+        conn.execute(sa.delete(t).where(t.c.from_type == from_type, t.c.from_id.in_(chunk)))
+
+
 def contact_ids_by_email(conn: Connection) -> dict[str, int]:
     """email_key → contact id, for the legacy streams that name a recipient by address. Live contacts win over
     archived ones, then the lowest id, so the answer does not depend on the order of rows."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 05:24:57.397068
+Create Date: 2026-11-21 05:32:52.403584
 """
 
 from collections.abc import Sequence
@@ -173,6 +173,8 @@ def upgrade() -> None:
     sa.Column('tasks_created', sa.Integer(), nullable=False),
     sa.Column('api_calls', sa.Integer(), nullable=False),
     sa.Column('daily_quota_left', sa.Integer(), nullable=True),
+    sa.Column('effective_threshold', sa.Integer(), nullable=True),
+    sa.Column('free_capacity', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
