@@ -226,10 +226,19 @@ class HubSpotClient:
             return api
 
     def call(
-        self, fn: Callable[..., Any], *args: Any, kind: Kind = "standard", operation: str | None = None, **kwargs: Any
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        kind: Kind = "standard",
+        operation: str | None = None,
+        retry: bool = True,
+        **kwargs: Any,
     ) -> Any:
         """Run a generated SDK operation (e.g. `client.api("crm.contacts.basic_api").get_page`) with pacing,
-        classification and retries; returns what the SDK operation returns (its model object)."""
+        classification and retries; returns what the SDK operation returns (its model object).
+
+        `retry=False` makes exactly one attempt: for a create that is not idempotent (a task), where a timeout may
+        hide a request HubSpot did carry out, the caller reconciles before trying again instead."""
         call_kind = CallKind(kind)
         with_info = _with_http_info(fn)
         name = operation or _operation_name(fn)
@@ -254,7 +263,7 @@ class HubSpotClient:
             self._pacer.observe(headers)
             return data
 
-        return self._retrying(attempt, name)
+        return self._retrying(attempt, name) if retry else attempt(name)
 
     def request(
         self,

@@ -1,0 +1,167 @@
+"""Shared helpers for the push tests: a fast client on a sandbox portal, settings from config/hubsync.toml, and a
+loader that copies a portal's records and activities into the database (the pull's job, done here from the
+portal's Python handle so these tests depend on the push side only) before `rescore` scores them for real."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hubsync.hubspot.client import ClientSettings, HubSpotClient
+from hubsync.records import ActivityKind
+from hubsync.rescore import RescoreResult, rescore
+from hubsync.sandbox.portal import Portal
+from hubsync.sandbox.server import Sandbox
+from hubsync.secret import Secret
+from hubsync.settings import Settings, load_settings
+from hubsync.store.db import transaction
+from hubsync.store.tables import ActivityRow, CompanyRow, ContactRow, OwnerRow, TaskRow
+from hubsync.store.upsert import upsert
+
+CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
+contact_t = ContactRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+company_t = CompanyRow.__table__  # type: ignore[attr-defined]  # see above
+owner_t = OwnerRow.__table__  # type: ignore[attr-defined]  # see above
+activity_t = ActivityRow.__table__  # type: ignore[attr-defined]  # see above
+task_t = TaskRow.__table__  # type: ignore[attr-defined]  # see above
+
+
+def fast_client(sb: Sandbox, *, token: str | None = None, max_retries: int = 3) -> HubSpotClient:
+    """A client whose own pacing never slows a test (the sandbox's limits still apply) and that never sleeps."""
+    return HubSpotClient(
+        ClientSettings(
+            access_token=Secret(token or sb.token),
+            base_url=sb.url,
+            requests_per_10s=100_000,
+            pace_fraction=1.0,
+            search_per_second=1_000,
+            max_retries=max_retries,
+        ),
+        sleep=lambda _s: None,
+    )
+
+
+def settings(**sections: Mapping[str, Any]) -> Settings:
+    """The default configuration, with `sections` (e.g. tasks={"round_robin_owners": (...)}) changed."""
+    loaded = load_settings({}, str(CONFIG))
+    config = loaded.config
+    updates = {name: getattr(config, name).model_copy(update=dict(values)) for name, values in sections.items()}
+    return Settings(config=config.model_copy(update=updates), config_source=loaded.config_source)
+
+
+def ms_to_dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def dt_to_ms(at: datetime) -> int:
+    return round(at.timestamp() * 1000)
+
+
+def portal_now(portal: Portal) -> datetime:
+    return ms_to_dt(portal.now)
+
+
+def stat(sb: Sandbox, endpoint: str) -> int:
+    """Requests the sandbox answered on `endpoint` ("POST /crm/v3/objects/{objectType}/batch/update"), any status."""
+    return sum(sb.stats()["endpoints"].get(endpoint, {}).values())
+
+
+BATCH_UPDATE = "POST /crm/v3/objects/{objectType}/batch/update"
+CREATE_OBJECT = "POST /crm/v3/objects/{objectType}"
+CREATE_PROPERTY = "POST /crm/v3/properties/{objectType}"
+CREATE_GROUP = "POST /crm/v3/properties/{objectType}/groups"
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def load_portal(portal: Portal, engine: Engine) -> None:
+    """Contacts, companies, owners, page views and form submissions of `portal` into the database."""
+    contacts, companies = [], []
+    primary = portal.assoc.primary[("contacts", "companies")]
+    for obj in portal.stores["contacts"].by_id.values():
+        p = obj.props
+        contacts.append(
+            {
+                "id": obj.id, "email": p.get("email"), "firstname": p.get("firstname"), "lastname": p.get("lastname"),
+                "jobtitle": p.get("jobtitle"), "country": p.get("country"), "lifecyclestage": p.get("lifecyclestage"),
+                "owner_id": _int(p.get("hubspot_owner_id")), "company_id": primary.get(obj.id),
+                "created_at": ms_to_dt(obj.created), "updated_at": ms_to_dt(obj.updated), "properties": dict(p),
+                "archived_at": None if obj.archived_at is None else ms_to_dt(obj.archived_at),
+            }
+        )  # fmt: skip
+    for obj in portal.stores["companies"].by_id.values():
+        p = obj.props
+        companies.append(
+            {
+                "id": obj.id, "name": p.get("name"), "domain": p.get("domain"), "industry": p.get("industry"),
+                "numberofemployees": p.get("numberofemployees"), "annualrevenue": p.get("annualrevenue"),
+                "country": p.get("country"), "owner_id": _int(p.get("hubspot_owner_id")),
+                "created_at": ms_to_dt(obj.created), "updated_at": ms_to_dt(obj.updated), "properties": dict(p),
+                "archived_at": None if obj.archived_at is None else ms_to_dt(obj.archived_at),
+            }
+        )  # fmt: skip
+    owners = [
+        {"id": o.id, "email": o.email, "firstname": o.first_name, "lastname": o.last_name, "user_id": o.user_id,
+         "archived": o.archived, "open_tasks": 0}
+        for o in portal.owners
+    ]  # fmt: skip
+    live = {c["id"] for c in contacts}
+    activities = [
+        activity(f"page_view:{row_id}", contact, ActivityKind.PAGE_VIEW, ms_to_dt(ts), url=portal.strings[url])
+        for ts, row_id, contact, url in portal.page_views.rows()
+        if contact in live
+    ]
+    activities += [
+        activity(
+            f"form_submission:{row_id}", contact, ActivityKind.FORM_SUBMISSION, ms_to_dt(ts),
+            form_id=portal.forms[form].guid, form_name=portal.forms[form].name, url=portal.strings[page],
+        )
+        for ts, row_id, form, contact, _email, page in portal.form_submissions.rows()
+        if contact in live
+    ]  # fmt: skip
+    write_rows(engine, contacts=contacts, companies=companies, owners=owners, activities=activities)
+
+
+def activity(activity_id: str, contact_id: int, kind: ActivityKind, at: datetime, **attrs: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": activity_id, "contact_id": contact_id, "kind": kind.value, "occurred_at": at, "event_type": None,
+        "url": None, "title": None, "form_id": None, "form_name": None, "campaign_id": None, "event_name": None,
+        "direction": None, "status": None,
+    }  # fmt: skip
+    row.update(attrs)
+    return row
+
+
+def write_rows(
+    engine: Engine,
+    *,
+    contacts: Sequence[Mapping[str, Any]] = (),
+    companies: Sequence[Mapping[str, Any]] = (),
+    owners: Sequence[Mapping[str, Any]] = (),
+    activities: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    with transaction(engine) as conn:
+        upsert(conn, contact_t, contacts)
+        upsert(conn, company_t, companies)
+        upsert(conn, owner_t, owners)
+        upsert(conn, activity_t, activities)
+
+
+def score(engine: Engine, cfg: Settings, now: datetime, contact_ids: Iterable[int] | None = None) -> RescoreResult:
+    return rescore(engine, cfg.config.scoring, now=now, contact_ids=None if contact_ids is None else list(contact_ids))
+
+
+def tasks_in_db(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(task_t).order_by(task_t.c.id)))
+
+
+def day(base: datetime, n: float) -> datetime:
+    return base + timedelta(days=n)
