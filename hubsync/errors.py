@@ -76,3 +76,12 @@ class QuotaExhausted(HubSpotError):
     """The daily quota (or hubsync's reserve of it) is used up: stop cleanly and resume next run."""
 
     exit_code = 7
+
+
+class Interrupted(HubsyncError):
+    """SIGTERM / SIGINT: the current page or batch finished and was saved; stop before the next one.
+
+    Not a failure: the run is recorded as stopped and the command exits 0, to continue on the next run.
+    """
+
+    exit_code = 0

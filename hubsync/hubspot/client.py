@@ -44,7 +44,14 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-from hubsync.errors import ConfigError, HubSpotError, QuotaExhausted, RateLimited, RetriableHubSpotError
+from hubsync.errors import (
+    ConfigError,
+    HubSpotError,
+    Interrupted,
+    QuotaExhausted,
+    RateLimited,
+    RetriableHubSpotError,
+)
 from hubsync.hubspot.classify import classify
 from hubsync.hubspot.pacing import CallKind, Pacer, PacerLimits
 from hubsync.secret import Secret
@@ -149,8 +156,18 @@ class HubSpotClient:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        stop: threading.Event | None = None,
     ) -> None:
+        """`stop`, when set (SIGTERM), makes the next request raise Interrupted instead of being sent, and cuts
+        short any pacing or backoff wait: the page in hand is finished and saved by its caller, nothing new starts."""
         self._settings = settings
+        self._stop = stop
+        if stop is not None:
+            interruptible = stop
+
+            def sleep(seconds: float) -> None:
+                interruptible.wait(seconds)
+
         base_url = settings.base_url.rstrip("/")
         # host: generated APIs (urllib3); base_url: api_request's Request builder (requests). retry: switch off
         # urllib3's own silent retries (3 by default, no backoff) so tenacity is the only retry layer; redirects
@@ -246,6 +263,7 @@ class HubSpotClient:
             kwargs = {"_request_timeout": self._settings.timeout_seconds, **kwargs, "_return_http_data_only": False}
 
         def attempt(name: str) -> Any:
+            self._check_stop()
             self._pacer.acquire(call_kind)
             try:
                 if with_info is None:
@@ -285,6 +303,7 @@ class HubSpotClient:
             options["body"] = body
 
         def attempt(name: str) -> Any:
+            self._check_stop()
             self._pacer.acquire(call_kind)
             # The SDK's builder adds the Authorization header and encodes the query string and JSON body.
             prepared = Request(self._sdk.config, dict(options))
@@ -318,6 +337,10 @@ class HubSpotClient:
                 ) from None
 
         return self._retrying(attempt, name)
+
+    def _check_stop(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise Interrupted("stopped on request; the work so far is saved and the next run continues from it")
 
     # -- what the client knows ----------------------------------------------------------------------------------
 

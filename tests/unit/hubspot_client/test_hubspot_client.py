@@ -24,6 +24,7 @@ from structlog.testing import capture_logs
 from hubsync.errors import (
     AuthenticationFailed,
     ConfigError,
+    Interrupted,
     MissingScopes,
     QuotaExhausted,
     RetriableHubSpotError,
@@ -353,3 +354,29 @@ def test_real_sdk_connection_refused_is_retried_then_retriable(clock: FakeClock)
         with pytest.raises(RetriableHubSpotError):
             client.call(client.api("crm.contacts.basic_api").get_page)
         assert dict(client.stats().by_status) == {"no_response": 2}
+
+
+# -- stopping on a signal ----------------------------------------------------------------------------------------
+
+
+def test_a_set_stop_event_sends_nothing_and_raises_interrupted() -> None:
+    stop = threading.Event()
+    stop.set()
+    api = FakeGeneratedApi([({"results": [1]}, 200, {})])
+    with HubSpotClient(settings(), stop=stop) as client, pytest.raises(Interrupted):
+        client.call(api.get_page)
+    assert api.calls == []
+
+
+def test_stop_cuts_a_backoff_short_and_no_further_attempt_is_made() -> None:
+    stop = threading.Event()
+    refused = ConnectionRefusedError("dropped")
+    api = FakeGeneratedApi([refused, ({"results": [1]}, 200, {})])
+    # Set the stop while the client backs off after the first failure: the wait ends at once and the retry
+    # is never sent.
+    timer = threading.Timer(0.2, stop.set)
+    timer.start()
+    with HubSpotClient(settings(), stop=stop) as client, pytest.raises(Interrupted):
+        client.call(api.get_page)
+    timer.join()
+    assert len(api.calls) == 1
