@@ -7,6 +7,7 @@ where HubSpot adds them; 429 bodies carry `errorType` and `policyName` instead o
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -122,5 +123,6 @@ def server_error(status: int) -> Reply:
     return error(status, "SERVICE_UNAVAILABLE", "Service Unavailable")
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def iso(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"

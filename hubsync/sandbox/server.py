@@ -251,7 +251,7 @@ def start_sandbox(
     portal: Portal | None = None,
     snapshot_file: Path | None = None,
     activities_per_contact: float = 20.0,
-    tier: str = "enterprise",
+    tier: str | None = None,
     rate_limits: bool = True,
     per_ten_seconds: int | None = None,
     per_day: int | None = None,
@@ -259,12 +259,17 @@ def start_sandbox(
     index_delay_seconds: float = 0.0,
     port: int = 0,
 ) -> Iterator[Sandbox]:
-    """A generated portal (or `portal`, or one loaded from `snapshot_file`) served on a free port."""
+    """A generated portal (or `portal`, or one loaded from `snapshot_file`) served on a free port.
+
+    `tier` (starter, professional, enterprise, api_add_on) sets the rate budgets and whether the events API
+    answers; it defaults to the portal's own (enterprise for generated portals).
+    """
     if portal is None:
         if snapshot_file is not None:
             portal = snapshot.load(snapshot_file)
         else:
             portal = generate_portal(contacts, seed, activities_per_contact=activities_per_contact)
+    if tier is not None:
         portal.tier = tier
     portal.index_delay_ms = round(index_delay_seconds * 1000)
     limits = LimitSettings(tier=portal.tier, enabled=rate_limits, per_ten_seconds=per_ten_seconds, per_day=per_day)

@@ -1,0 +1,74 @@
+"""`hubsync sandbox …`: serve a sandbox portal, or write a generated portal's snapshot.
+
+The lead engineer mounts `sandbox_app` on the main command; this module never imports `hubsync.cli`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hubsync.sandbox import generator, snapshot
+from hubsync.sandbox.limits import FAULT_KINDS, TIERS, FaultSettings, LimitSettings
+from hubsync.sandbox.server import serve
+
+ALL_FAULT_KINDS = ",".join(FAULT_KINDS)
+
+sandbox_app = typer.Typer(
+    name="sandbox",
+    help="A local stand-in for a HubSpot portal (127.0.0.1 only) for the demo, tests and benchmarks.",
+    no_args_is_help=True,
+)
+
+
+@sandbox_app.command("serve")
+def serve_command(  # noqa: PLR0917  # typer passes every option as a parameter
+    contacts: int = typer.Option(2000, "--contacts", help="Contacts in the generated portal."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same portal."),
+    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1; 0 picks a free one."),
+    tier: str = typer.Option("enterprise", "--tier", help=f"Rate-limit tier: {', '.join(TIERS)}."),
+    rate_limits: bool = typer.Option(True, "--rate-limits/--no-rate-limits", help="Enforce the request budgets."),
+    per_ten_seconds: int | None = typer.Option(None, "--per-ten-seconds", help="Override the 10-second budget."),
+    per_day: int | None = typer.Option(None, "--per-day", help="Override the daily quota."),
+    fault_rate: float = typer.Option(0.0, "--fault-rate", help="Share of requests answered by a fault."),
+    fault_seed: int = typer.Option(0, "--fault-seed"),
+    fault_kinds: str = typer.Option(ALL_FAULT_KINDS, "--fault-kinds", help="Comma-separated fault kinds."),
+    index_delay: float = typer.Option(0.0, "--index-delay", help="Seconds before changes are visible to search."),
+    snapshot_file: Annotated[
+        Path | None, typer.Option("--snapshot", help="Serve this snapshot instead of generating.")
+    ] = None,
+    token: str | None = typer.Option(None, "--token", help="Use this token instead of a random one."),
+) -> None:
+    """Serve a portal until interrupted; prints its URL and a token with every scope."""
+    if tier not in TIERS:
+        raise typer.BadParameter(f"tier must be one of {', '.join(TIERS)}", param_hint="--tier")
+    portal = snapshot.load(snapshot_file) if snapshot_file else generator.generate_portal(contacts, seed)
+    portal.tier = tier
+    portal.index_delay_ms = round(index_delay * 1000)
+    limits = LimitSettings(tier=tier, enabled=rate_limits, per_ten_seconds=per_ten_seconds, per_day=per_day)
+    faults = FaultSettings(fault_rate, fault_seed, tuple(k for k in fault_kinds.split(",") if k))
+    sb = serve(portal, port=port, limits=limits, faults=faults, token=token)
+    typer.echo("hubsync sandbox portal (a local stand-in, not HubSpot)")
+    typer.echo(f"url:   {sb.url}")
+    typer.echo(f"token: {sb.token}")
+    typer.echo(f"admin: {sb.url}/__sandbox__/stats")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        typer.echo("stopping")
+    finally:
+        sb.close()
+
+
+@sandbox_app.command("snapshot")
+def snapshot_command(
+    out: Annotated[Path, typer.Argument(help="File to write.")],
+    contacts: int = typer.Option(2000, "--contacts"),
+    seed: int = typer.Option(7, "--seed"),
+) -> None:
+    """Write a generated portal as a snapshot (format: `hubsync/sandbox/snapshot.py`)."""
+    snapshot.dump(generator.generate_portal(contacts, seed), out)
+    typer.echo(f"wrote {out}")
