@@ -8,6 +8,7 @@ every contact it rescored. A history row is written whenever scores, segment or 
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
+from hubsync.errors import Interrupted
 from hubsync.scoring import (
     CompanyScore,
     ContactScore,
@@ -72,10 +74,12 @@ def rescore(
     company_ids: Collection[int] = (),
     write: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RescoreResult:
     """Score the given contacts (None: all) and the affected companies as of `now`; store unless `write=False`.
 
-    `on_progress` is called with the number of contacts finished after each batch (for a progress bar).
+    `on_progress` is called with the number of contacts finished after each batch (for a progress bar). A set
+    `stop` ends the rescore between batches (each batch is its own transaction) with Interrupted.
     """
     full = contact_ids is None
     with engine.connect() as conn:
@@ -89,6 +93,7 @@ def rescore(
     touched_companies: set[int] = set(company_ids)
     scored = changed = 0
     for batch in batches(targets, BATCH):
+        _check(stop)
         with transaction(engine) as conn:
             outcome = _score_contacts(conn, batch, model, now=now, write=write)
         scored += len(outcome.scores)
@@ -109,6 +114,7 @@ def rescore(
             company_targets = sorted(touched_companies)
     companies_scored = companies_changed = 0
     for company_batch in batches(company_targets, BATCH):
+        _check(stop)
         with transaction(engine) as conn:
             n, n_changed = _score_companies(conn, company_batch, model, now=now, write=write)
         companies_scored += n
@@ -124,6 +130,11 @@ def rescore(
         stored=write,
     )
     return result
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Interrupted("rescore stopped on request; scores stored so far are kept, the rest follow next run")
 
 
 @dataclass(frozen=True, slots=True)

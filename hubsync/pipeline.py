@@ -1,0 +1,187 @@
+"""One cycle: pull → score → push, taking its collaborators as arguments, recorded as one row of the run log.
+
+The cycle rescores only what the pull touched, unless asked for a full rescore (the daily job: decay moves every
+score even without new data). A daily quota that runs out ends the cycle early but cleanly (outcome "stopped"); a
+stop request (SIGTERM) ends it after the page in hand (outcome "stopped", Interrupted re-raised for the caller).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from hubsync.errors import HubsyncError, Interrupted
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.pull import PullOptions, PullResult, pull
+from hubsync.hubspot.push import PushResult, push
+from hubsync.rescore import RescoreResult, rescore
+from hubsync.settings import Settings
+from hubsync.store.db import transaction
+from hubsync.store.state import RunCounts, finish_run, start_run
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleOptions:
+    # Rescore every contact, not only those the pull touched (daily: decay).
+    full_rescore: bool = False
+    # Re-check every association and deletion now, whatever the last reconciliation (weekly).
+    full_reconcile: bool = False
+    push: bool = True
+    streams: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    run_id: int
+    # ok: everything done; stopped: quota or a stop request ended it early, to continue next run.
+    outcome: str
+    pulled: PullResult
+    scored: RescoreResult | None
+    pushed: PushResult | None
+
+
+def pull_options(
+    settings: Settings, *, full_reconcile: bool = False, streams: frozenset[str] | None = None
+) -> PullOptions:
+    """The pull's options from the configuration, with the properties the profile rules need."""
+    rules = settings.config.scoring.profile.rules
+    options = PullOptions.from_config(
+        settings.config.sync,
+        contact_properties=sorted({r.property for r in rules if r.source == "contact"}),
+        company_properties=sorted({r.property for r in rules if r.source == "company"}),
+        streams=streams,
+    )
+    return replace(options, full_reconcile_every=timedelta(0)) if full_reconcile else options
+
+
+def run_cycle(
+    settings: Settings,
+    engine: Engine,
+    client: HubSpotClient,
+    *,
+    clock: Callable[[], datetime],
+    options: CycleOptions = CycleOptions(),
+    kind: str = "sync",
+    stop: threading.Event | None = None,
+) -> CycleResult:
+    started = clock()
+    with transaction(engine) as conn:
+        run_id = start_run(conn, kind, now=started)
+    log.info("cycle.started", run_id=run_id, kind=kind, full_rescore=options.full_rescore, push=options.push)
+    calls_before = client.stats().total
+    pulled: PullResult | None = None
+    scored: RescoreResult | None = None
+    pushed: PushResult | None = None
+    try:
+        pulled = pull(
+            client,
+            engine,
+            pull_options(settings, full_reconcile=options.full_reconcile, streams=options.streams),
+            now=clock,
+        )
+        # One scoring instant per cycle: every score of this cycle is "as of" the same moment.
+        now = clock()
+        if options.full_rescore:
+            scored = rescore(engine, settings.config.scoring, now=now, stop=stop)
+        else:
+            scored = rescore(
+                engine,
+                settings.config.scoring,
+                now=now,
+                contact_ids=pulled.touched_contacts,
+                company_ids=pulled.touched_companies,
+                stop=stop,
+            )
+        if options.push and pulled.stopped is None:
+            pushed = push(client, engine, settings, now=now)
+    except Interrupted:
+        _finish(
+            engine,
+            client,
+            run_id,
+            "stopped",
+            pulled=pulled,
+            scored=scored,
+            pushed=pushed,
+            calls_before=calls_before,
+            now=clock(),
+            error="stopped on request",
+        )
+        log.info("cycle.interrupted", run_id=run_id)
+        raise
+    except HubsyncError as err:
+        _finish(
+            engine,
+            client,
+            run_id,
+            "failed",
+            pulled=pulled,
+            scored=scored,
+            pushed=pushed,
+            calls_before=calls_before,
+            now=clock(),
+            error=str(err),
+        )
+        # A classified error already says what happened; a traceback would add nothing for the admin.
+        log.error("cycle.failed", run_id=run_id, error=str(err), error_type=type(err).__name__)  # noqa: TRY400
+        raise
+    stopped = pulled.stopped is not None or (pushed is not None and pushed.stopped is not None)
+    outcome = "stopped" if stopped else "ok"
+    note = "daily API quota reserve reached; continues next run" if stopped else None
+    _finish(
+        engine,
+        client,
+        run_id,
+        outcome,
+        pulled=pulled,
+        scored=scored,
+        pushed=pushed,
+        calls_before=calls_before,
+        now=clock(),
+        error=note,
+    )
+    log.info(
+        "cycle.finished",
+        run_id=run_id,
+        outcome=outcome,
+        pulled=pulled.stored,
+        scored=scored.contacts_scored,
+        pushed=pushed.records_pushed if pushed else 0,
+        tasks_created=pushed.tasks_created if pushed else 0,
+        api_calls=client.stats().total - calls_before,
+    )
+    return CycleResult(run_id, outcome, pulled, scored, pushed)
+
+
+def _finish(
+    engine: Engine,
+    client: HubSpotClient,
+    run_id: int,
+    outcome: str,
+    *,
+    pulled: PullResult | None,
+    scored: RescoreResult | None,
+    pushed: PushResult | None,
+    calls_before: int,
+    now: datetime,
+    error: str | None,
+) -> None:
+    counts = RunCounts(
+        pulled=pulled.stored if pulled else 0,
+        scored=scored.contacts_scored if scored else 0,
+        pushed=pushed.records_pushed if pushed else 0,
+        tasks_created=pushed.tasks_created if pushed else 0,
+        api_calls=client.stats().total - calls_before,
+        daily_quota_left=client.daily_remaining,
+        effective_threshold=pushed.effective_threshold if pushed else None,
+        free_capacity=pushed.free_capacity if pushed else None,
+    )
+    with transaction(engine) as conn:
+        finish_run(conn, run_id, outcome=outcome, counts=counts, now=now, error=error)
