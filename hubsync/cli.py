@@ -7,15 +7,28 @@ Exit codes (documented in the README): 0 success; 1 unexpected error; 2 configur
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+import structlog
 import typer
 
 from hubsync import __version__, logs
-from hubsync.errors import HubsyncError
+from hubsync.errors import HubsyncError, QuotaExhausted
 from hubsync.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from hubsync.hubspot.client import HubSpotClient
+
+log = structlog.get_logger("hubsync.cli")
 
 app = typer.Typer(
     name="hubsync",
@@ -201,11 +214,130 @@ def explain(
     typer.echo(explanation_text(found, company, explanation, model, account=account, stored_status=stored))
 
 
+@dataclass(frozen=True, slots=True)
+class Connected:
+    settings: Settings
+    engine: Engine
+    client: HubSpotClient
+
+
+@contextmanager
+def connected(ctx: typer.Context, stop: threading.Event | None = None) -> Iterator[Connected]:
+    """Settings, an up-to-date database and a HubSpot client: what every command that talks to HubSpot needs."""
+    from hubsync.hubspot.client import HubSpotClient, client_settings  # noqa: PLC0415  (see config_check)
+    from hubsync.store.db import open_database  # noqa: PLC0415
+
+    settings = _invocation(ctx).settings()
+    client_config = client_settings(settings)  # fails early, before the database, when the token is missing
+    engine = open_database(settings.database_url)
+    try:
+        with HubSpotClient(client_config, stop=stop) as client:
+            yield Connected(settings, engine, client)
+    finally:
+        engine.dispose()
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    no_push: bool = typer.Option(False, "--no-push", help="Pull and rescore only; write nothing to HubSpot."),
+    full_rescore: bool = typer.Option(False, "--full-rescore", help="Rescore every contact, not only changed ones."),
+) -> None:
+    """One cycle now: pull what changed, rescore it, push what changed (as `hubsync run` does on a schedule)."""
+    from hubsync.pipeline import CycleOptions, run_cycle  # noqa: PLC0415  (see config_check)
+
+    stop = threading.Event()
+    with connected(ctx, stop) as c, stop_on_signals(stop):
+        result = run_cycle(
+            c.settings,
+            c.engine,
+            c.client,
+            clock=wall_clock,
+            options=CycleOptions(full_rescore=full_rescore, push=not no_push),
+            stop=stop,
+        )
+    pulled, scored, pushed = result.pulled, result.scored, result.pushed
+    typer.echo(f"run {result.run_id}: {result.outcome}; pulled {pulled.stored:,} records")
+    if scored is not None:
+        typer.echo(f"scored {scored.contacts_scored:,} contacts ({scored.contacts_changed:,} changed)")
+    if pushed is not None:
+        typer.echo("\n".join(pushed.lines()))
+    if result.outcome == "stopped":
+        raise typer.Exit(QuotaExhausted.exit_code)
+
+
 # --- pull commands (sync, backfill): added below this line -------------------------------------------------------
 
 # --- push commands (setup, push): added below this line ----------------------------------------------------------
 
+
+@app.command("setup")
+def setup_command(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check scopes and show the plan; create nothing."),
+) -> None:
+    """Check the token and scopes, then create the hubsync property group and properties (safe to run again)."""
+    from hubsync.hubspot.client import HubSpotClient, client_settings  # noqa: PLC0415  (see config_check)
+    from hubsync.hubspot.properties import setup  # noqa: PLC0415
+
+    settings = _invocation(ctx).settings()
+    with HubSpotClient(client_settings(settings)) as client:
+        result = setup(client, settings.config.push, dry_run=dry_run)
+    for line in result.lines():
+        typer.echo(line)
+    if result.conflicts:
+        typer.echo(
+            f"{len(result.conflicts)} existing property(ies) conflict with hubsync's definition and were left "
+            "unchanged: rename or delete them in HubSpot (Settings → Properties), or set [push] property_prefix.",
+            err=True,
+        )
+
+
+@app.command("push")
+def push_command(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would change (counts per property, a sample, planned tasks); send nothing."
+    ),
+    tasks: bool = typer.Option(True, "--tasks/--no-tasks", help="Also create sales tasks for leads handed over."),
+) -> None:
+    """Write changed scores back to HubSpot and create sales tasks (from the local database; no pull, no rescore)."""
+    from hubsync.hubspot.client import HubSpotClient, client_settings  # noqa: PLC0415  (see config_check)
+    from hubsync.hubspot.push import push  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+
+    settings = _invocation(ctx).settings()
+    engine = open_database(settings.database_url)
+    try:
+        with HubSpotClient(client_settings(settings)) as client:
+            result = push(client, engine, settings, now=datetime.now(UTC), dry_run=dry_run, tasks=tasks)
+    finally:
+        engine.dispose()
+    for line in result.lines():
+        typer.echo(line)
+
+
 # --- end of commands ----------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM / SIGINT set `stop`: the work in hand finishes and is saved, nothing new starts (see Interrupted)."""
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("cli.stop_requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def main() -> None:
