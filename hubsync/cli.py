@@ -21,6 +21,7 @@ import typer
 
 from hubsync import __version__, logs
 from hubsync.errors import HubsyncError, QuotaExhausted
+from hubsync.sandbox.cli import sandbox_app
 from hubsync.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True
 db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 @dataclass
