@@ -42,9 +42,18 @@ def _offset(req: Request, name: str) -> int:
 # ---- marketing email events (legacy) ------------------------------------------------------------------------
 
 
+def _millis(req: Request, name: str) -> int | None:
+    raw = req.q(name)
+    if not raw:
+        return None
+    if not raw.lstrip("-").isdigit():
+        raise responses.validation(f"{name} must be milliseconds since the epoch, got {raw!r}")
+    return int(raw)
+
+
 def email_events(portal: Portal, req: Request) -> Reply:
     limit = req.q_int("limit", 1000, EMAIL_EVENTS_MAX)
-    start, end = req.q("startTimestamp"), req.q("endTimestamp")
+    start, end = _millis(req, "startTimestamp"), _millis(req, "endTimestamp")
     wanted_type = req.q("eventType")
     if wanted_type is not None and wanted_type not in EMAIL_EVENT_TYPES:
         raise responses.validation(f"Unknown eventType {wanted_type}")
@@ -52,7 +61,7 @@ def email_events(portal: Portal, req: Request) -> Reply:
     offset = _offset(req, "offset")
     with portal.lock:
         log = portal.email_events
-        rows = log.between(int(start) if start else None, int(end) if end else None)
+        rows = log.between(start, end)
         ts, ids, rec, typ, camp, url, cat = log.data
         type_code = None if wanted_type is None else EMAIL_EVENT_TYPES.index(wanted_type)
         rec_code = None if recipient is None else portal.strings.find(recipient)
