@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from hubsync.hubspot.client import ClientSettings, HubSpotClient
 from hubsync.records import ActivityKind
 from hubsync.rescore import RescoreResult, rescore
-from hubsync.sandbox.portal import Portal
+from hubsync.sandbox.portal import PARTICIPATION_STATES, Portal
 from hubsync.sandbox.server import Sandbox
 from hubsync.secret import Secret
 from hubsync.settings import Settings, load_settings
@@ -82,7 +82,8 @@ def _int(value: str | None) -> int | None:
 
 
 def load_portal(portal: Portal, engine: Engine) -> None:
-    """Contacts, companies, owners, page views and form submissions of `portal` into the database."""
+    """Contacts, companies, owners, page views, form submissions and webinar participations of `portal` into the
+    database."""
     contacts, companies = [], []
     primary = portal.assoc.primary[("contacts", "companies")]
     for obj in portal.stores["contacts"].by_id.values():
@@ -124,6 +125,15 @@ def load_portal(portal: Portal, engine: Engine) -> None:
             form_id=portal.forms[form].guid, form_name=portal.forms[form].name, url=portal.strings[page],
         )
         for ts, row_id, form, contact, _email, page in portal.form_submissions.rows()
+        if contact in live
+    ]  # fmt: skip
+    activities += [
+        activity(
+            f"marketing_event:{row_id}", contact, ActivityKind.MARKETING_EVENT, ms_to_dt(ts),
+            event_type=PARTICIPATION_STATES[state].lower(), event_name=portal.marketing_events[event].name,
+            campaign_id=str(portal.marketing_events[event].id),
+        )
+        for ts, row_id, event, contact, state in portal.participations.rows()
         if contact in live
     ]  # fmt: skip
     write_rows(engine, contacts=contacts, companies=companies, owners=owners, activities=activities)

@@ -1,0 +1,304 @@
+"""Sales tasks through the sandbox portal: worked example 1 (Jan Kowalski) end to end, never a duplicate across a
+re-run, a crash between create and record, or a lost answer; completion and re-arming (acceptance 4), on SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from push_world import (
+    CREATE_OBJECT,
+    activity,
+    dt_to_ms,
+    fast_client,
+    load_portal,
+    score,
+    settings,
+    stat,
+    tasks_in_db,
+    write_rows,
+)
+from sqlalchemy.engine import Engine
+
+from hubsync.errors import RetriableHubSpotError
+from hubsync.hubspot import tasks as tasks_module
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.properties import setup
+from hubsync.hubspot.push import PushResult, push
+from hubsync.records import ActivityKind
+from hubsync.sandbox import snapshot
+from hubsync.sandbox.portal import CrmObject
+from hubsync.sandbox.server import Sandbox, start_sandbox
+from hubsync.settings import Settings
+from hubsync.store.db import open_database
+from hubsync.store.tables import ContactScoreRow
+
+DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+JAN, ACME, OWNER, COMPANY_OWNER = 1001, 500, 77, 78
+contact_score_t = ContactScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+
+
+def day(n: float) -> datetime:
+    return DAY0 + timedelta(days=n)
+
+
+def iso(n: float) -> str:
+    return day(n).isoformat().replace("+00:00", "Z")
+
+
+def jan_snapshot() -> str:
+    """Worked example 1 as a hand-written portal: Jan, CEO of a 500-person software company, and his four steps."""
+    return json.dumps(
+        {
+            "format": "hubsync-sandbox-portal",
+            "version": 1,
+            "portal": {"now": iso(14.1), "nextId": 5000},
+            "owners": [
+                {"id": OWNER, "email": "vera.vertrieb@acme.example", "firstName": "Vera", "lastName": "Vertrieb"},
+                {"id": COMPANY_OWNER, "email": "kai.konto@acme.example", "firstName": "Kai", "lastName": "Konto"},
+            ],
+            "objects": {
+                "contacts": [
+                    {
+                        "id": JAN,
+                        "properties": {
+                            "email": "jan.kowalski@acme.example",
+                            "firstname": "Jan",
+                            "lastname": "Kowalski",
+                            "jobtitle": "CEO",
+                            "hubspot_owner_id": str(OWNER),
+                        },
+                    }
+                ],
+                "companies": [
+                    {
+                        "id": ACME,
+                        "properties": {
+                            "name": "Acme Software GmbH",
+                            "domain": "acme.example",
+                            "numberofemployees": "500",
+                            "industry": "COMPUTER_SOFTWARE",
+                            "hubspot_owner_id": str(COMPANY_OWNER),
+                        },
+                    }
+                ],
+            },
+            "associations": [["contacts", JAN, "companies", ACME, True]],
+            "forms": [
+                {"guid": "ebook-1", "name": "E-Book: Lead Scoring für den Mittelstand"},
+                {"guid": "beratung-1", "name": "Beratung vereinbaren"},
+            ],
+            "marketingEvents": [{"id": 900, "name": "Lead Scoring in der Praxis", "startAt": iso(7)}],
+            "formSubmissions": [
+                [iso(0), 4001, "ebook-1", JAN, "jan.kowalski@acme.example", "https://www.acme.example/ressourcen"],
+                [iso(16), 4004, "beratung-1", JAN, "jan.kowalski@acme.example", "https://www.acme.example/beratung"],
+            ],
+            "marketingEventParticipations": [[iso(7), 4002, 900, JAN, "ATTENDED"]],
+            "pageViews": [[iso(14), 4003, JAN, "https://www.acme.example/preise"]],
+        }
+    )
+
+
+@dataclass
+class Jan:
+    sb: Sandbox
+    engine: Engine
+    client: HubSpotClient
+    cfg: Settings
+
+    def cycle(self, n: float, client: HubSpotClient | None = None) -> PushResult:
+        """One cycle as of day n: the portal clock moves there, rescore, push (properties and tasks)."""
+        self.sb.portal.now = max(self.sb.portal.now, dt_to_ms(day(n)))
+        score(self.engine, self.cfg, day(n))
+        return push(client or self.client, self.engine, self.cfg, now=day(n))
+
+    def hubsync_tasks(self) -> list[CrmObject]:
+        return [
+            t
+            for t in self.sb.portal.stores["tasks"].by_id.values()
+            if t.props.get("hs_task_subject", "").startswith("[hubsync]")
+        ]
+
+    def jan_score(self) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(contact_score_t).where(contact_score_t.c.contact_id == JAN)).one()
+
+
+@pytest.fixture
+def jan(database_url: str) -> Iterator[Jan]:
+    with start_sandbox(portal=snapshot.loads(jan_snapshot()), rate_limits=False) as sb:
+        engine = open_database(database_url)
+        client = fast_client(sb)
+        cfg = settings()
+        load_portal(sb.portal, engine)
+        setup(client, cfg.config.push)
+        yield Jan(sb, engine, client, cfg)
+        client.close()
+        engine.dispose()
+
+
+def test_example_1_one_high_task_for_his_owner_and_none_on_a_rerun(jan: Jan) -> None:
+    day14 = jan.cycle(14.1)
+    assert (jan.jan_score().engagement, jan.jan_score().status) == (45, "mql")
+    assert day14.tasks_created == 0
+    assert jan.hubsync_tasks() == []
+
+    day16 = jan.cycle(16.1)
+    assert (jan.jan_score().engagement, jan.jan_score().status) == (95, "sales_ready")
+    assert day16.tasks_created == 1
+    (task,) = jan.hubsync_tasks()
+    props = task.props
+    assert props["hs_task_priority"] == "HIGH"
+    assert props["hubspot_owner_id"] == str(OWNER)  # the contact's owner, not the company's
+    assert props["hs_task_status"] == "NOT_STARTED"
+    assert props["hs_timestamp"] == (day(16.1) + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert jan.sb.portal.assoc.of("tasks", task.id, "contacts") == [JAN]
+    assert "A1" in props["hs_task_subject"]
+    assert "95" in props["hs_task_subject"]
+    body = props["hs_task_body"]
+    for date, label in [
+        ("2025-03-03", "content download"),
+        ("2025-03-10", "webinar attended"),
+        ("2025-03-17", "pricing page"),
+        ("2025-03-19", "demo / consultation request"),
+    ]:
+        assert f"{date}  {label}" in body
+    assert "Why now: demo / consultation request (+50)" in body
+
+    (row,) = tasks_in_db(jan.engine)
+    assert (row.state, row.hubspot_task_id, row.owner_id) == ("open", str(task.id), OWNER)
+    assert jan.jan_score().handoff_armed is False
+
+    # The cycle again, and once more a day later: no second task, no create call at all.
+    jan.sb.reset_stats()
+    again = jan.cycle(16.2)
+    later = jan.cycle(17)
+    assert again.tasks_created == later.tasks_created == 0
+    assert stat(jan.sb, CREATE_OBJECT) == 0
+    assert len(jan.hubsync_tasks()) == 1
+    # The rep's open task counts against the owner's capacity (read from HubSpot).
+    assert later.tasks is not None
+    assert later.tasks.open_by_owner == {OWNER: 1}
+
+
+def test_completed_task_is_done_and_a_new_one_comes_only_after_a_fall_to_nurture(jan: Jan) -> None:
+    jan.cycle(16.1)
+    (task,) = jan.hubsync_tasks()
+    jan.sb.portal.update("tasks", task.id, {"hs_task_status": "COMPLETED"})
+    done = jan.cycle(17)
+    assert done.tasks is not None
+    assert done.tasks.completed == 1
+    assert [r.state for r in tasks_in_db(jan.engine)] == ["done"]
+    assert done.tasks_created == 0  # still sales ready, but handed over already
+
+    # A year of silence: his score decays into nurture, which re-arms him ...
+    jan.cycle(380)
+    assert jan.jan_score().status == "nurture"
+    assert jan.jan_score().handoff_armed is True
+    # ... and a new consultation request hands him over again.
+    write_rows(
+        jan.engine,
+        activities=[
+            activity("test:again", JAN, ActivityKind.FORM_SUBMISSION, day(381), form_name="Beratung vereinbaren")
+        ],
+    )
+    jan.cycle(381)
+    assert jan.jan_score().status != "nurture"
+    assert len(jan.hubsync_tasks()) == 2
+    assert [r.state for r in tasks_in_db(jan.engine)] == ["done", "open"]
+
+
+def test_crash_between_create_and_record_creates_no_duplicate_after_resume(
+    jan: Jan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jan.cycle(14.1)
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit("killed after HubSpot created the task, before the database recorded it")
+
+    with monkeypatch.context() as m:
+        m.setattr(tasks_module, "_record_created", crash)
+        with pytest.raises(SystemExit):
+            jan.cycle(16.1)
+    assert len(jan.hubsync_tasks()) == 1
+    assert [r.state for r in tasks_in_db(jan.engine)] == ["intent"]
+
+    jan.sb.reset_stats()
+    resumed = jan.cycle(16.2)
+    assert resumed.tasks is not None
+    assert (resumed.tasks_created, resumed.tasks.adopted) == (0, 1)
+    assert stat(jan.sb, CREATE_OBJECT) == 0
+    (task,) = jan.hubsync_tasks()
+    (row,) = tasks_in_db(jan.engine)
+    assert (row.state, row.hubspot_task_id) == ("open", str(task.id))
+    assert jan.jan_score().handoff_armed is False
+
+
+def test_crash_before_the_create_lets_the_next_run_decide_again(jan: Jan, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit("killed after the intent, before the create")
+
+    with monkeypatch.context() as m:
+        m.setattr(tasks_module, "_create_body", crash)
+        with pytest.raises(SystemExit):
+            jan.cycle(16.1)
+    assert jan.hubsync_tasks() == []
+    resumed = jan.cycle(16.2)
+    assert resumed.tasks_created == 1
+    assert [r.state for r in tasks_in_db(jan.engine)] == ["failed", "open"]
+    assert len(jan.hubsync_tasks()) == 1
+
+
+class LostAnswers(HubSpotClient):
+    """The network between hubsync and HubSpot drops the answer to task creates: `after=True` once HubSpot has
+    created the task (a timeout on the way back), `after=False` before the request arrives."""
+
+    def __init__(self, *args: Any, after: bool, times: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.after, self.left = after, times
+
+    def call(self, fn: Any, *args: Any, operation: str | None = None, **kwargs: Any) -> Any:
+        if operation != "push.task_create" or self.left == 0:
+            return super().call(fn, *args, operation=operation, **kwargs)
+        self.left -= 1
+        if self.after:
+            super().call(fn, *args, operation=operation, **kwargs)
+        raise RetriableHubSpotError("the connection to HubSpot failed (ReadTimeoutError); will retry")
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["answer-lost", "request-lost"])
+def test_a_lost_answer_to_a_create_never_makes_a_second_task(jan: Jan, after: bool) -> None:
+    base = fast_client(jan.sb)
+    lossy = LostAnswers(base._settings, after=after, times=1, sleep=lambda _s: None)
+    base.close()
+    result = jan.cycle(16.1, client=lossy)
+    lossy.close()
+    assert result.tasks_created == 1
+    assert len(jan.hubsync_tasks()) == 1
+    # One create reached HubSpot either way: the one whose answer was lost (then found), or the retry.
+    assert stat(jan.sb, CREATE_OBJECT) == 1
+    (row,) = tasks_in_db(jan.engine)
+    assert row.state == "open"
+    assert row.hubspot_task_id == str(jan.hubsync_tasks()[0].id)
+
+
+def test_dry_run_plans_the_task_and_writes_nothing(jan: Jan) -> None:
+    score(jan.engine, jan.cfg, day(16.1))
+    jan.sb.portal.now = dt_to_ms(day(16.1))
+    result = push(jan.client, jan.engine, jan.cfg, now=day(16.1), dry_run=True)
+    assert result.records_changed == 2  # Jan and Acme
+    assert result.updates_sent == 0
+    assert result.tasks is not None
+    assert [(c, o) for c, o, _ in result.tasks.planned] == [(JAN, OWNER)]
+    assert jan.hubsync_tasks() == []
+    assert tasks_in_db(jan.engine) == []
+    assert "hubsync_segment" not in jan.sb.portal.stores["contacts"].by_id[JAN].props
+    text = "\n".join(result.lines())
+    assert "records would change: 2" in text
+    assert "tasks would create: 1" in text
