@@ -345,6 +345,8 @@ def _archived(run: _Run, spec: crm.ObjectSpec) -> None:
                 table = _TABLES[spec.object_type]
                 new = set(when) - writes.already_archived(conn, table, when)
                 writes.store_objects(conn, records, archived_at=when)
+                # An archived record's own associations are no longer reconciled: drop them with it.
+                writes.delete_associations_from(conn, spec.object_type, new)
                 counts.deleted += len(new)
                 if spec.object_type == "contacts":
                     run.contacts |= new
@@ -374,16 +376,18 @@ def _associations(run: _Run, stream: str) -> None:
     with transaction(run.engine) as conn:
         state = load_cursor(conn, stream) or {}
         full = cursors.due(state.get("reconciled_at"), run.started, run.options.full_reconcile_every)
+        live = {
+            "contacts": set(writes.live_ids(conn, writes.contact_table)),
+            "deals": set(writes.live_ids(conn, writes.deal_table)),
+        }
         if full:
-            from_ids = {
-                "contacts": set(writes.live_ids(conn, writes.contact_table)),
-                "deals": set(writes.live_ids(conn, writes.deal_table)),
-            }
+            from_ids = live
         else:
+            # Archived records keep no associations of their own (see _archived): only live ones are read.
             recent = writes.recently_active_contacts(conn, run.started - run.options.recent)
             from_ids = {
-                "contacts": run.changed.get("contacts", set()) | recent,
-                "deals": run.changed.get("deals", set()),
+                "contacts": (run.changed.get("contacts", set()) | recent) & live["contacts"],
+                "deals": run.changed.get("deals", set()) & live["deals"],
             }
     counts = run.count(stream)
     for from_type, to_type in ASSOCIATION_PAIRS:

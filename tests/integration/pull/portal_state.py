@@ -65,6 +65,7 @@ def expected(
     *,
     run_started: datetime,
     history: timedelta = timedelta(days=730),
+    first_run_started: datetime | None = None,
     extra_emails: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Everything the database should hold after a pull that started at `run_started` (portal time).
@@ -104,7 +105,7 @@ def expected(
                 by_email[mapping.email_key(obj.props["email"])] = obj.id
         for address, survivor in (extra_emails or {}).items():
             by_email.setdefault(mapping.email_key(address), survivor)
-        start = _ms(run_started - history)
+        start = _ms((first_run_started or run_started) - history)
         end = _ms(run_started)
         assert start is not None and end is not None
         ts, ids, rec, typ, _camp, url, _cat = portal.email_events.data
