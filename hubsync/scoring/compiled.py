@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
 
-from hubsync.records import ActivityKind, Company, Contact
+from hubsync.records import ActivityKind
+from hubsync.scoring.model import CONDITIONS
+from hubsync.scoring.segments import quarter
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -20,10 +22,7 @@ if TYPE_CHECKING:
     from hubsync.records import Activity
     from hubsync.scoring.model import Case, Match, Rule, ScoringModel
 
-# Every attribute a signal condition can test (see model.CONDITIONS), plus the kind: the memo key.
-activity_key: Callable[[Activity], tuple[str | None, ...]] = attrgetter(
-    "kind", "url", "title", "form_name", "event_name", "event_type", "direction", "status"
-)
+ActivityKey = tuple["str | None", ...]
 _MEMO_LIMIT = 200_000
 NO_SIGNAL = -1
 
@@ -53,27 +52,34 @@ class _Matcher:
     regexes: tuple[tuple[int, re.Pattern[str]], ...]  # (position in the memo key, pattern)
     lists: tuple[tuple[int, frozenset[str]], ...]
 
-    def matches(self, key: tuple[str | None, ...]) -> bool:
+    def matches(self, key: ActivityKey) -> bool:
         for pos, pattern in self.regexes:
             if pattern.search(key[pos] or "") is None:
                 return False
         return all((key[pos] or "").casefold() in accepted for pos, accepted in self.lists)
 
 
-_KEY_POS = {"url": 1, "title": 2, "form_name": 3, "event_name": 4, "event_type": 5, "direction": 6, "status": 7}
+def _key_fields(model: ScoringModel) -> tuple[str, ...]:
+    """The activity attributes some signal tests, in a fixed order: with the kind, they make the memo key.
+
+    Only these, because building and hashing the key is most of the cost per activity. At least one is kept so
+    that the key is always a tuple.
+    """
+    used = {name for s in model.signals for m in s.match for name in CONDITIONS if getattr(m, name) is not None}
+    return tuple(name for name in CONDITIONS if name in used) or ("url",)
 
 
-def _matcher(signal: int, match: Match) -> _Matcher:
+def _matcher(signal: int, match: Match, positions: dict[str, int]) -> _Matcher:
     regexes = []
     lists = []
     for name in ("url", "title", "form_name", "event_name"):
         value = getattr(match, name)
         if value is not None:
-            regexes.append((_KEY_POS[name], re.compile(value, re.IGNORECASE)))
+            regexes.append((positions[name], re.compile(value, re.IGNORECASE)))
     for name in ("event_type", "direction", "status"):
         values = getattr(match, name)
         if values is not None:
-            lists.append((_KEY_POS[name], frozenset(v.casefold() for v in values)))
+            lists.append((positions[name], frozenset(v.casefold() for v in values)))
     return _Matcher(signal, tuple(regexes), tuple(lists))
 
 
@@ -128,15 +134,6 @@ class CompiledRule:
     # The record's own field of that name, if it has one; otherwise the value is looked up in `properties`.
     field: str | None
 
-    def value(self, contact: Contact | None, company: Company | None) -> str | None:
-        record: Contact | Company | None = contact if self.source == "contact" else company
-        if record is None:
-            return None
-        if self.field is not None:
-            value: str | None = getattr(record, self.field)
-            return value
-        return record.properties.get(self.property)
-
 
 def _rule(rule: Rule) -> CompiledRule:
     fields = _CONTACT_FIELDS if rule.source == "contact" else _COMPANY_FIELDS
@@ -156,13 +153,16 @@ class CompiledModel:
     def __init__(self, model: ScoringModel) -> None:
         self.model = model
         self.signals = tuple(CompiledSignal(s.name, s.label, s.points, s.max_points, s.decays) for s in model.signals)
+        fields = _key_fields(model)
+        self.activity_key: Callable[[Activity], ActivityKey] = attrgetter("kind", *fields)
+        positions = {name: position for position, name in enumerate(fields, start=1)}
         by_kind: dict[str, list[_Matcher]] = {kind: [] for kind in ActivityKind}
         # Config order across all signals, so that "the first signal that matches" holds within each kind.
         for i, signal in enumerate(model.signals):
             for match in signal.match:
-                by_kind[match.kind].append(_matcher(i, match))
+                by_kind[match.kind].append(_matcher(i, match, positions))
         self._by_kind = {kind: tuple(matchers) for kind, matchers in by_kind.items()}
-        self.memo: dict[tuple[str | None, ...], int] = {}
+        self.memo: dict[ActivityKey, int] = {}
         index = {s.name: i for i, s in enumerate(model.signals)}
         self.patterns = tuple(
             CompiledPattern(
@@ -178,8 +178,11 @@ class CompiledModel:
         self.student_title = re.compile(gates.student_title, re.IGNORECASE) if gates.student_title else None
         self.persona_labels = {p.name: p.label for p in model.account.personas}
         self.owner_capacity = {email.strip().lower(): c for email, c in model.handoff.capacity.owners.items()}
+        # The segment quarter of every score 0-100, looked up instead of compared for each contact.
+        self.quarters = tuple(quarter(score, model.segments.bounds) for score in range(101))
         # Which case of rule i a value matched (or -1): job titles and industries repeat across contacts.
-        self.rule_memo: dict[tuple[int, str], int] = {}
+        self.rule_memo: dict[tuple[int, str | None], int] = {}
+        self.title_memo: dict[str, bool] = {}
         # Reason texts by the rounded breakdown they describe (see reasons.py).
         self.reason_memo: dict[object, str] = {}
         # Durations in seconds, and per-signal values as plain tuples, for the inner loop.
@@ -202,16 +205,28 @@ class CompiledModel:
 
     def signal_of(self, activity: Activity) -> int:
         """The index of the first signal (in config order) that matches, or NO_SIGNAL."""
-        key = activity_key(activity)
+        key = self.activity_key(activity)
         found = self.memo.get(key)
         return self.classify(key) if found is None else found
+
+    def is_student(self, title: str | None) -> bool:
+        """Whether the student / intern gate matches this job title (remembered: titles repeat)."""
+        if not title or self.student_title is None:
+            return False
+        found = self.title_memo.get(title)
+        if found is None:
+            found = self.student_title.search(title) is not None
+            if len(self.title_memo) >= _MEMO_LIMIT:
+                self.title_memo.clear()
+            self.title_memo[title] = found
+        return found
 
     def remember_reason(self, key: object, text: str) -> None:
         if len(self.reason_memo) >= _MEMO_LIMIT:
             self.reason_memo.clear()
         self.reason_memo[key] = text
 
-    def classify(self, key: tuple[str | None, ...]) -> int:
+    def classify(self, key: ActivityKey) -> int:
         """Decide (and remember) the signal of an activity key; the loop calls this only on a memo miss."""
         found = NO_SIGNAL
         for matcher in self._by_kind.get(key[0] or "", ()):

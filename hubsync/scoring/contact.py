@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from hubsync.scoring.engagement import HistoryRow, capped, engagement, history_rows
@@ -76,14 +76,14 @@ def explain_contact(
         history=_history(rows, cm),
         signals=tuple(
             SignalTotal(
-                signal=cm.signals[s.signal].name,
-                label=cm.signals[s.signal].label,
-                count=s.activities,
-                weighted=s.weighted,
-                cap=cm.signals[s.signal].cap,
-                counted=s.counted,
+                signal=cm.signals[i].name,
+                label=cm.signals[i].label,
+                count=count,
+                weighted=weighted,
+                cap=cm.signals[i].cap,
+                counted=counted,
             )
-            for s in sorted(eng.signals, key=lambda s: -abs(s.counted))
+            for i, count, weighted, counted in sorted(eng.signals, key=lambda s: -abs(s[3]))
         ),
         patterns=tuple(
             PatternHit(
@@ -128,7 +128,9 @@ def _contact_score(
         status=lead_status(eng.score, previous_status, model),
         surge=eng.surge,
         reason=reason,
-        last_positive_at=now - timedelta(seconds=eng.inactive_s) if eng.inactive_s is not None else None,
+        last_positive_at=(
+            datetime.fromtimestamp(now.timestamp() - eng.inactive_s, UTC) if eng.inactive_s is not None else None
+        ),
         persona=prof.persona,
         gates=prof.gates,
     )

@@ -13,7 +13,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, NamedTuple, cast
 
-from hubsync.scoring.compiled import NO_SIGNAL, activity_key
+from hubsync.scoring.compiled import NO_SIGNAL
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -28,12 +28,9 @@ _occurred_at = attrgetter("occurred_at")
 _timestamp = datetime.timestamp
 
 
-class SignalSum(NamedTuple):
-    signal: int
-    # How many activities counted for it ("count" would shadow tuple.count).
-    activities: int
-    weighted: float
-    counted: float
+# (signal index, activities that counted for it, points after decay, contribution after the cap). A plain tuple:
+# one is made per signal per contact, and a tuple literal costs a fraction of a NamedTuple or dataclass.
+SignalSum = tuple[int, int, float, float]
 
 
 class PatternSum(NamedTuple):
@@ -81,8 +78,9 @@ def engagement(activities: Iterable[Activity], cm: CompiledModel, now_ts: float)
     buckets = _by_signal(activities, cm)
     unmatched = buckets.pop(NO_SIGNAL, None)
     ignored = len(unmatched) if unmatched else 0
-    signals = []
+    signals: list[SignalSum] = []
     sequence: list[tuple[float, int]] = []
+    signal_rows = cm.signal_rows
     total = recent = baseline = 0.0
     newest_positive = -math.inf
     grace_edge = now_ts - cm.grace_s
@@ -93,7 +91,7 @@ def engagement(activities: Iterable[Activity], cm: CompiledModel, now_ts: float)
     # Config order, so that reasons list equal contributions the same way every time.
     for i in sorted(buckets):
         stamps = buckets[i]
-        points, cap, decays, in_pattern = cm.signal_rows[i]
+        points, cap, decays, in_pattern = signal_rows[i]
         newest = max(stamps)
         if newest > now_ts:
             # Not yet happened as of `now`: scores are "as of" an instant.
@@ -111,9 +109,9 @@ def engagement(activities: Iterable[Activity], cm: CompiledModel, now_ts: float)
             weighted = float(points * count)
         counted = weighted if cap is None else (min(weighted, cap) if weighted >= 0 else max(weighted, -cap))
         total += counted
-        signals.append(SignalSum(i, count, weighted, counted))
+        signals.append((i, count, weighted, counted))
         if points > 0:
-            newest_positive = max(newest, newest_positive)
+            newest_positive = max(newest_positive, newest)
             if newest > horizon_edge:
                 # The surge windows are half-open on the old side: "the last 7 days" as of day 14 are days 8-14.
                 recent += capped(points * sum(1 for ts in stamps if ts > window_edge), cap)
@@ -148,6 +146,7 @@ def engagement(activities: Iterable[Activity], cm: CompiledModel, now_ts: float)
 def _by_signal(activities: Iterable[Activity], cm: CompiledModel) -> dict[int, list[float]]:
     """The activities' timestamps grouped by the signal they count for; NO_SIGNAL (-1) holds the unmatched."""
     items = activities if isinstance(activities, list) else list(activities)
+    activity_key = cm.activity_key
     memo_hits: list[int | None] = list(map(cm.memo.get, map(activity_key, items)))
     if None in memo_hits:
         classify = cm.classify

@@ -6,15 +6,14 @@ error. Gates cap the score whatever the points (a student with a great company i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from hubsync.scoring.parsing import email_domain, parse_number, web_domain
 from hubsync.scoring.results import RuleOutcome
 
 if TYPE_CHECKING:
     from hubsync.records import Company, Contact
-    from hubsync.scoring.compiled import CompiledModel, CompiledRule
+    from hubsync.scoring.compiled import CompiledModel
 
 GATE_PERSONAL_EMAIL = "personal email address"
 GATE_STUDENT = "student / intern"
@@ -25,8 +24,7 @@ _UNKNOWN = -2  # the value is missing or cannot be read for this rule
 _RULE_MEMO_LIMIT = 100_000
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileResult:
+class ProfileResult(NamedTuple):
     score: int
     # Points of the matched cases before gates and clamping.
     points: int
@@ -39,17 +37,16 @@ class ProfileResult:
     outcomes: tuple[RuleOutcome, ...] = ()
 
 
-def _case_index(index: int, rule: CompiledRule, value: str | None, cm: CompiledModel) -> int:
-    """Which case of the rule the value matches: its index, _NO_CASE, or _UNKNOWN when it cannot be read."""
-    text = value.strip() if value is not None else ""
-    if not text:
-        return _UNKNOWN
-    key = (index, text)
+def _case_index(index: int, value: str | None, cm: CompiledModel) -> int:
+    """Which case of rule `index` the value matches: its index, _NO_CASE, or _UNKNOWN when it cannot be read."""
+    key = (index, value)
     found = cm.rule_memo.get(key)
     if found is not None:
         return found
+    rule = cm.rules[index]
+    text = value.strip() if value is not None else ""
     number = parse_number(text) if rule.numeric else None
-    if rule.numeric and number is None:
+    if not text or (rule.numeric and number is None):
         found = _UNKNOWN
     else:
         found = _NO_CASE
@@ -79,19 +76,29 @@ def profile(
     persona = None
     outcomes = []
     for index, rule in enumerate(cm.rules):
-        if contact is None and rule.source == "contact":
-            continue
+        if rule.source == "contact":
+            if contact is None:
+                continue
+            record: Contact | Company | None = contact
+        else:
+            record = company
         rules += 1
-        value = rule.value(contact, company)
-        found = _case_index(index, rule, value, cm)
+        if record is None:
+            value = None
+        elif rule.field is not None:
+            value = getattr(record, rule.field)
+        else:
+            value = record.properties.get(rule.property)
+        found = _case_index(index, value, cm)
         if found != _UNKNOWN:
             known += 1
-        case = rule.cases[found] if found >= 0 else None
-        if case is not None:
-            points += case.points
-            hits.append((case.label, case.points))
-            persona = persona or case.persona
+            if found >= 0:
+                case = rule.cases[found]
+                points += case.points
+                hits.append((case.label, case.points))
+                persona = persona or case.persona
         if explain:
+            case_hit = rule.cases[found] if found >= 0 else None
             outcomes.append(
                 RuleOutcome(
                     rule=rule.name,
@@ -99,38 +106,35 @@ def profile(
                     property=rule.property,
                     value=value,
                     known=found != _UNKNOWN,
-                    points=case.points if case else 0,
-                    label=case.label if case else None,
+                    points=case_hit.points if case_hit else 0,
+                    label=case_hit.label if case_hit else None,
                 )
             )
     gates = _gates(contact, company, cm)
     score = max(0, min(100, points))
     if gates:
         score = min(score, cm.model.profile.gates.cap)
-    return ProfileResult(
-        score=score,
-        points=points,
-        # Rounded down, so that 100 % means every rule was known.
-        completeness=known * 100 // rules if rules else 100,
-        hits=tuple(hits),
-        gates=gates,
-        persona=persona,
-        outcomes=tuple(outcomes),
-    )
+    # Completeness is rounded down, so that 100 % means every rule was known.
+    completeness = known * 100 // rules if rules else 100
+    return ProfileResult(score, points, completeness, tuple(hits), gates, persona, tuple(outcomes))
 
 
 def _gates(contact: Contact | None, company: Company | None, cm: CompiledModel) -> tuple[str, ...]:
-    gates = []
-    mail_domain = email_domain(contact.email) if contact is not None else None
-    if mail_domain is not None and mail_domain in cm.personal_domains:
-        gates.append(GATE_PERSONAL_EMAIL)
-    title = contact.jobtitle if contact is not None else None
-    if title and cm.student_title is not None and cm.student_title.search(title):
-        gates.append(GATE_STUDENT)
-    company_domain = web_domain(company.domain) if company is not None else None
-    if cm.competitor_domains and (
+    if contact is None:
+        mail_domain = title = None
+    else:
+        mail_domain = email_domain(contact.email)
+        title = contact.jobtitle
+    personal = mail_domain is not None and mail_domain in cm.personal_domains
+    student = cm.is_student(title)
+    competitor = bool(cm.competitor_domains) and (
         (mail_domain is not None and mail_domain.removeprefix("www.") in cm.competitor_domains)
-        or (company_domain is not None and company_domain in cm.competitor_domains)
-    ):
-        gates.append(GATE_COMPETITOR)
-    return tuple(gates)
+        or (company is not None and web_domain(company.domain) in cm.competitor_domains)
+    )
+    if not (personal or student or competitor):
+        return ()
+    return tuple(
+        gate
+        for gate, hit in ((GATE_PERSONAL_EMAIL, personal), (GATE_STUDENT, student), (GATE_COMPETITOR, competitor))
+        if hit
+    )

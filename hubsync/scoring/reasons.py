@@ -25,7 +25,7 @@ def engagement_reason(result: EngagementResult, cm: CompiledModel) -> str:
     """
     days = int(result.inactive_s // _DAY) if result.inactivity_penalty and result.inactive_s is not None else 0
     key = (
-        tuple([(s.signal, s.activities, round(s.counted)) for s in result.signals]),
+        tuple([(i, count, round(counted)) for i, count, _, counted in result.signals]),
         tuple([(p.pattern, round(p.counted)) for p in result.patterns]),
         result.inactivity_penalty,
         days,

@@ -15,7 +15,8 @@ _LETTERS = "ABCD"
 _DIGITS = "1234"
 
 
-def _quarter(score: int, bounds: tuple[int, int, int]) -> int:
+def quarter(score: int, bounds: tuple[int, int, int]) -> int:
+    """0 above the first bound, 1 above the second, 2 above the third, else 3."""
     for i, bound in enumerate(bounds):
         if score > bound:
             return i
@@ -24,8 +25,8 @@ def _quarter(score: int, bounds: tuple[int, int, int]) -> int:
 
 def segment(profile: int, engagement: int, model: ScoringModel) -> str:
     """Letter from the profile, digit from the engagement: profile 80, engagement 20 -> "A4"."""
-    bounds = model.segments.bounds
-    return _LETTERS[_quarter(profile, bounds)] + _DIGITS[_quarter(engagement, bounds)]
+    quarters = model.compiled.quarters  # indexed by score: clamp, so that a negative index cannot wrap around
+    return _LETTERS[quarters[max(0, min(100, profile))]] + _DIGITS[quarters[max(0, min(100, engagement))]]
 
 
 def fit_light(profile: int, model: ScoringModel) -> FitLight:
