@@ -180,7 +180,7 @@ class CompiledModel:
         self.owner_capacity = {email.strip().lower(): c for email, c in model.handoff.capacity.owners.items()}
         # The segment quarter of every score 0-100, looked up instead of compared for each contact.
         self.quarters = tuple(quarter(score, model.segments.bounds) for score in range(101))
-        # Which case of rule i a value matched (or -1): job titles and industries repeat across contacts.
+        # (rule index, raw value) -> matched case, or profile._NO_CASE / _UNKNOWN: values repeat across contacts.
         self.rule_memo: dict[tuple[int, str | None], int] = {}
         self.title_memo: dict[str, bool] = {}
         # Reason texts by the rounded breakdown they describe (see reasons.py).

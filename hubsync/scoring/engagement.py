@@ -2,8 +2,8 @@
 
 This is the hot path of a rescore (tens of activities per contact, a hundred thousand contacts). The work per
 activity is done by C-level `map` calls (memo look-up of its signal, its timestamp) and one grouping loop; the
-arithmetic then runs per signal over plain lists of timestamps. Intermediate results are NamedTuples, which are
-much cheaper to create than frozen dataclasses; the public results stay frozen dataclasses.
+arithmetic then runs per signal over plain lists of timestamps. Intermediate results are tuples and NamedTuples,
+much cheaper to create than frozen dataclasses; the public results (results.py) stay frozen dataclasses.
 """
 
 from __future__ import annotations
