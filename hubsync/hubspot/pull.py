@@ -241,13 +241,14 @@ def _crm_stream(run: _Run, stream: str) -> None:
         if isinstance(step, cursors.Listing):
             results, following = crm.list_page(run.client, spec, step.after)
             new_state = cursors.next_cursor(state, cursors.ListPage(following), run.started)
-            contact_links = None
+            contact_links, total = None, None
         else:
             if not (state or {}).get("window"):
                 state = cursors.start_window(state, step)
             if spec.object_type == "contacts" and run.conversions_since is None:
                 run.conversions_since = step.since
-            results, more = crm.search_page(run.client, spec, step.since, step.until, step.after_id)
+            results, more, remaining = crm.search_page(run.client, spec, step.since, step.until, step.after_id)
+            total = None if remaining is None else run.count(stream).stored + remaining
             ids = [i for r in results if (i := parse_id(r.get("id"))) is not None]
             new_state = cursors.next_cursor(state, cursors.WindowPage(max(ids, default=None), more), run.started)
             # Search results carry no associations: read the engagements' contacts separately.
@@ -257,7 +258,7 @@ def _crm_stream(run: _Run, stream: str) -> None:
         with transaction(run.engine) as conn:
             stored = _store_crm_page(run, conn, spec, results, contact_links)
             save_cursor(conn, stream, new_state, now=run.started)
-        run.page_done(stream, stored)
+        run.page_done(stream, stored, total)
         state = new_state
         finished = (
             cursors.parse_iso(state.get("synced_to"))

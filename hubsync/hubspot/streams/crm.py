@@ -112,8 +112,9 @@ def list_page(
 
 def search_page(
     client: HubSpotClient, spec: ObjectSpec, since: datetime, until: datetime, after_id: int
-) -> tuple[list[dict[str, Any]], bool]:
-    """Records modified in [since, until) with ids above `after_id`, by id; and whether more follow."""
+) -> tuple[list[dict[str, Any]], bool, int | None]:
+    """Records modified in [since, until) with ids above `after_id`, by id; whether more follow; and how many
+    match (this page included), for progress and ETA."""
     api = client.api("crm.objects.search_api")
     filters = [
         Filter(property_name=spec.modified_property, operator="GTE", value=str(_ms(since))),
@@ -134,7 +135,8 @@ def search_page(
         operation=f"search {spec.object_type}",
     )
     results = [dict(as_json(raw)) for raw in page.results or []]
-    return results, _next_after(page) is not None
+    total = getattr(page, "total", None)
+    return results, _next_after(page) is not None, total if isinstance(total, int) else None
 
 
 def _next_after(page: Any) -> str | None:
