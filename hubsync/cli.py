@@ -274,6 +274,45 @@ def sync(
 
 # --- pull commands (sync, backfill): added below this line -------------------------------------------------------
 
+
+def _parse_day(value: str) -> datetime:
+    try:
+        day = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}", param_hint="--since") from None
+    return day.replace(tzinfo=UTC) if day.tzinfo is None else day.astimezone(UTC)
+
+
+@app.command("backfill")
+def backfill_command(
+    ctx: typer.Context,
+    since: str = typer.Option(..., "--since", help="Re-read everything from this date on (YYYY-MM-DD, UTC)."),
+    streams: list[str] = typer.Option(  # noqa: B008 -- typer declares options as call defaults
+        [], "--streams", help="Streams to backfill (repeat or comma-separate; default: all). See `--help`."
+    ),
+    progress_bar: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Re-read HubSpot from a date on (pull only): resumable (run it again after an interruption and it continues)
+    and idempotent (every write is an upsert). Streams: owners, companies, contacts, deals, engagement_emails,
+    engagement_calls, engagement_meetings, engagement_notes, engagement_tasks, associations, email_events,
+    form_submissions, marketing_events, web_events."""
+    from hubsync.hubspot.pull import STREAMS  # noqa: PLC0415  (see config_check)
+    from hubsync.hubspot.backfill import run_backfill  # noqa: PLC0415
+
+    chosen = [name.strip() for value in streams for name in value.split(",") if name.strip()] or list(STREAMS)
+    unknown = sorted(set(chosen) - set(STREAMS))
+    if unknown:
+        raise typer.BadParameter(f"unknown stream(s) {', '.join(unknown)}; known: {', '.join(STREAMS)}",
+                                 param_hint="--streams")
+    stop = threading.Event()
+    with connected(ctx, stop) as c, stop_on_signals(stop):
+        outcome = run_backfill(c.settings, c.engine, c.client, since=_parse_day(since), streams=chosen,
+                               clock=wall_clock, progress=progress_bar)
+    typer.echo(outcome.line())
+    if outcome.stopped is not None:
+        raise typer.Exit(outcome.stopped.exit_code)
+
+
 # --- push commands (setup, push): added below this line ----------------------------------------------------------
 
 
