@@ -395,16 +395,21 @@ def refresh_open_tasks(
                 conn.execute(sa.update(_task).where(_task.c.id.in_(done)).values(state="done"))
             if adopt_rows:
                 conn.execute(sa.insert(_task), adopt_rows)
-            # The load as HubSpot reports it, for `status` and the report (set-based: reset, then one update).
-            conn.execute(sa.update(_owner).values(open_tasks=0))
-            if counts:
-                conn.execute(
-                    sa.update(_owner).where(_owner.c.id == sa.bindparam("oid")).values(open_tasks=sa.bindparam("n")),
-                    [{"oid": o, "n": n} for o, n in counts.items()],
-                )
+            store_owner_load(conn, counts)
     for row_id in done:
         log.info("push.task_done", row_id=row_id)
     return counts, contacts_with_open
+
+
+def store_owner_load(conn: Connection, counts: Mapping[int, int]) -> None:
+    """Open hubsync tasks per owner into `owner.open_tasks`, for `status` and the report (set-based: a reset, then
+    one executemany update)."""
+    conn.execute(sa.update(_owner).values(open_tasks=0))
+    if counts:
+        conn.execute(
+            sa.update(_owner).where(_owner.c.id == sa.bindparam("oid")).values(open_tasks=sa.bindparam("n")),
+            [{"oid": o, "n": n} for o, n in counts.items()],
+        )
 
 
 def _strangers(
@@ -632,9 +637,13 @@ def sync_tasks(
     if not planned:
         return result
     type_id = association_type_id(client)
+    load = dict(counts)
     for task in planned:
         if create_task(client, engine, task, settings.config.tasks, type_id, now=now):
             result.created += 1
+            load[task.owner_id] = load.get(task.owner_id, 0) + 1
         else:
             result.failed += 1
+    with transaction(engine) as conn:
+        store_owner_load(conn, load)
     return result
