@@ -511,7 +511,7 @@ def plan_tasks(
         companies = companies_by_id(conn, {c.company_id for c in contacts.values() if c.company_id is not None})
         activities = activities_by_contact(conn, ids, until=now)
     by_email = {(o.email or "").lower(): o.id for o in owners}
-    round_robin = [by_email[e] for e in config.round_robin_owners if e in by_email]
+    round_robin = [by_email[e.lower()] for e in config.round_robin_owners if e.lower() in by_email]
     load = dict(counts)
     planned = []
     for candidate in selected:

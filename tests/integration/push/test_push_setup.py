@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import pytest
-import structlog
 from push_world import CONFIG, CREATE_GROUP, CREATE_PROPERTY, fast_client, stat
 from typer.testing import CliRunner
 
@@ -80,19 +78,6 @@ def test_missing_scopes_are_all_named_before_anything_is_created(sandbox: Sandbo
     assert set(caught.value.scopes) == {"crm.schemas.companies.write", "forms"}
     assert SCOPES_WHERE in str(caught.value)
     assert "hubsync" not in sandbox.portal.catalogs["contacts"].groups
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI points logging at the runner's stderr, which is closed once `invoke` returns: put back what the
-    tests before had, so later tests do not log into a closed file."""
-    config = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    structlog.configure(**config)
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from push_world import (
+    CONFIG,
     CREATE_OBJECT,
     activity,
+    company_t,
+    contact_t,
     dt_to_ms,
     fast_client,
     load_portal,
@@ -25,7 +28,9 @@ from push_world import (
     write_rows,
 )
 from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
 
+from hubsync.cli import app
 from hubsync.errors import RetriableHubSpotError
 from hubsync.hubspot import tasks as tasks_module
 from hubsync.hubspot.client import HubSpotClient
@@ -302,3 +307,52 @@ def test_dry_run_plans_the_task_and_writes_nothing(jan: Jan) -> None:
     text = "\n".join(result.lines())
     assert "records would change: 2" in text
     assert "tasks would create: 1" in text
+
+
+def test_lifecycle_stage_moves_forward_only_when_enabled(jan: Jan) -> None:
+    jan.cycle(16.1)
+    assert "lifecyclestage" not in jan.sb.portal.stores["contacts"].by_id[JAN].props  # off by default
+
+    jan.cfg = settings(push={"advance_lifecycle_stage": True})
+    jan.cycle(16.2)
+    assert jan.sb.portal.stores["contacts"].by_id[JAN].props["lifecyclestage"] == "salesqualifiedlead"
+
+    # Sales made him a customer (the pull brings that in): hubsync never moves him back.
+    jan.sb.portal.update("contacts", JAN, {"lifecyclestage": "customer"})
+    with jan.engine.begin() as conn:
+        conn.execute(sa.update(contact_t).where(contact_t.c.id == JAN).values(lifecyclestage="customer"))
+    again = jan.cycle(17)
+    assert "lifecyclestage" not in again.properties_changed
+    assert jan.sb.portal.stores["contacts"].by_id[JAN].props["lifecyclestage"] == "customer"
+
+
+def test_round_robin_when_neither_contact_nor_company_has_an_owner(jan: Jan) -> None:
+    with jan.engine.begin() as conn:
+        conn.execute(sa.update(contact_t).where(contact_t.c.id == JAN).values(owner_id=None))
+        conn.execute(sa.update(company_t).where(company_t.c.id == ACME).values(owner_id=None))
+    jan.cfg = settings(tasks={"round_robin_owners": ("nobody@acme.example", "KAI.KONTO@acme.example")})
+    jan.cycle(16.1)
+    (task,) = jan.hubsync_tasks()
+    assert task.props["hubspot_owner_id"] == str(COMPANY_OWNER)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_cli_push_dry_run_then_push(jan: Jan, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUBSYNC_API_BASE_URL", jan.sb.url)
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", jan.sb.token)
+    monkeypatch.setenv("HUBSYNC_CONFIG", str(CONFIG))
+    monkeypatch.setenv("HUBSYNC_DATABASE_URL", database_url)
+    score(jan.engine, jan.cfg, day(16.1))
+    runner = CliRunner()
+    dry = runner.invoke(app, ["push", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "records would change: 2" in dry.output
+    assert "hubsync_segment: 1" in dry.output
+    assert "tasks would create: 1" in dry.output
+    assert jan.hubsync_tasks() == []
+    real = runner.invoke(app, ["push"])
+    assert real.exit_code == 0, real.output
+    assert "records changed: 2; pushed: 2; update requests: 2; failed: 0" in real.output
+    assert "tasks created: 1" in real.output
+    assert len(jan.hubsync_tasks()) == 1
+    assert jan.sb.token not in dry.output + real.output
