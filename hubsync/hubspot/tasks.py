@@ -81,6 +81,7 @@ MARKER: Final = "[hubsync]"
 COMPLETED: Final = "COMPLETED"
 # Search pages (HubSpot allows 200 per page) and batch reads (100) / association reads (1,000 ids).
 SEARCH_PAGE: Final = 200
+SEARCH_RESULTS_MAX: Final = 10_000
 READ_BATCH: Final = 100
 ASSOCIATION_BATCH: Final = 1000
 # Attempts at one create when HubSpot's answer is lost; each retry is preceded by a look for the task.
@@ -238,6 +239,11 @@ def open_hubsync_tasks(client: HubSpotClient) -> dict[int, dict[str, Any]]:
                 found[int(task.id)] = props
         following = page.paging.next.after if page.paging and page.paging.next else None
         if not following:
+            return found
+        if int(following) >= SEARCH_RESULTS_MAX:
+            # Paging past HubSpot's 10,000 results per query is refused; that many open hubsync tasks means the
+            # capacity settings are far off, and the local "open" rows still count what hubsync created.
+            log.warning("push.tasks_search_capped", found=len(found))
             return found
         after = str(following)
 
