@@ -310,6 +310,7 @@ def backfill_command(
                                clock=wall_clock, progress=progress_bar)
     typer.echo(outcome.line())
     if outcome.stopped is not None:
+        typer.echo(f"hubsync: {outcome.stopped}", err=True)
         raise typer.Exit(outcome.stopped.exit_code)
 
 

@@ -164,7 +164,10 @@ def pull(
     HubsyncErrors other than QuotaExhausted propagate (what was stored so far stays stored, cursors included);
     QuotaExhausted ends the run early and is returned in `PullResult.stopped`.
     """
-    run = _Run(client, engine, options, now(), progress)
+    # Cursors keep milliseconds (as HubSpot's dates do): the run's start is cut to them, so a window closed at
+    # the run's start compares equal to it after a round trip through the cursor.
+    started = now()
+    run = _Run(client, engine, options, started.replace(microsecond=started.microsecond // 1000 * 1000), progress)
     before = client.stats().total
     log.info("pull.started", streams=sorted(options.streams), run_started=cursors.iso(run.started))
     stopped: QuotaExhausted | None = None
@@ -260,12 +263,11 @@ def _crm_stream(run: _Run, stream: str) -> None:
             save_cursor(conn, stream, new_state, now=run.started)
         run.page_done(stream, stored, total)
         state = new_state
-        finished = (
-            cursors.parse_iso(state.get("synced_to"))
-            if "window" not in state and state.get("mode") == "incremental"
-            else None
-        )
-        if finished is not None and finished >= run.started:
+        # Done once a window (or a listing) that reaches this run's start is closed; an older one (resumed from
+        # an interrupted run) is followed by a window up to now.
+        closed = "window" not in state and state.get("mode") == "incremental"
+        reached = step.started if isinstance(step, cursors.Listing) else step.until
+        if closed and reached >= run.started:
             break
     _archived(run, spec)
 
