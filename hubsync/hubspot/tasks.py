@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
@@ -129,6 +129,12 @@ def task_body(score: ContactScore, history: Sequence[str], *, triggers: Sequence
         "Created by hubsync. hubsync creates no further task for this contact while this one is open.",
     ]
     return "<br>\n".join(html.escape(line) for line in text)
+
+
+def hubspot_instant(at: datetime) -> str:
+    """A UTC ISO 8601 instant with milliseconds, the form HubSpot's datetime properties use."""
+    utc = at.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 def display_name(contact: Contact) -> str:
@@ -563,7 +569,7 @@ def _create_body(task: PlannedTask, config: TasksConfig, type_id: int) -> Simple
             "hs_task_status": "NOT_STARTED",
             "hs_task_priority": config.priority,
             "hs_task_type": config.type,
-            "hs_timestamp": task.due_at.isoformat().replace("+00:00", "Z"),
+            "hs_timestamp": hubspot_instant(task.due_at),
             "hubspot_owner_id": str(task.owner_id),
         },
         associations=[

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from hubsync.hubspot.tasks import MARKER, is_hubsync_open, route_owner, task_body, task_subject
+from hubsync.hubspot.tasks import MARKER, hubspot_instant, is_hubsync_open, route_owner, task_body, task_subject
 from hubsync.records import Activity, ActivityKind, Company, Contact
 from hubsync.scoring import explain_contact, history_lines
 from hubsync.settings import load_settings
@@ -98,3 +98,9 @@ def test_hubsync_open_tasks_are_recognised_by_marker_and_status() -> None:
     assert not is_hubsync_open({"hs_task_subject": f"{MARKER} A1 lead", "hs_task_status": "COMPLETED"})
     assert not is_hubsync_open({"hs_task_subject": "Rückruf hubsync", "hs_task_status": "NOT_STARTED"})
     assert not is_hubsync_open({})
+
+
+def test_due_dates_are_sent_as_utc_instants_with_milliseconds() -> None:
+    berlin = timezone(timedelta(hours=1))
+    assert hubspot_instant(datetime(2025, 3, 20, 10, 30, 5, 123_456, tzinfo=berlin)) == "2025-03-20T09:30:05.123Z"
+    assert hubspot_instant(datetime(2025, 3, 20, 9, tzinfo=UTC)) == "2025-03-20T09:00:00.000Z"
