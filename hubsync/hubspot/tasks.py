@@ -393,7 +393,11 @@ def refresh_open_tasks(
     contacts_with_open = {int(r.contact_id) for r in local if r.id not in set(done)}
 
     strangers = [t for t in in_hubspot if t not in by_task]
-    adopt_rows = _strangers(client, engine, strangers, in_hubspot, contacts_with_open, now=now) if strangers else []
+    adopt_rows = (
+        _strangers(client, engine, strangers, in_hubspot, contacts_with_open, now=now, dry_run=dry_run)
+        if strangers
+        else []
+    )
     counts: dict[int, int] = {}
     for props in open_tasks.values():
         owner = parse_id(props.get("hubspot_owner_id"))
@@ -432,11 +436,25 @@ def _strangers(
     contacts_with_open: set[int],
     *,
     now: datetime,
+    dry_run: bool,
 ) -> list[dict[str, Any]]:
     """Rows for open hubsync tasks in HubSpot that have no local row (a lost or restored database): adopting them
     keeps the one-open-task-per-contact rule. Adds their contacts to `contacts_with_open`."""
     with transaction(engine) as conn:
         known = _known_task_ids(conn)
+        # A task the rep reopened in HubSpot after hubsync saw it completed: open again, and it blocks a second one.
+        done_rows = conn.execute(
+            sa.select(_task.c.id, _task.c.contact_id).where(
+                _task.c.hubspot_task_id.in_([str(t) for t in task_ids]), _task.c.state == "done"
+            )
+        )
+        for row_id, contact_id in list(done_rows):
+            if int(contact_id) in contacts_with_open:
+                continue
+            contacts_with_open.add(int(contact_id))
+            if not dry_run:
+                conn.execute(sa.update(_task).where(_task.c.id == row_id).values(state="open"))
+            log.info("push.task_reopened", row_id=row_id)
     links = task_contacts(client, [t for t in task_ids if str(t) not in known])
     rows = []
     for task_id, contact_ids in links.items():

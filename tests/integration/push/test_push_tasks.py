@@ -356,3 +356,23 @@ def test_cli_push_dry_run_then_push(jan: Jan, database_url: str, monkeypatch: py
     assert "tasks created: 1" in real.output
     assert len(jan.hubsync_tasks()) == 1
     assert jan.sb.token not in dry.output + real.output
+
+
+def test_a_task_reopened_in_hubspot_blocks_a_new_one_again(jan: Jan) -> None:
+    jan.cycle(16.1)
+    (task,) = jan.hubsync_tasks()
+    jan.sb.portal.update("tasks", task.id, {"hs_task_status": "COMPLETED"})
+    jan.cycle(17)
+    # He falls back to nurture (re-armed) and rises again, but the rep has reopened the old task meanwhile.
+    jan.cycle(380)
+    jan.sb.portal.update("tasks", task.id, {"hs_task_status": "IN_PROGRESS"})
+    write_rows(
+        jan.engine,
+        activities=[
+            activity("test:back", JAN, ActivityKind.FORM_SUBMISSION, day(381), form_name="Beratung vereinbaren")
+        ],
+    )
+    result = jan.cycle(381)
+    assert result.tasks_created == 0
+    assert len(jan.hubsync_tasks()) == 1
+    assert [r.state for r in tasks_in_db(jan.engine)] == ["open"]
