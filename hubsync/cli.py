@@ -20,6 +20,7 @@ import structlog
 import typer
 
 from hubsync import __version__, logs
+from hubsync.clock import Clock, make_clock
 from hubsync.errors import HubsyncError, QuotaExhausted
 from hubsync.sandbox.cli import sandbox_app
 from hubsync.settings import Settings, load_settings
@@ -61,6 +62,11 @@ class Invocation:
             # Now that the token is known, redact it by value too (not only by its pat-… shape).
             logs.configure(secrets=[token.reveal()] if token else [], level=self.log_level, json=self.log_json)
         return self._settings
+
+    def clock(self) -> Clock:
+        """The one clock of this command: the system's, or the sandbox portal's (HUBSYNC_CLOCK=sandbox)."""
+        settings = self.settings()
+        return make_clock(settings.clock, settings.api_base_url)
 
 
 def _version(value: bool) -> None:
@@ -149,7 +155,7 @@ def score(
 
     settings = _invocation(ctx).settings()
     engine = open_database(settings.database_url)
-    now = _as_of(as_of) or datetime.now(UTC)
+    now = _as_of(as_of) or _invocation(ctx).clock()()
     with engine.connect() as conn:
         total = len(live_contact_ids(conn))
     with Progress(transient=True) as progress:
@@ -195,7 +201,7 @@ def explain(
     settings = _invocation(ctx).settings()
     model = settings.config.scoring
     engine = open_database(settings.database_url)
-    now = _as_of(as_of) or datetime.now(UTC)
+    now = _as_of(as_of) or _invocation(ctx).clock()()
     with engine.connect() as conn:
         found = find_contact(conn, contact)
         if found is None:
@@ -239,10 +245,6 @@ def connected(ctx: typer.Context, stop: threading.Event | None = None) -> Iterat
         engine.dispose()
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 @app.command("sync")
 def sync(
     ctx: typer.Context,
@@ -258,7 +260,7 @@ def sync(
             c.settings,
             c.engine,
             c.client,
-            clock=wall_clock,
+            clock=_invocation(ctx).clock(),
             options=CycleOptions(full_rescore=full_rescore, push=not no_push),
             stop=stop,
         )
@@ -296,18 +298,26 @@ def backfill_command(
     and idempotent (every write is an upsert). Streams: owners, companies, contacts, deals, engagement_emails,
     engagement_calls, engagement_meetings, engagement_notes, engagement_tasks, associations, email_events,
     form_submissions, marketing_events, web_events."""
-    from hubsync.hubspot.pull import STREAMS  # noqa: PLC0415  (see config_check)
     from hubsync.hubspot.backfill import run_backfill  # noqa: PLC0415
+    from hubsync.hubspot.pull import STREAMS  # noqa: PLC0415  (see config_check)
 
     chosen = [name.strip() for value in streams for name in value.split(",") if name.strip()] or list(STREAMS)
     unknown = sorted(set(chosen) - set(STREAMS))
     if unknown:
-        raise typer.BadParameter(f"unknown stream(s) {', '.join(unknown)}; known: {', '.join(STREAMS)}",
-                                 param_hint="--streams")
+        raise typer.BadParameter(
+            f"unknown stream(s) {', '.join(unknown)}; known: {', '.join(STREAMS)}", param_hint="--streams"
+        )
     stop = threading.Event()
     with connected(ctx, stop) as c, stop_on_signals(stop):
-        outcome = run_backfill(c.settings, c.engine, c.client, since=_parse_day(since), streams=chosen,
-                               clock=wall_clock, progress=progress_bar)
+        outcome = run_backfill(
+            c.settings,
+            c.engine,
+            c.client,
+            since=_parse_day(since),
+            streams=chosen,
+            clock=_invocation(ctx).clock(),
+            progress=progress_bar,
+        )
     typer.echo(outcome.line())
     if outcome.stopped is not None:
         typer.echo(f"hubsync: {outcome.stopped}", err=True)
@@ -356,7 +366,7 @@ def push_command(
     engine = open_database(settings.database_url)
     try:
         with HubSpotClient(client_settings(settings)) as client:
-            result = push(client, engine, settings, now=datetime.now(UTC), dry_run=dry_run, tasks=tasks)
+            result = push(client, engine, settings, now=_invocation(ctx).clock()(), dry_run=dry_run, tasks=tasks)
     finally:
         engine.dispose()
     for line in result.lines():

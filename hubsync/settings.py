@@ -163,6 +163,8 @@ class Settings:
     config_source: str
     database_url: str = DEFAULT_DATABASE_URL
     api_base_url: str = DEFAULT_API_BASE_URL
+    # "system", or "sandbox": score as of the sandbox portal's own clock (demo and tests only; see clock.py).
+    clock: str = "system"
     access_token: Secret | None = field(default=None, repr=False)
 
     def require_token(self) -> Secret:
@@ -188,6 +190,7 @@ def load_settings(env: Mapping[str, str], config_path: str | None = None) -> Set
         config_source=source,
         database_url=env.get("HUBSYNC_DATABASE_URL") or DEFAULT_DATABASE_URL,
         api_base_url=_base_url(env.get("HUBSYNC_API_BASE_URL") or DEFAULT_API_BASE_URL),
+        clock=_clock_source(env.get("HUBSYNC_CLOCK") or "system"),
         access_token=_token(env),
     )
 
@@ -211,6 +214,12 @@ def _base_url(value: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
         raise ConfigError("environment", "HUBSYNC_API_BASE_URL", f"expected an http(s) URL, got {value!r}")
     return value.rstrip("/")
+
+
+def _clock_source(value: str) -> str:
+    if value not in {"system", "sandbox"}:
+        raise ConfigError("environment", "HUBSYNC_CLOCK", f"expected 'system' or 'sandbox', got {value!r}")
+    return value
 
 
 def _token(env: Mapping[str, str]) -> Secret | None:

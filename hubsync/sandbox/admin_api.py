@@ -62,7 +62,8 @@ def routes(ctx: Context) -> list[Route]:  # noqa: C901, PLR0915  # one closure p
         return Reply(200, ctx.snapshot_bytes())
 
     def clock(portal: Portal, req: Request) -> Reply:
-        body = req.json_object()
+        # GET reads the portal clock (hubsync's HUBSYNC_CLOCK=sandbox); POST advances it.
+        body = req.json_object() if req.method == "POST" else {}
         now = portal.advance(float(body.get("advanceSeconds") or 0))
         return Reply(200, {"now": now, "iso": responses.iso(now)})
 
@@ -174,6 +175,7 @@ def routes(ctx: Context) -> list[Route]:  # noqa: C901, PLR0915  # one closure p
         ("GET", "/stats", stats),
         ("POST", "/stats/reset", reset_stats),
         ("GET", "/snapshot", snapshot),
+        ("GET", "/clock", clock),
         ("POST", "/clock", clock),
         ("POST", "/objects/{objectType}", create),
         ("PATCH", "/objects/{objectType}/{objectId}", edit),
