@@ -104,13 +104,13 @@ def run_backfill(
         with _progress(progress) as on_page:
             result = pull(client, engine, options, now=clock, progress=on_page)
     except HubsyncError as err:
-        _finish(engine, client, run_id, "failed", 0, calls_before, clock(), str(err))
+        _finish(engine, client, run_id, "failed", pulled=0, calls_before=calls_before, now=clock(), error=str(err))
         raise
     with transaction(engine) as conn:
         if result.stopped is None:
             save_cursor(conn, MARKER, {"request": None, "finished": cursors.iso(clock())}, now=clock())
     outcome = "stopped" if result.stopped else "ok"
-    _finish(engine, client, run_id, outcome, result.stored, calls_before, clock(), None)
+    _finish(engine, client, run_id, outcome, pulled=result.stored, calls_before=calls_before, now=clock(), error=None)
     return BackfillOutcome(run_id, result, resumed)
 
 
@@ -119,12 +119,14 @@ def _finish(
     client: HubSpotClient,
     run_id: int,
     outcome: str,
+    *,
     pulled: int,
     calls_before: int,
     now: datetime,
     error: str | None,
 ) -> None:
-    counts = RunCounts(pulled=pulled, api_calls=client.stats().total - calls_before,
-                       daily_quota_left=client.daily_remaining)
+    counts = RunCounts(
+        pulled=pulled, api_calls=client.stats().total - calls_before, daily_quota_left=client.daily_remaining
+    )
     with transaction(engine) as conn:
         finish_run(conn, run_id, outcome=outcome, counts=counts, now=now, error=error)

@@ -99,7 +99,7 @@ def next_cursor(prev: State | None, page: ListPage | WindowPage, run_started: da
             return {"mode": "full", "after": page.next_after, "started": iso(started)}
         return {"mode": "incremental", "synced_to": iso(min(started, run_started))}
     if not isinstance(current, Window):
-        raise ValueError("a search page needs an incremental cursor")
+        raise TypeError("a search page needs an incremental cursor")
     # The window as planned from `prev` (with its overlap already applied) is what the page belongs to.
     window = (prev or {}).get("window")
     since = parse_iso(window[0]) if isinstance(window, list) and window else None

@@ -279,50 +279,70 @@ def _store_crm_page(
     results: list[dict[str, Any]],
     contact_links: Mapping[int, list[int]] | None,
 ) -> int:
-    counts = run.count(spec.stream)
-    changed = run.changed.setdefault(spec.stream, set())
     if spec.engagement is not None:
-        activities: list[Activity] = []
-        engagement_ids: list[int] = []
-        for raw in results:
-            engagement_id = parse_id(raw.get("id"))
-            if engagement_id is None:
-                counts.skipped += 1
-                continue
-            engagement_ids.append(engagement_id)
-            links = contact_links.get(engagement_id, []) if contact_links is not None else None
-            for item in engagement_to_activities(raw, engagement_type=spec.engagement, contact_ids=links):
-                if isinstance(item, Skip):
-                    counts.skipped += 1
-                else:
-                    activities.append(item)
-        run.contacts |= writes.replace_engagement_activities(conn, spec.engagement, engagement_ids, activities)
-        return len(activities)
-    mapper = _MAPPERS[spec.object_type]
+        return _store_engagements(
+            run, conn, spec, engagement=spec.engagement, results=results, contact_links=contact_links
+        )
+    counts = run.count(spec.stream)
     records = []
     for raw in results:
-        mapped = mapper(raw)
+        mapped = _MAPPERS[spec.object_type](raw)
         if isinstance(mapped, Skip):
             counts.skipped += 1
         else:
             records.append(mapped)
     ids = writes.store_objects(conn, records)
-    changed |= ids
+    run.changed.setdefault(spec.stream, set()).update(ids)
     if spec.object_type == "contacts":
         run.contacts |= ids
-        merges = {}
-        for record in records:
-            assert isinstance(record, Contact)  # noqa: S101 -- the contacts mapper returns contacts
-            old = [parse_id(x) for x in record.properties.get("hs_merged_object_ids", "").split(";")]
-            if any(x is not None for x in old):
-                merges[record.id] = [x for x in old if x is not None]
-            conversion = parse_timestamp(record.properties.get("recent_conversion_date"))
-            if conversion is not None and run.conversions_since is not None and conversion >= run.conversions_since:
-                run.saw_conversion = True
-        run.contacts |= writes.apply_merges(conn, merges)
+        run.contacts |= _contacts_stored(run, conn, [r for r in records if isinstance(r, Contact)])
     elif spec.object_type == "companies":
         run.companies |= ids
     return len(records)
+
+
+def _store_engagements(
+    run: _Run,
+    conn: Connection,
+    spec: crm.ObjectSpec,
+    *,
+    engagement: EngagementType,
+    results: list[dict[str, Any]],
+    contact_links: Mapping[int, list[int]] | None,
+) -> int:
+    """One activity per associated contact; the engagement's previous activities are replaced (its contacts may
+    have changed)."""
+    counts = run.count(spec.stream)
+    activities: list[Activity] = []
+    engagement_ids: list[int] = []
+    for raw in results:
+        engagement_id = parse_id(raw.get("id"))
+        if engagement_id is None:
+            counts.skipped += 1
+            continue
+        engagement_ids.append(engagement_id)
+        links = contact_links.get(engagement_id, []) if contact_links is not None else None
+        for item in engagement_to_activities(raw, engagement_type=engagement, contact_ids=links):
+            if isinstance(item, Skip):
+                counts.skipped += 1
+            else:
+                activities.append(item)
+    run.contacts |= writes.replace_engagement_activities(conn, engagement, engagement_ids, activities)
+    return len(activities)
+
+
+def _contacts_stored(run: _Run, conn: Connection, contacts: list[Contact]) -> set[int]:
+    """Merges named by survivors (`hs_merged_object_ids`, "id1;id2"), applied in the page's transaction; and
+    whether a contact converted (a form submission) inside this run's window. Returns the contacts touched."""
+    merges: dict[int, list[int]] = {}
+    for contact in contacts:
+        old = [parse_id(x) for x in contact.properties.get("hs_merged_object_ids", "").split(";")]
+        if any(x is not None for x in old):
+            merges[contact.id] = [x for x in old if x is not None]
+        conversion = parse_timestamp(contact.properties.get("recent_conversion_date"))
+        if conversion is not None and run.conversions_since is not None and conversion >= run.conversions_since:
+            run.saw_conversion = True
+    return writes.apply_merges(conn, merges)
 
 
 def _archived(run: _Run, spec: crm.ObjectSpec) -> None:
@@ -511,7 +531,12 @@ def _form_submissions(run: _Run, stream: str) -> None:
     while index < len(form_ids):
         form_id = form_ids[index]
         activities, skipped, following = forms.submissions_page(
-            run.client, form_id, names.get(form_id), window.since, position, by_email
+            run.client,
+            form_id=form_id,
+            form_name=names.get(form_id),
+            since=window.since,
+            position=position,
+            contact_id_by_email=by_email,
         )
         if following is None:
             index, position = index + 1, None

@@ -20,12 +20,12 @@ from hubsync.store.tables import ActivityRow, AssociationRow, CompanyRow, Contac
 from hubsync.store.upsert import upsert
 
 # SQLModel declares __table__ untyped.
-contact_table: Final[sa.Table] = ContactRow.__table__  # type: ignore[attr-defined]
-company_table: Final[sa.Table] = CompanyRow.__table__  # type: ignore[attr-defined]
-deal_table: Final[sa.Table] = DealRow.__table__  # type: ignore[attr-defined]
-owner_table: Final[sa.Table] = OwnerRow.__table__  # type: ignore[attr-defined]
-activity_table: Final[sa.Table] = ActivityRow.__table__  # type: ignore[attr-defined]
-association_table: Final[sa.Table] = AssociationRow.__table__  # type: ignore[attr-defined]
+contact_table: Final[sa.Table] = ContactRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+company_table: Final[sa.Table] = CompanyRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+deal_table: Final[sa.Table] = DealRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+owner_table: Final[sa.Table] = OwnerRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+activity_table: Final[sa.Table] = ActivityRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+association_table: Final[sa.Table] = AssociationRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 _IN_CHUNK: Final = 900  # ids per IN (...) list: below SQLite's default bound-parameter limit
 
 
@@ -133,10 +133,8 @@ def apply_merges(conn: Connection, merges: Mapping[int, Iterable[int]]) -> set[i
 
 
 def _move_activities(conn: Connection, survivor: int, old_ids: list[int]) -> bool:
-    rows = [
-        dict(r._mapping)
-        for r in conn.execute(sa.select(activity_table).where(activity_table.c.contact_id.in_(old_ids)))
-    ]  # noqa: SLF001 -- Row._mapping is SQLAlchemy's public row-as-dict API
+    selected = sa.select(activity_table).where(activity_table.c.contact_id.in_(old_ids))
+    rows = [dict(r) for r in conn.execute(selected).mappings()]
     if not rows:
         return False
     conn.execute(sa.delete(activity_table).where(activity_table.c.contact_id.in_(old_ids)))
@@ -155,7 +153,7 @@ def _move_associations(conn: Connection, survivor: int, old_ids: list[int]) -> b
     moved = False
     for side_type, side_id in ((t.c.from_type, t.c.from_id), (t.c.to_type, t.c.to_id)):
         where = sa.and_(side_type == "contacts", side_id.in_(old_ids))
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(t).where(where))]  # noqa: SLF001 -- see above
+        rows = [dict(r) for r in conn.execute(sa.select(t).where(where)).mappings()]
         if not rows:
             continue
         moved = True

@@ -36,9 +36,8 @@ def read(client: HubSpotClient, from_type: str, to_type: str, ids: Iterable[int]
             operation=f"associations {from_type}->{to_type}",
         )
         for result in getattr(answer, "results", None) or []:
-            for item in associations_from_batch_result(as_json(result), from_type=from_type, to_type=to_type):
-                if not isinstance(item, Skip):
-                    out.append(item)
+            mapped = associations_from_batch_result(as_json(result), from_type=from_type, to_type=to_type)
+            out.extend(item for item in mapped if not isinstance(item, Skip))
     return out
 
 

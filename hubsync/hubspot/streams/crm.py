@@ -56,7 +56,7 @@ ENGAGEMENT_PROPERTIES: Final[dict[EngagementType, tuple[str, ...]]] = {
         "hs_meeting_title",
         "hs_meeting_outcome",
         "hs_meeting_start_time",
-    ),  # fmt: skip
+    ),
     EngagementType.NOTE: _COMMON_ENGAGEMENT,
     EngagementType.TASK: (*_COMMON_ENGAGEMENT, "hs_task_subject", "hs_task_status", "hs_task_type"),
 }

@@ -35,6 +35,7 @@ def list_forms(client: HubSpotClient) -> dict[str, str]:
 
 def submissions_page(
     client: HubSpotClient,
+    *,
     form_id: str,
     form_name: str | None,
     since: datetime,

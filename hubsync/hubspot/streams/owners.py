@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.mapping import as_json, owner_from_hubspot
@@ -19,7 +19,7 @@ def read_all(client: HubSpotClient) -> tuple[list[Owner], int]:
     for archived in (False, True):
         after: str | None = None
         while True:
-            kwargs: dict[str, object] = {"limit": LIMIT, "archived": archived}
+            kwargs: dict[str, Any] = {"limit": LIMIT, "archived": archived}
             if after:
                 kwargs["after"] = after
             page = client.call(api.get_page, operation="list owners", **kwargs)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
+from portal_state import portal_time
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import ClientSettings, HubSpotClient
@@ -15,7 +16,6 @@ from hubsync.hubspot.pull import PullOptions, PullResult, pull
 from hubsync.sandbox.server import Sandbox
 from hubsync.secret import Secret
 from hubsync.store.db import open_database
-from portal_state import portal_time
 
 
 def fast_client(sb: Sandbox, *, max_retries: int = 5, per_10s: int = 100_000) -> HubSpotClient:
@@ -43,8 +43,8 @@ class Puller:
     def now(self) -> datetime:
         return portal_time(self.sb.portal)
 
-    def __call__(self, **kwargs: object) -> PullResult:
-        return pull(self.client, self.engine, self.options, now=self.now, **kwargs)  # type: ignore[arg-type]
+    def __call__(self) -> PullResult:
+        return pull(self.client, self.engine, self.options, now=self.now)
 
 
 @pytest.fixture

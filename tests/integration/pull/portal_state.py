@@ -71,10 +71,11 @@ def expected(
     """Everything the database should hold after a pull that started at `run_started` (portal time).
     `extra_emails` maps addresses of contacts merged away after they were pulled to their survivor: their
     e-mail activity stays with the survivor."""
+    start = _ms((first_run_started or run_started) - history)
+    end = _ms(run_started)
+    assert start is not None
+    assert end is not None
     with portal.lock:
-        contacts = _crm_rows(portal, "contacts", crm.CONTACT_PROPERTIES)
-        companies = _crm_rows(portal, "companies", crm.COMPANY_PROPERTIES)
-        deals = _crm_rows(portal, "deals", crm.DEAL_PROPERTIES)
         owners = {
             o.id: {
                 "id": o.id,
@@ -86,71 +87,82 @@ def expected(
             }
             for o in portal.owners
         }
-        activities: dict[str, tuple[Any, ...]] = {}
-        for engagement, object_type in crm.ENGAGEMENT_OBJECTS.items():
-            for obj in portal.stores[object_type].by_id.values():
-                if obj.archived_at is not None:
-                    continue
-                raw = {"id": str(obj.id), "properties": _props(object_type, obj, crm.ENGAGEMENT_PROPERTIES[engagement])}
-                links = portal.assoc.of(object_type, obj.id, "contacts")
-                for item in mapping.engagement_to_activities(
-                    raw, engagement_type=EngagementType(engagement), contact_ids=links
-                ):
-                    if isinstance(item, Activity):
-                        activities[item.id] = _activity_key(item)
-        by_email: dict[str, int] = {}
-        ordered = sorted(portal.stores["contacts"].by_id.values(), key=lambda o: (o.archived_at is None, -o.id))
-        for obj in ordered:
-            if obj.props.get("email"):
-                by_email[mapping.email_key(obj.props["email"])] = obj.id
-        for address, survivor in (extra_emails or {}).items():
-            by_email.setdefault(mapping.email_key(address), survivor)
-        start = _ms((first_run_started or run_started) - history)
-        end = _ms(run_started)
-        assert start is not None and end is not None
-        ts, ids, rec, typ, _camp, url, _cat = portal.email_events.data
-        for i in range(len(ts)):
-            kind = EMAIL_EVENT_TYPES[typ[i]]
-            contact = by_email.get(mapping.email_key(portal.strings[rec[i]]))
-            if not start <= ts[i] < end or contact is None:
+        by_email = _email_map(portal, extra_emails or {})
+        return {
+            "contacts": _crm_rows(portal, "contacts", crm.CONTACT_PROPERTIES),
+            "companies": _crm_rows(portal, "companies", crm.COMPANY_PROPERTIES),
+            "deals": _crm_rows(portal, "deals", crm.DEAL_PROPERTIES),
+            "owners": owners,
+            "activities": _engagement_activities(portal) | _log_activities(portal, by_email, start, end),
+            "associations": _associations(portal),
+        }
+
+
+def _engagement_activities(portal: Portal) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, tuple[Any, ...]] = {}
+    for engagement, object_type in crm.ENGAGEMENT_OBJECTS.items():
+        for obj in portal.stores[object_type].by_id.values():
+            if obj.archived_at is not None:
                 continue
+            raw = {"id": str(obj.id), "properties": _props(object_type, obj, crm.ENGAGEMENT_PROPERTIES[engagement])}
+            links = portal.assoc.of(object_type, obj.id, "contacts")
+            for item in mapping.engagement_to_activities(
+                raw, engagement_type=EngagementType(engagement), contact_ids=links
+            ):
+                if isinstance(item, Activity):
+                    out[item.id] = _activity_key(item)
+    return out
+
+
+def _email_map(portal: Portal, extra_emails: Mapping[str, int]) -> dict[str, int]:
+    """As the pull resolves recipients: live contacts before archived ones, then the lowest id."""
+    by_email: dict[str, int] = {}
+    ordered = sorted(portal.stores["contacts"].by_id.values(), key=lambda o: (o.archived_at is None, -o.id))
+    for obj in ordered:
+        if obj.props.get("email"):
+            by_email[mapping.email_key(obj.props["email"])] = obj.id
+    for address, survivor in extra_emails.items():
+        by_email.setdefault(mapping.email_key(address), survivor)
+    return by_email
+
+
+def _log_activities(portal: Portal, by_email: Mapping[str, int], start: int, end: int) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, tuple[Any, ...]] = {}
+    ts, ids, rec, typ, _camp, _url, _cat = portal.email_events.data
+    for i in range(len(ts)):
+        contact = by_email.get(mapping.email_key(portal.strings[rec[i]]))
+        if start <= ts[i] < end and contact is not None:
             key = f"email_event:{marketing_api._uuid(portal, ids[i])}"
-            activities[key] = (key, contact, "email_event", ts[i], _EMAIL_TYPES[kind])
-        ts, ids, contact_col, url = portal.page_views.data
-        for i in range(len(ts)):
-            if start <= ts[i] < end:
-                key = f"page_view:{marketing_api._uuid(portal, ids[i])}"
-                activities[key] = (key, portal.resolve_contact(contact_col[i]), "page_view", ts[i], None)
-        ts, ids, form_col, _contacts, emails, _pages = portal.form_submissions.data
-        for i in range(len(ts)):
-            contact = by_email.get(mapping.email_key(portal.strings[emails[i]]))
-            if start <= ts[i] < end and contact is not None:
-                key = f"form_submission:{marketing_api._uuid(portal, ids[i])}"
-                activities[key] = (key, contact, "form_submission", ts[i], None)
-        ts, ids, _events, contact_col, states = portal.participations.data
-        for i in range(len(ts)):
-            key = f"marketing_event:{ids[i]}"
-            activities[key] = (
-                key,
-                portal.resolve_contact(contact_col[i]),
-                "marketing_event",
-                ts[i],
-                PARTICIPATION_STATES[states[i]].lower(),
-            )
-        links: set[tuple[Any, ...]] = set()
-        for from_type, to_type in ASSOCIATION_PAIRS:
-            for from_id in portal.stores[from_type].live:
-                for to_id in portal.assoc.of(from_type, from_id, to_type):
-                    for type_id, label in portal.assoc.type_ids(from_type, from_id, to_type, to_id):
-                        links.add((from_type, from_id, to_type, to_id, type_id, label))
-    return {
-        "contacts": contacts,
-        "companies": companies,
-        "deals": deals,
-        "owners": owners,
-        "activities": activities,
-        "associations": links,
-    }
+            out[key] = (key, contact, "email_event", ts[i], _EMAIL_TYPES[EMAIL_EVENT_TYPES[typ[i]]])
+    ts, ids, contact_col, _urls = portal.page_views.data
+    for i in range(len(ts)):
+        if start <= ts[i] < end:
+            key = f"page_view:{marketing_api._uuid(portal, ids[i])}"
+            out[key] = (key, portal.resolve_contact(contact_col[i]), "page_view", ts[i], None)
+    ts, ids, _form_col, _contacts, emails, _pages = portal.form_submissions.data
+    for i in range(len(ts)):
+        contact = by_email.get(mapping.email_key(portal.strings[emails[i]]))
+        if start <= ts[i] < end and contact is not None:
+            key = f"form_submission:{marketing_api._uuid(portal, ids[i])}"
+            out[key] = (key, contact, "form_submission", ts[i], None)
+    ts, ids, _events, contact_col, states = portal.participations.data
+    for i in range(len(ts)):
+        # Participations have no time filter in the API: all of them are read.
+        key = f"marketing_event:{ids[i]}"
+        state = PARTICIPATION_STATES[states[i]].lower()
+        out[key] = (key, portal.resolve_contact(contact_col[i]), "marketing_event", ts[i], state)
+    return out
+
+
+def _associations(portal: Portal) -> set[tuple[Any, ...]]:
+    """The pairs the pull reads, from live records (an archived record's own associations are dropped)."""
+    links: set[tuple[Any, ...]] = set()
+    for from_type, to_type in ASSOCIATION_PAIRS:
+        for from_id in portal.stores[from_type].live:
+            for to_id in portal.assoc.of(from_type, from_id, to_type):
+                for type_id, label in portal.assoc.type_ids(from_type, from_id, to_type, to_id):
+                    links.add((from_type, from_id, to_type, to_id, type_id, label))
+    return links
 
 
 def _activity_key(activity: Activity) -> tuple[Any, ...]:

@@ -3,18 +3,17 @@ the run cleanly (exit 7, run "stopped", cursors saved) and the next run resumes 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from cli_runner import env, run, write_config
-from portal_state import differences, expected, portal_time, stored
+from portal_state import differences, expected, stored
 
+from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database
 from hubsync.store.state import all_cursors
 from hubsync.store.tables import RunRow
-from hubsync.sandbox.server import start_sandbox
 
 
 def _runs(database_url: str) -> list[tuple[str, str]]:
@@ -38,7 +37,9 @@ def test_401_stops_at_once(tmp_path: Path) -> None:
         calls = sb.stats()["total"]
     assert result.returncode == 5, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("hubsync:")]
-    assert len(lines) == 1 and "401" in lines[0] and "HUBSPOT_ACCESS_TOKEN" in lines[0]
+    assert len(lines) == 1
+    assert "401" in lines[0]
+    assert "HUBSPOT_ACCESS_TOKEN" in lines[0]
     assert "Traceback" not in result.stderr
     # No retry storm: the first request failed, nothing was retried.
     assert calls == 1
@@ -53,7 +54,8 @@ def test_403_missing_scope_named(tmp_path: Path) -> None:
         result = run(env(sb.url, token, db, write_config(tmp_path / "c.toml")), "sync", "--no-push")
     assert result.returncode == 6, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("hubsync:")]
-    assert len(lines) == 1 and "crm.objects.companies.read" in lines[0]
+    assert len(lines) == 1
+    assert "crm.objects.companies.read" in lines[0]
 
 
 @pytest.mark.slow

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from portal_state import differences, expected, stored
 
 from hubsync.sandbox.server import start_sandbox
-from portal_state import differences, expected, stored
 
 
 @pytest.mark.slow
-def test_full_sync_equals_portal(make_puller: Callable[..., object]) -> None:
+def test_full_sync_equals_portal(make_puller: Callable[..., Any]) -> None:
     with start_sandbox(contacts=2000, seed=7, rate_limits=False) as sb:
         puller = make_puller(sb)
-        result = puller()  # type: ignore[operator]
-        want = expected(sb.portal, run_started=puller.now())  # type: ignore[attr-defined]
-        assert differences(want, stored(puller.engine)) == {}  # type: ignore[attr-defined]
+        result = puller()
+        want = expected(sb.portal, run_started=puller.now())
+        assert differences(want, stored(puller.engine)) == {}
         # Every section is non-trivial, so equality means something.
         assert all(len(want[k]) > 0 for k in want)
         assert result.stopped is None
