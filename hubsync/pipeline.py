@@ -70,10 +70,11 @@ def run_cycle(
     options: CycleOptions = CycleOptions(),
     kind: str = "sync",
     stop: threading.Event | None = None,
+    holder: str | None = None,
 ) -> CycleResult:
     started = clock()
     with transaction(engine) as conn:
-        run_id = start_run(conn, kind, now=started)
+        run_id = start_run(conn, kind, now=started, holder=holder)
     log.info("cycle.started", run_id=run_id, kind=kind, full_rescore=options.full_rescore, push=options.push)
     calls_before = client.stats().total
     pulled: PullResult | None = None

@@ -44,8 +44,8 @@ class RunCounts:
     free_capacity: int | None = None
 
 
-def start_run(conn: Connection, kind: str, *, now: datetime) -> int:
-    result = conn.execute(sa.insert(_run).values(kind=kind, started_at=now, outcome="running"))
+def start_run(conn: Connection, kind: str, *, now: datetime, holder: str | None = None) -> int:
+    result = conn.execute(sa.insert(_run).values(kind=kind, holder=holder, started_at=now, outcome="running"))
     run_id = result.inserted_primary_key
     if run_id is None:
         raise RuntimeError("the database returned no id for the new run")

@@ -74,7 +74,7 @@ class OwnerRow(SQLModel, table=True):
     lastname: str | None = None
     user_id: int | None = _id()
     archived: bool = False
-    # Open tasks in HubSpot (all, not only hubsync's): the seller factor's load.
+    # Open hubsync tasks in HubSpot (scoring.md §5: capacity counts hubsync tasks): the seller factor's load.
     open_tasks: int = 0
 
 
@@ -238,6 +238,8 @@ class RunRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
     kind: str
+    # Which process ran it ("host:pid:nonce"); with several `hubsync run` on one database, the lease holder.
+    holder: str | None = None
     started_at: datetime = _time(nullable=False, index=True)
     finished_at: datetime | None = _time()
     # running, ok, failed, stopped (quota or signal: resumes next run)
