@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -255,7 +255,7 @@ def sync(
     from hubsync.pipeline import CycleOptions, run_cycle  # noqa: PLC0415  (see config_check)
 
     stop = threading.Event()
-    with connected(ctx, stop) as c, stop_on_signals(stop):
+    with connected(ctx, stop) as c, stop_on_signals(stop.set):
         result = run_cycle(
             c.settings,
             c.engine,
@@ -272,6 +272,36 @@ def sync(
         typer.echo("\n".join(pushed.lines()))
     if result.outcome == "stopped":
         raise typer.Exit(QuotaExhausted.exit_code)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    cycle_seconds: float | None = typer.Option(
+        None, "--cycle-seconds", min=1, help="Run a cycle this often instead of [schedule] cycle_minutes."
+    ),
+) -> None:
+    """The service: scheduled cycles, a daily full rescore, a weekly reconciliation; one active syncer per database.
+
+    Stops cleanly on SIGTERM / SIGINT (the page in hand is saved, the lease released), exit code 0."""
+    from hubsync.hubspot.client import client_settings  # noqa: PLC0415  (see config_check)
+    from hubsync.scheduler import Service  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+
+    inv = _invocation(ctx)
+    settings = inv.settings()
+    client_config = client_settings(settings)
+    engine = open_database(settings.database_url)
+    service = Service(
+        settings, engine, client_config, clock=inv.clock(), stop=threading.Event(), cycle_seconds=cycle_seconds
+    )
+    try:
+        with stop_on_signals(service.request_stop):
+            service.serve()
+    finally:
+        engine.dispose()
+    if service.fatal is not None:
+        raise service.fatal
 
 
 # --- pull commands (sync, backfill): added below this line -------------------------------------------------------
@@ -308,7 +338,7 @@ def backfill_command(
             f"unknown stream(s) {', '.join(unknown)}; known: {', '.join(STREAMS)}", param_hint="--streams"
         )
     stop = threading.Event()
-    with connected(ctx, stop) as c, stop_on_signals(stop):
+    with connected(ctx, stop) as c, stop_on_signals(stop.set):
         outcome = run_backfill(
             c.settings,
             c.engine,
@@ -377,12 +407,12 @@ def push_command(
 
 
 @contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM / SIGINT set `stop`: the work in hand finishes and is saved, nothing new starts (see Interrupted)."""
+def stop_on_signals(on_stop: Callable[[], None]) -> Iterator[None]:
+    """SIGTERM / SIGINT call `on_stop`: the work in hand finishes and is saved, nothing new starts (Interrupted)."""
 
     def handler(signum: int, _frame: object) -> None:
         log.info("cli.stop_requested", signal=signal.Signals(signum).name)
-        stop.set()
+        on_stop()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
