@@ -304,6 +304,30 @@ def run(
         raise service.fatal
 
 
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON (for scripts and monitoring)."),
+) -> None:
+    """Last runs, cursors, handoff threshold and capacity, the segment matrix, recent errors (no HubSpot calls).
+
+    Exit code: 0 healthy; 8 the last run failed; 9 no run finished within [monitoring] max_age_minutes."""
+    import json  # noqa: PLC0415  (see config_check)
+
+    from hubsync.status import collect, render  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+
+    inv = _invocation(ctx)
+    settings = inv.settings()
+    engine = open_database(settings.database_url)
+    try:
+        report = collect(engine, settings.config, now=inv.clock()())
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(report.as_json(), indent=2) if as_json else render(report))
+    raise typer.Exit(report.exit_code)
+
+
 # --- pull commands (sync, backfill): added below this line -------------------------------------------------------
 
 

@@ -184,7 +184,12 @@ class Service:
 
     def serve(self, *, until: Callable[[], bool] | None = None) -> None:
         """Run until stopped (or `until()` is true, for tests): heartbeat in this thread, jobs in the scheduler's."""
-        log.info("run.started", holder=self.holder, cycle_seconds=self.cycle_seconds, lease_seconds=int(self.lease_ttl.total_seconds()))
+        log.info(
+            "run.started",
+            holder=self.holder,
+            cycle_seconds=self.cycle_seconds,
+            lease_seconds=int(self.lease_ttl.total_seconds()),
+        )
         self.heartbeat()
         scheduler = self.scheduler()
         scheduler.start()
