@@ -328,6 +328,23 @@ def status(
     raise typer.Exit(report.exit_code)
 
 
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    contacts: int = typer.Option(2_000, "--contacts", min=50, help="Contacts in the generated sandbox portal."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same portal and the same week."),
+    tier: str = typer.Option("professional", "--tier", help="Rate limits the sandbox enforces."),
+    database: str | None = typer.Option(None, "--database", help="Keep the demo database (SQLAlchemy URL)."),
+) -> None:
+    """See hubsync work in about a minute, no HubSpot account needed: a sandbox portal, setup, two syncs a week
+    apart, then the segment matrix, the top leads and why, the tasks per owner and the API calls used."""
+    from hubsync.demo import DemoOptions, run_demo  # noqa: PLC0415  (see config_check)
+
+    inv = _invocation(ctx)
+    options = DemoOptions(contacts=contacts, seed=seed, tier=tier, config_path=inv.config_path, database=database)
+    run_demo(options, typer.echo)
+
+
 # --- pull commands (sync, backfill): added below this line -------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from hubsync.report import segment_matrix
 from hubsync.settings import HubsyncConfig
-from hubsync.store.reads import contact_score_t
+from hubsync.store.reads import counts_by
 from hubsync.store.tables import LeaseRow, RunRow, SyncCursorRow, TaskRow
 
 run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
@@ -84,14 +84,8 @@ def collect(engine: Engine, config: HubsyncConfig, *, now: datetime, last: int =
             r.stream: {"updated_at": r.updated_at, **_cursor_position(r.state)}
             for r in conn.execute(sa.select(cursor_t).order_by(cursor_t.c.stream))
         }
-        segments: dict[str, int] = dict(
-            conn.execute(
-                sa.select(contact_score_t.c.segment, sa.func.count()).group_by(contact_score_t.c.segment)
-            ).all()
-        )
-        statuses: dict[str, int] = dict(
-            conn.execute(sa.select(contact_score_t.c.status, sa.func.count()).group_by(contact_score_t.c.status)).all()
-        )
+        segments = counts_by(conn, "segment")
+        statuses = counts_by(conn, "status")
         open_tasks = Counter(
             str(owner) if owner is not None else "no owner"
             for owner in conn.execute(sa.select(task_t.c.owner_id).where(task_t.c.state == "open")).scalars()
@@ -107,8 +101,8 @@ def collect(engine: Engine, config: HubsyncConfig, *, now: datetime, last: int =
         cursors=cursors,
         effective_threshold=handoff.effective_threshold if handoff else None,
         free_capacity=handoff.free_capacity if handoff else None,
-        segments={str(k): int(v) for k, v in segments.items()},
-        statuses={str(k): int(v) for k, v in statuses.items()},
+        segments=segments,
+        statuses=statuses,
         open_tasks_by_owner=dict(open_tasks),
         lease_holder=held.holder if held and held.expires_at >= now else None,
         lease_expires_at=held.expires_at if held else None,

@@ -181,3 +181,9 @@ def find_contact(conn: Connection, key: str) -> Contact | None:
 def batches(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def counts_by(conn: Connection, column: str) -> dict[str, int]:
+    """Contacts per value of a `contact_score` column (segment, status): the matrix and status counts."""
+    col = contact_score_t.c[column]
+    return {str(value): int(n) for value, n in conn.execute(sa.select(col, sa.func.count()).group_by(col))}
