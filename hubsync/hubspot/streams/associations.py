@@ -11,7 +11,7 @@ from hubspot.crm.associations.v4.models import (
 )
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import Skip, as_json, associations_from_batch_result
+from hubsync.hubspot.mapping import Skip, associations_from_batch_result
 from hubsync.records import Association
 
 BATCH: Final = 1_000
@@ -28,15 +28,19 @@ def read(client: HubSpotClient, from_type: str, to_type: str, ids: Iterable[int]
         body = BatchInputPublicFetchAssociationsBatchRequest(
             inputs=[PublicFetchAssociationsBatchRequest(id=str(i)) for i in chunk]
         )
-        answer = client.call(
-            api.get_page,
-            from_type,
-            to_type,
-            batch_input_public_fetch_associations_batch_request=body,
-            operation=f"associations {from_type}->{to_type}",
+        answer = (
+            client.call(
+                api.get_page,
+                from_type,
+                to_type,
+                batch_input_public_fetch_associations_batch_request=body,
+                operation=f"associations {from_type}->{to_type}",
+                raw_json=True,
+            )
+            or {}
         )
-        for result in getattr(answer, "results", None) or []:
-            mapped = associations_from_batch_result(as_json(result), from_type=from_type, to_type=to_type)
+        for result in answer.get("results") or []:
+            mapped = associations_from_batch_result(result, from_type=from_type, to_type=to_type)
             out.extend(item for item in mapped if not isinstance(item, Skip))
     return out
 

@@ -3,7 +3,7 @@ list pages (`GET /crm/v3/objects/{type}`), search (`POST /crm/v3/objects/{type}/
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -11,7 +11,6 @@ from typing import Any, Final
 from hubspot.crm.objects.models import Filter, FilterGroup, PublicObjectSearchRequest
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import as_json
 from hubsync.records import EngagementType
 
 LIST_LIMIT: Final = 100
@@ -97,9 +96,11 @@ def list_page(
             kwargs["after"] = after
         if associations and index == 0:
             kwargs["associations"] = associations
-        page = client.call(api.get_page, spec.object_type, operation=f"list {spec.object_type}", **kwargs)
-        for raw in page.results or []:
-            obj = dict(as_json(raw))
+        page = (
+            client.call(api.get_page, spec.object_type, operation=f"list {spec.object_type}", raw_json=True, **kwargs)
+            or {}
+        )
+        for obj in page.get("results") or []:
             seen = merged.get(str(obj.get("id")))
             if seen is None:
                 merged[str(obj.get("id"))] = obj
@@ -127,22 +128,24 @@ def search_page(
         properties=list(spec.properties),
         limit=SEARCH_LIMIT,
     )
-    page = client.call(
-        api.do_search,
-        spec.object_type,
-        public_object_search_request=request,
-        kind="search",
-        operation=f"search {spec.object_type}",
+    page = (
+        client.call(
+            api.do_search,
+            spec.object_type,
+            public_object_search_request=request,
+            kind="search",
+            operation=f"search {spec.object_type}",
+            raw_json=True,
+        )
+        or {}
     )
-    results = [dict(as_json(raw)) for raw in page.results or []]
-    total = getattr(page, "total", None)
+    results = list(page.get("results") or [])
+    total = page.get("total")
     return results, _next_after(page) is not None, total if isinstance(total, int) else None
 
 
-def _next_after(page: Any) -> str | None:
-    paging = getattr(page, "paging", None)
-    following = getattr(paging, "next", None) if paging is not None else None
-    after = getattr(following, "after", None) if following is not None else None
+def _next_after(page: Mapping[str, Any]) -> str | None:
+    after = ((page.get("paging") or {}).get("next") or {}).get("after")
     return str(after) if after else None
 
 

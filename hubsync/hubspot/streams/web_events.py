@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import Skip, as_json, page_view_to_activity
+from hubsync.hubspot.mapping import Skip, page_view_to_activity
 from hubsync.records import Activity
 
 LIMIT: Final = 1_000
@@ -26,15 +26,14 @@ def page(client: HubSpotClient, since: datetime, until: datetime, position: Any)
     }
     if position:
         kwargs["after"] = position
-    answer = client.call(api.get_page, operation="web events", **kwargs)
+    answer = client.call(api.get_page, operation="web events", raw_json=True, **kwargs) or {}
     activities: list[Activity] = []
     skipped = 0
-    for raw in getattr(answer, "results", None) or []:
-        mapped = page_view_to_activity(as_json(raw))
+    for raw in answer.get("results") or []:
+        mapped = page_view_to_activity(raw)
         if isinstance(mapped, Skip):
             skipped += 1
         else:
             activities.append(mapped)
-    paging = getattr(answer, "paging", None)
-    following = getattr(getattr(paging, "next", None), "after", None) if paging else None
+    following = ((answer.get("paging") or {}).get("next") or {}).get("after")
     return activities, skipped, following or None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from conftest import UNPACED
 from portal_state import differences, expected, stored
 
 from hubsync.hubspot.pull import PullOptions
@@ -17,7 +18,7 @@ from hubsync.sandbox.server import start_sandbox
 def test_long_property_lists_are_chunked(make_puller: Callable[..., Any]) -> None:
     extra = tuple(f"custom_scoring_property_{i:03d}" for i in range(200))
     assert len(",".join(extra)) > 2 * MAX_PROPERTY_CHARS
-    with start_sandbox(contacts=150, seed=4, rate_limits=False) as sb:
+    with start_sandbox(contacts=150, seed=4, rate_limits=False, per_ten_seconds=UNPACED) as sb:
         sb.portal.update("contacts", sb.portal.stores["contacts"].live[0], {extra[-1]: "late in the list"})
         puller = make_puller(sb, PullOptions(contact_properties=extra, streams=frozenset({"contacts"})))
         puller()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cli_runner import env, run, write_config
+from conftest import UNPACED
 from portal_state import differences, expected, stored
 
 from hubsync.sandbox.server import start_sandbox
@@ -28,7 +29,7 @@ def _runs(database_url: str) -> list[tuple[str, str]]:
 
 def test_401_stops_at_once(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
-    with start_sandbox(contacts=50, seed=2, rate_limits=False) as sb:
+    with start_sandbox(contacts=50, seed=2, rate_limits=False, per_ten_seconds=UNPACED) as sb:
         result = run(
             env(sb.url, "pat-na1-00000000-0000-0000-0000-000000000000", db, write_config(tmp_path / "c.toml")),
             "sync",
@@ -48,7 +49,7 @@ def test_401_stops_at_once(tmp_path: Path) -> None:
 
 def test_403_missing_scope_named(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
-    with start_sandbox(contacts=50, seed=2, rate_limits=False) as sb:
+    with start_sandbox(contacts=50, seed=2, rate_limits=False, per_ten_seconds=UNPACED) as sb:
         scopes = tuple(s for s in ("crm.objects.contacts.read", "crm.objects.owners.read", "forms", "content"))
         token = sb.add_token(scopes)  # no crm.objects.companies.read
         result = run(env(sb.url, token, db, write_config(tmp_path / "c.toml")), "sync", "--no-push")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import fast_client
+from conftest import UNPACED, fast_client
 from portal_state import differences, expected, stored
 
 from hubsync.sandbox.limits import FaultSettings
@@ -19,7 +19,7 @@ def test_sync_survives_faults(make_puller: Callable[..., Any]) -> None:
     faults = FaultSettings(
         rate=0.10, seed=1, kinds=("500", "502", "503", "504", "drop", "429", "slow"), slow_seconds=0.2
     )
-    with start_sandbox(contacts=600, seed=5, rate_limits=False, faults=faults) as sb:
+    with start_sandbox(contacts=600, seed=5, rate_limits=False, per_ten_seconds=UNPACED, faults=faults) as sb:
         # A 429 fault answers the next 5 requests with 429 whatever their timing (the sandbox counts requests, not
         # seconds), and this client's backoff does not sleep: 8 retries leave room for a burst and a 5xx after it.
         puller = make_puller(sb, client=fast_client(sb, max_retries=8))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import UNPACED
 from portal_state import differences, expected, stored
 
 from hubsync.sandbox.server import start_sandbox
@@ -13,7 +14,7 @@ from hubsync.sandbox.server import start_sandbox
 
 @pytest.mark.slow
 def test_full_sync_equals_portal(make_puller: Callable[..., Any]) -> None:
-    with start_sandbox(contacts=2000, seed=7, rate_limits=False) as sb:
+    with start_sandbox(contacts=2000, seed=7, rate_limits=False, per_ten_seconds=UNPACED) as sb:
         puller = make_puller(sb)
         result = puller()
         want = expected(sb.portal, run_started=puller.now())

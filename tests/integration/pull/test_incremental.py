@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import UNPACED
 from portal_state import differences, expected, stored
 
 from hubsync.sandbox.portal import Portal
@@ -78,7 +79,7 @@ def _mutate(portal: Portal) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_next_run_converges_after_mutations(make_puller: Callable[..., Any]) -> None:
-    with start_sandbox(contacts=2000, seed=11, rate_limits=False) as sb:
+    with start_sandbox(contacts=2000, seed=11, rate_limits=False, per_ten_seconds=UNPACED) as sb:
         puller = make_puller(sb)
         first_started = puller.now()
         puller()

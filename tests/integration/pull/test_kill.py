@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import REPO, command, env, run, write_config
+from conftest import UNPACED
 from portal_state import differences, stored
 
 from hubsync.sandbox.server import start_sandbox
@@ -25,7 +26,9 @@ def test_sigkill_and_rerun_equals_uninterrupted_sync(tmp_path: Path) -> None:
     reference = f"sqlite:///{tmp_path / 'reference.db'}"
     killed = f"sqlite:///{tmp_path / 'killed.db'}"
     rng = random.Random(20)  # noqa: S311 -- seeded kill moments, not cryptography
-    with start_sandbox(contacts=10_000, seed=13, rate_limits=False, activities_per_contact=8) as sb:
+    with start_sandbox(
+        contacts=10_000, seed=13, rate_limits=False, per_ten_seconds=UNPACED, activities_per_contact=8
+    ) as sb:
         began = time.monotonic()
         done = run(env(sb.url, sb.token, reference, config), "sync", "--no-push", timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
