@@ -62,7 +62,7 @@ def classify(error: BaseException | requests.Response) -> HubSpotError | None:  
     if _is_api_exception(error):
         return _from_api_exception(error)
     if isinstance(error, ConnectionError | TimeoutError | http.client.HTTPException):
-        return RetriableHubSpotError(f"the connection to HubSpot failed ({type(error).__name__}); will retry")
+        return RetriableHubSpotError(f"the connection to HubSpot failed ({type(error).__name__})")
     return None
 
 
@@ -89,14 +89,14 @@ def from_status(  # noqa: PLR0911 -- one return per status class reads best
                 category=category or "RATE_LIMIT",
             )
         return RateLimited(
-            f"HubSpot rate limit hit (429 {policy or 'unknown policy'}); will retry",
+            f"HubSpot rate limit hit (429 {policy or 'unknown policy'})",
             policy=policy,
             retry_after=retry_after_seconds(headers),
         )
     # 5xx and Request Timeout pass with time.
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.REQUEST_TIMEOUT:
         return RetriableHubSpotError(
-            f"HubSpot answered {status} {_clean(reason or '')}".rstrip() + "; will retry",
+            f"HubSpot answered {status} {_clean(reason or '')}".rstrip() + "",
             status=status,
             category=category,
         )
@@ -201,7 +201,7 @@ def _from_requests_exception(error: requests.exceptions.RequestException) -> Hub
         requests.exceptions.ContentDecodingError,
     )
     if isinstance(error, retriable):
-        return RetriableHubSpotError(f"the connection to HubSpot failed ({type(error).__name__}); will retry")
+        return RetriableHubSpotError(f"the connection to HubSpot failed ({type(error).__name__})")
     # InvalidURL, MissingSchema, TooManyRedirects, …: the base URL or the request itself is wrong.
     return FatalHubSpotError(f"the request to HubSpot could not be made ({type(error).__name__})")
 
@@ -213,7 +213,7 @@ def _from_urllib3(error: urllib3.exceptions.HTTPError) -> HubSpotError:
     if isinstance(cause, urllib3.exceptions.SSLError | urllib3.exceptions.LocationValueError):
         return FatalHubSpotError(f"the request to HubSpot could not be made ({type(cause).__name__})")
     # Timeouts, refused or dropped connections, truncated bodies, proxy hiccups: transport trouble that passes.
-    return RetriableHubSpotError(f"the connection to HubSpot failed ({type(cause).__name__}); will retry")
+    return RetriableHubSpotError(f"the connection to HubSpot failed ({type(cause).__name__})")
 
 
 # -- helpers --------------------------------------------------------------------------------------------------

@@ -298,7 +298,7 @@ class HubSpotClient:
             self._pacer.observe(headers)
             return data
 
-        return self._retrying(attempt, name) if retry else attempt(name)
+        return self._retry(attempt, name) if retry else attempt(name)
 
     def request(
         self,
@@ -349,11 +349,19 @@ class HubSpotClient:
             except ValueError:
                 # A proxy's HTML page or a cut-off body: the next attempt usually gets the real answer.
                 raise RetriableHubSpotError(
-                    f"HubSpot answered {response.status_code} with a body that is not JSON; will retry",
+                    f"HubSpot answered {response.status_code} with a body that is not JSON",
                     status=response.status_code,
                 ) from None
 
-        return self._retrying(attempt, name)
+        return self._retry(attempt, name)
+
+    def _retry(self, attempt: Callable[[str], Any], name: str) -> Any:
+        try:
+            return self._retrying(attempt, name)
+        except RetriableHubSpotError as err:
+            # The last attempt's error is what the admin reads: say that hubsync did retry, and stopped.
+            err.args = (f"{err.args[0]} (gave up after {self._settings.max_retries + 1} attempts)", *err.args[1:])
+            raise
 
     def _check_stop(self) -> None:
         if self._stop is not None and self._stop.is_set():
@@ -420,9 +428,7 @@ def _parse_json(body: bytes, status: int) -> Any:
         return json.loads(body)
     except ValueError:
         # A proxy's HTML page or a cut-off body: the next attempt usually gets the real answer.
-        raise RetriableHubSpotError(
-            f"HubSpot answered {status} with a body that is not JSON; will retry", status=status
-        ) from None
+        raise RetriableHubSpotError(f"HubSpot answered {status} with a body that is not JSON", status=status) from None
 
 
 def _with_http_info(fn: Callable[..., Any]) -> Callable[..., Any] | None:

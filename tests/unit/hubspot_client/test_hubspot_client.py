@@ -380,3 +380,14 @@ def test_stop_cuts_a_backoff_short_and_no_further_attempt_is_made() -> None:
         client.call(api.get_page)
     timer.join()
     assert len(api.calls) == 1
+
+
+def test_the_final_error_says_that_hubsync_retried_and_gave_up(clock: FakeClock) -> None:
+    api = FakeGeneratedApi([ConnectionRefusedError("dropped")] * 4)
+    with (
+        HubSpotClient(settings(), clock=clock, sleep=clock.sleep) as client,
+        pytest.raises(RetriableHubSpotError) as err,
+    ):
+        client.call(api.get_page)
+    assert len(api.calls) == 4
+    assert str(err.value) == "the connection to HubSpot failed (ConnectionRefusedError) (gave up after 4 attempts)"
