@@ -55,7 +55,11 @@ def _mutate(portal: Portal) -> dict[str, int]:
     )
     # Merges: contacts with stored activity, one into another.
     emails: dict[str, int] = {}
-    for survivor, merged in ((live[10], live[11]), (live[20], live[21])):
+    # One merged-away contact has CRM engagements (their activity ids end in the contact id: they are re-keyed).
+    engaged = next(
+        c for c in live[100:] if portal.assoc.of("contacts", c, "calls") or portal.assoc.of("contacts", c, "meetings")
+    )
+    for survivor, merged in ((live[10], live[11]), (live[20], engaged)):
         emails[contacts.by_id[merged].props["email"]] = survivor
         portal.merge(survivor, merged)
     # Archives, including an engagement.
