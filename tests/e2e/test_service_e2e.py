@@ -1,0 +1,246 @@
+"""Issue 7, acceptance 1: the real CLI end to end against a sandbox portal hosted in this process.
+
+`hubsync setup`, then `hubsync run --cycle-seconds 2` (a subprocess scoring as of the portal's clock) while simulated
+weeks of portal life pass between its cycles, then SIGTERM, then `hubsync status`. Afterwards the portal itself is
+checked: every live contact and company carries exactly the hubsync property values computed locally, and every
+task the local database holds open exists in the portal, associated to its contact, with an owner and the marker.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, Row
+
+from hubsync.hubspot.properties import property_names
+from hubsync.hubspot.push import company_values, contact_values
+from hubsync.hubspot.tasks import COMPLETED, MARKER
+from hubsync.sandbox import Sandbox, start_sandbox
+from hubsync.sandbox.simulate import simulate
+from hubsync.settings import load_settings
+from hubsync.store.db import open_database
+from hubsync.store.reads import contact_score_t, contact_t
+from hubsync.store.tables import CompanyRow, CompanyScoreRow, RunRow, TaskRow
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "config" / "hubsync.toml"
+run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+task_t = TaskRow.__table__  # type: ignore[attr-defined]  # see above
+company_t = CompanyRow.__table__  # type: ignore[attr-defined]  # see above
+company_score_t = CompanyScoreRow.__table__  # type: ignore[attr-defined]  # see above
+
+# Generous: a cycle of this portal takes a few seconds; a loaded CI machine may take many times that.
+DEADLINE_S = 120.0
+WEEKS = 3
+
+
+def _config(tmp: Path) -> Path:
+    """The shipped config, with the client's own pacing raised (the sandbox runs with rate limits off)."""
+    text = CONFIG.read_text(encoding="utf-8")
+    for old, new in (
+        ("# requests_per_10s = 190", "requests_per_10s = 10000"),
+        ("search_requests_per_second = 5", "search_requests_per_second = 50"),
+    ):
+        assert old in text, f"config/hubsync.toml no longer contains {old!r}: update this test"
+        text = text.replace(old, new)
+    path = tmp / "hubsync.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _env(sb: Sandbox, database_url: str, config: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HUBSPOT_ACCESS_TOKEN": sb.token,
+        "HUBSYNC_API_BASE_URL": sb.url,
+        "HUBSYNC_DATABASE_URL": database_url,
+        "HUBSYNC_CONFIG": str(config),
+        # Score as of the portal's clock, which the simulated weeks move forward.
+        "HUBSYNC_CLOCK": "sandbox",
+    }
+
+
+def _hubsync(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
+        [sys.executable, "-m", "hubsync", "--log-json", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=dict(env),
+        check=False,
+        timeout=DEADLINE_S,
+    )
+
+
+def _runs(engine: Engine) -> Sequence[Row[Any]]:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(run_t).order_by(run_t.c.id)).all()
+
+
+def _wait(what: str, done: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not done():
+        if proc.poll() is not None:
+            pytest.fail(f"hubsync run exited ({proc.returncode}) while waiting for {what}:\n{_tail(log)}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {DEADLINE_S:.0f} s:\n{_tail(log)}")
+        time.sleep(0.2)
+
+
+def _tail(log: Path, chars: int = 3000) -> str:
+    return log.read_text(encoding="utf-8", errors="replace")[-chars:] if log.exists() else "(no log)"
+
+
+def _ms(row_time: datetime) -> int:
+    return round(row_time.timestamp() * 1000)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with start_sandbox(contacts=400, seed=21, rate_limits=False) as sb:
+        yield sb
+
+
+@pytest.mark.slow
+def test_setup_run_sigterm_status_leaves_the_portal_equal_to_the_local_scores(
+    sandbox: Sandbox, database_url: str, tmp_path: Path
+) -> None:
+    config = _config(tmp_path)
+    env = _env(sandbox, database_url, config)
+    done = _hubsync(env, "setup")
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    engine = open_database(database_url)  # `hubsync setup` creates no tables; the schema exists before `run` starts
+    log = tmp_path / "run.log"
+    buyers: list[int] = []
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hubsync", "--log-json", "run", "--cycle-seconds", "2"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait("first finished cycle", lambda: any(r.outcome == "ok" for r in _runs(engine)), proc, log)
+            for week in range(WEEKS):
+                # Hold the portal while a week passes, so a cycle reads the clock either before or after all of it
+                # (never a clock that is ahead of activity still being added behind it).
+                with sandbox.portal.lock:
+                    buyers += simulate(sandbox.portal, days=7, seed=100 + week, buyers=5).buyers
+                    after = sandbox.portal.now
+                _wait(
+                    f"cycle after simulated week {week + 1}",
+                    lambda: any(r.outcome == "ok" and _ms(r.started_at) >= after for r in _runs(engine)),  # noqa: B023  (called before `after` changes)
+                    proc,
+                    log,
+                )
+            # Quiet: a cycle after the last week that found nothing to write (hubsync's own writes came back and
+            # scored the same). Only then is SIGTERM sure not to cut a push short.
+            _wait(
+                "idle cycle",
+                lambda: any(
+                    r.outcome == "ok" and _ms(r.started_at) >= after and r.pushed == 0 and r.tasks_created == 0
+                    for r in _runs(engine)
+                ),
+                proc,
+                log,
+            )
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0, _tail(log)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    runs = _runs(engine)
+    assert len(runs) >= WEEKS + 2
+    assert all(r.outcome in {"ok", "stopped"} for r in runs), [(r.id, r.outcome, r.error) for r in runs]
+    assert sum(r.tasks_created for r in runs) > 0
+
+    status = _hubsync(env, "status")
+    assert status.returncode == 0, status.stdout + status.stderr[-2000:]
+    assert "health: OK" in status.stdout
+    assert "active syncer: none holds the lease now" in status.stdout  # released on SIGTERM
+    for r in runs[-10:]:  # the last ten runs are listed
+        assert f"#{r.id} cycle" in status.stdout
+
+    try:
+        _assert_properties_in_portal(sandbox, engine, config)
+        _assert_tasks_in_portal(sandbox, engine, buyers)
+    finally:
+        engine.dispose()
+
+
+def _assert_properties_in_portal(sb: Sandbox, engine: Engine, config: Path) -> None:
+    push_config = load_settings({}, str(config)).config.push
+    names = {object_type: property_names(push_config, object_type) for object_type in ("contacts", "companies")}
+    with engine.connect() as conn:
+        contacts = {
+            int(r["contact_id"]): contact_values(r, names["contacts"])
+            for r in conn.execute(
+                sa.select(contact_score_t)
+                .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
+                .where(contact_t.c.archived_at.is_(None))
+            ).mappings()
+        }
+        companies = {
+            int(r["company_id"]): company_values(r, names["companies"])
+            for r in conn.execute(
+                sa.select(company_score_t)
+                .join(company_t, company_t.c.id == company_score_t.c.company_id)
+                .where(company_t.c.archived_at.is_(None))
+            ).mappings()
+        }
+    for object_type, local in (("contacts", contacts), ("companies", companies)):
+        with sb.portal.lock:
+            store = sb.portal.store(object_type)
+            in_portal = {
+                object_id: {name: store.by_id[object_id].props.get(name) for name in names[object_type].values()}
+                for object_id in store.live
+            }
+        assert set(in_portal) == set(local), f"{object_type}: live in the portal but not scored locally, or back"
+        wrong = {i: (local[i], in_portal[i]) for i in local if local[i] != in_portal[i]}
+        assert wrong == {}, f"{len(wrong)} {object_type} differ, e.g. {next(iter(wrong.items()))}"
+
+
+def _assert_tasks_in_portal(sb: Sandbox, engine: Engine, buyers: Sequence[int]) -> None:
+    with engine.connect() as conn:
+        open_rows = conn.execute(
+            sa.select(task_t.c.contact_id, task_t.c.owner_id, task_t.c.hubspot_task_id).where(task_t.c.state == "open")
+        ).all()
+        statuses: dict[int, str] = dict(
+            conn.execute(sa.select(contact_score_t.c.contact_id, contact_score_t.c.status)).all()
+        )
+    assert open_rows, "no open hubsync task in the local database"
+    with sb.portal.lock:
+        tasks = sb.portal.store("tasks")
+        in_portal = {
+            task_id: (dict(tasks.by_id[task_id].props), sb.portal.assoc.of("tasks", task_id, "contacts"))
+            for task_id in tasks.live
+            if str(tasks.by_id[task_id].props.get("hs_task_subject", "")).startswith(MARKER)
+        }
+        owners = {o.id for o in sb.portal.owners}
+    open_in_portal = {t for t, (props, _) in in_portal.items() if props.get("hs_task_status") != COMPLETED}
+    # The same tasks on both sides: none missing in the portal, none created twice or lost track of.
+    assert {int(r.hubspot_task_id) for r in open_rows} == open_in_portal
+    for row in open_rows:
+        props, contacts = in_portal[int(row.hubspot_task_id)]
+        assert contacts == [row.contact_id]
+        assert props.get("hubspot_owner_id") == str(row.owner_id)
+        assert row.owner_id in owners
+    # The story: a buyer who walked comparison → webinar → pricing → demo is sales ready and has a task.
+    handed = {r.contact_id for r in open_rows}
+    ready_buyers = [b for b in buyers if statuses.get(b) == "sales_ready"]
+    assert ready_buyers, f"no simulated buyer became sales_ready: {[(b, statuses.get(b)) for b in buyers]}"
+    assert set(ready_buyers) & handed, f"no sales-ready buyer ({ready_buyers}) got a task (tasks: {sorted(handed)})"
