@@ -521,13 +521,30 @@ def _form_submissions(run: _Run, stream: str) -> None:
         return
     if refresh or not isinstance(state.get("forms"), dict):
         state = {**state, "forms": forms.list_forms(run.client), "forms_at": cursors.iso(run.started)}
+    while True:
+        window = cursors.plan_log(
+            state, run_started=run.started, overlap=run.options.overlap, history_start=run.started - run.options.history
+        )
+        state = _forms_window(run, stream, state, window, by_email)
+        # A window left by an interrupted run ends before this run's start: read on up to it.
+        if window.until >= run.started:
+            return
+
+
+def _forms_window(
+    run: _Run, stream: str, state: dict[str, Any], window: cursors.LogWindow, by_email: Mapping[str, int]
+) -> dict[str, Any]:
     names: dict[str, str] = state["forms"]
-    window = cursors.plan_log(
-        state, run_started=run.started, overlap=run.options.overlap, history_start=run.started - run.options.history
-    )
     form_ids = sorted(names)
     index = int(state.get("form_index") or 0) if state.get("window") else 0
     position = window.position
+    done = {k: v for k, v in state.items() if k not in {"window", "form_index", "position", "poll"}} | {
+        "synced_to": cursors.iso(min(window.until, run.started))
+    }
+    if index >= len(form_ids):
+        with transaction(run.engine) as conn:
+            save_cursor(conn, stream, done, now=run.started)
+        return done
     while index < len(form_ids):
         form_id = form_ids[index]
         activities, skipped, following = forms.submissions_page(
@@ -542,26 +559,17 @@ def _form_submissions(run: _Run, stream: str) -> None:
             index, position = index + 1, None
         else:
             position = following
+        new_state = done
         if index < len(form_ids):
-            new_state = {
-                **state,
-                "window": [cursors.iso(window.since), cursors.iso(window.until)],
-                "form_index": index,
-                "position": position,
-            }
-        else:
-            new_state = {k: v for k, v in state.items() if k not in {"window", "form_index", "position", "poll"}} | {
-                "synced_to": cursors.iso(min(window.until, run.started))
-            }
+            window_bounds = [cursors.iso(window.since), cursors.iso(window.until)]
+            new_state = {**state, "window": window_bounds, "form_index": index, "position": position}
         with transaction(run.engine) as conn:
             run.contacts |= writes.store_activities(conn, activities)
             save_cursor(conn, stream, new_state, now=run.started)
         run.count(stream).skipped += skipped
         run.page_done(stream, len(activities))
         state = new_state
-    if not form_ids:
-        with transaction(run.engine) as conn:
-            save_cursor(conn, stream, {**state, "synced_to": cursors.iso(run.started)}, now=run.started)
+    return state
 
 
 # -- marketing event participations -----------------------------------------------------------------------------
