@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from conftest import UNPACED
 from portal_state import differences, expected, stored
+from pull_support import UNPACED
 
 from hubsync.hubspot.pull import PullOptions
 from hubsync.hubspot.streams.crm import MAX_PROPERTY_CHARS

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cli_runner import env, run, write_config
-from conftest import UNPACED
 from portal_state import differences, expected, stored
+from pull_support import UNPACED
 
 from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import UNPACED, fast_client
 from portal_state import differences, expected, stored
+from pull_support import UNPACED, fast_client
 
 from hubsync.sandbox.limits import FaultSettings
 from hubsync.sandbox.server import start_sandbox

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import UNPACED
 from portal_state import differences, expected, stored
+from pull_support import UNPACED
 
 from hubsync.sandbox.portal import Portal
 from hubsync.sandbox.server import start_sandbox

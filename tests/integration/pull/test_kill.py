@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from cli_runner import REPO, command, env, run, write_config
-from conftest import UNPACED
 from portal_state import differences, stored
+from pull_support import UNPACED
 
 from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database

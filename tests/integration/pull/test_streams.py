@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from conftest import UNPACED
 from portal_state import differences, expected, stored
+from pull_support import UNPACED
 from structlog.testing import capture_logs
 
 from hubsync.hubspot.pull import PullOptions
