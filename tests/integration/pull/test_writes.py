@@ -1,0 +1,93 @@
+"""Store writes of the pull, on SQLite and PostgreSQL: merges move (and re-key) activities and associations,
+association replacement reports what changed, recipients resolve to live contacts first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from hubsync.records import Activity, ActivityKind, Association, Contact
+from hubsync.store import writes
+from hubsync.store.db import open_database, transaction
+
+T = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def _activity(activity_id: str, contact_id: int, kind: ActivityKind = ActivityKind.PAGE_VIEW) -> Activity:
+    return Activity(id=activity_id, contact_id=contact_id, kind=kind, occurred_at=T)
+
+
+def test_merge_moves_activities_and_associations(database_url: str) -> None:
+    engine = open_database(database_url)
+    try:
+        with transaction(engine) as conn:
+            writes.store_objects(conn, [Contact(id=1, email="a@x.example"), Contact(id=2, email="b@x.example")])
+            writes.store_activities(
+                conn,
+                [
+                    _activity("page_view:p1", 2),
+                    _activity("crm_engagement:call:77:2", 2, ActivityKind.CRM_ENGAGEMENT),
+                    # The survivor was on the same meeting: the moved row must not duplicate it.
+                    _activity("crm_engagement:meeting:88:1", 1, ActivityKind.CRM_ENGAGEMENT),
+                    _activity("crm_engagement:meeting:88:2", 2, ActivityKind.CRM_ENGAGEMENT),
+                ],
+            )
+            writes.replace_associations(
+                conn, "contacts", "companies", [2], [Association("contacts", 2, "companies", 9, 279)]
+            )
+            writes.replace_associations(conn, "deals", "contacts", [5], [Association("deals", 5, "contacts", 2, 3)])
+            touched = writes.apply_merges(conn, {1: [2]})
+        with engine.connect() as conn:
+            activities = dict(
+                conn.execute(sa.select(writes.activity_table.c.id, writes.activity_table.c.contact_id)).all()
+            )
+            contacts = set(conn.execute(sa.select(writes.contact_table.c.id)).scalars())
+            links = {
+                tuple(r)
+                for r in conn.execute(sa.select(writes.association_table.c.from_id, writes.association_table.c.to_id))
+            }
+        assert touched == {1, 2}
+        assert contacts == {1}
+        assert activities == {
+            "page_view:p1": 1,
+            "crm_engagement:call:77:1": 1,
+            "crm_engagement:meeting:88:1": 1,
+        }
+        assert links == {(1, 9), (5, 1)}
+        # Applying the same merge again (the survivor is re-read every run while in the window) changes nothing.
+        with transaction(engine) as conn:
+            assert writes.apply_merges(conn, {1: [2]}) == set()
+    finally:
+        engine.dispose()
+
+
+def test_replace_associations_reports_changes_only(database_url: str) -> None:
+    engine = open_database(database_url)
+    try:
+        first = [
+            Association("contacts", 1, "companies", 9, 279),
+            Association("contacts", 1, "companies", 9, 1, "Primary"),
+        ]
+        with transaction(engine) as conn:
+            assert writes.replace_associations(conn, "contacts", "companies", [1, 2], first) == ({1}, {9})
+        with transaction(engine) as conn:
+            assert writes.replace_associations(conn, "contacts", "companies", [1, 2], first) == (set(), set())
+        with transaction(engine) as conn:
+            moved = [Association("contacts", 1, "companies", 8, 279)]
+            assert writes.replace_associations(conn, "contacts", "companies", [1], moved) == ({1}, {8, 9})
+    finally:
+        engine.dispose()
+
+
+def test_recipients_resolve_to_live_contacts_first(database_url: str) -> None:
+    engine = open_database(database_url)
+    try:
+        with transaction(engine) as conn:
+            writes.store_objects(conn, [Contact(id=3, email="Same@X.example"), Contact(id=4, email="same@x.example")])
+            writes.store_objects(conn, [Contact(id=1, email="same@x.example")], archived_at={1: T})
+            writes.store_objects(conn, [Contact(id=5, email="other@x.example")])
+        with engine.connect() as conn:
+            assert writes.contact_ids_by_email(conn) == {"same@x.example": 3, "other@x.example": 5}
+    finally:
+        engine.dispose()
