@@ -378,13 +378,14 @@ def backfill_command(
         raise typer.BadParameter(
             f"unknown stream(s) {', '.join(unknown)}; known: {', '.join(STREAMS)}", param_hint="--streams"
         )
+    day = _parse_day(since)  # before connecting: a typo in the date is reported as such
     stop = threading.Event()
     with connected(ctx, stop) as c, stop_on_signals(stop.set):
         outcome = run_backfill(
             c.settings,
             c.engine,
             c.client,
-            since=_parse_day(since),
+            since=day,
             streams=chosen,
             clock=_invocation(ctx).clock(),
             progress=progress_bar,
