@@ -65,17 +65,17 @@ def _env(sb: Sandbox, database_url: str, config: Path) -> dict[str, str]:
 
 
 class Service:
-    """One `hubsync run` subprocess, its JSON log in a file."""
+    """One `hubsync run` subprocess; its JSON log (stderr) in a file."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
-        with log.open("wb") as out:
+        with log.open("wb") as err, log.with_suffix(".out").open("wb") as out:
             self.proc = subprocess.Popen(  # noqa: S603  (our own CLI, fixed arguments)
                 [sys.executable, "-m", "hubsync", "--log-json", "run", "--cycle-seconds", str(CYCLE_S)],
                 cwd=REPO,
                 env=env,
                 stdout=out,
-                stderr=subprocess.STDOUT,
+                stderr=err,
             )
 
     @property
