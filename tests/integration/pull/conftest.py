@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from pull_support import Puller, fast_client
 
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.pull import PullOptions
 from hubsync.sandbox.server import Sandbox
 from hubsync.store.db import open_database
+
+from .pull_support import Puller, fast_client
 
 
 @pytest.fixture

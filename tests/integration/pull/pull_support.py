@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from portal_state import portal_time
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import ClientSettings, HubSpotClient
 from hubsync.hubspot.pull import PullOptions, PullResult, pull
 from hubsync.sandbox.server import Sandbox
 from hubsync.secret import Secret
+
+from .portal_state import portal_time
 
 # Limits off still sends rate-limit headers with the tier's budget, which the pacer follows: a budget this large
 # in the headers keeps tests that do not measure pacing from waiting for it.

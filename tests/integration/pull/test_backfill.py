@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from cli_runner import REPO, command, env, run, write_config
-from portal_state import differences, expected, stored
-from pull_support import UNPACED
 
 from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database
 from hubsync.store.tables import RunRow
+
+from .cli_runner import REPO, command, env, run, write_config
+from .portal_state import differences, expected, stored
+from .pull_support import UNPACED
 
 
 @pytest.mark.slow

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from portal_state import differences, expected, stored
-from pull_support import UNPACED
 
 from hubsync.hubspot.pull import PullOptions
 from hubsync.hubspot.streams.crm import MAX_PROPERTY_CHARS
 from hubsync.sandbox.server import start_sandbox
+
+from .portal_state import differences, expected, stored
+from .pull_support import UNPACED
 
 
 def test_long_property_lists_are_chunked(make_puller: Callable[..., Any]) -> None:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from cli_runner import env, run, write_config
-from portal_state import differences, expected, stored
-from pull_support import UNPACED
 
 from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database
 from hubsync.store.state import all_cursors
 from hubsync.store.tables import RunRow
+
+from .cli_runner import env, run, write_config
+from .portal_state import differences, expected, stored
+from .pull_support import UNPACED
 
 
 def _runs(database_url: str) -> list[tuple[str, str]]:
@@ -82,7 +83,7 @@ def test_daily_quota_stops_cleanly_and_resumes(tmp_path: Path) -> None:
         assert second.returncode == 0, second.stderr
         assert [outcome for _, outcome in _runs(db)] == ["stopped", "ok"]
         engine = open_database(db)
-        from portal_state import portal_time  # noqa: PLC0415
+        from .portal_state import portal_time  # noqa: PLC0415
 
         want = expected(
             sb.portal, run_started=portal_time(sb.portal), history=__import__("datetime").timedelta(days=3650)

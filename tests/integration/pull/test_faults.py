@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from portal_state import differences, expected, stored
-from pull_support import UNPACED, fast_client
 
 from hubsync.sandbox.limits import FaultSettings
 from hubsync.sandbox.server import start_sandbox
+
+from .portal_state import differences, expected, stored
+from .pull_support import UNPACED, fast_client
 
 
 @pytest.mark.slow

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from portal_state import differences, expected, stored
-from pull_support import UNPACED
 
 from hubsync.sandbox.server import start_sandbox
+
+from .portal_state import differences, expected, stored
+from .pull_support import UNPACED
 
 
 @pytest.mark.slow

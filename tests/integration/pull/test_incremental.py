@@ -8,11 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from portal_state import differences, expected, stored
-from pull_support import UNPACED
 
 from hubsync.sandbox.portal import Portal
 from hubsync.sandbox.server import start_sandbox
+
+from .portal_state import differences, expected, stored
+from .pull_support import UNPACED
 
 BULK = 12_000
 DAY = 86_400_000

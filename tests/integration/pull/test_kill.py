@@ -10,13 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_runner import REPO, command, env, run, write_config
-from portal_state import differences, stored
-from pull_support import UNPACED
 
 from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database
 from hubsync.store.state import load_cursor
+
+from .cli_runner import REPO, command, env, run, write_config
+from .portal_state import differences, stored
+from .pull_support import UNPACED
 
 KILLS = 20
 

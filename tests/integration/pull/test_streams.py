@@ -8,12 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from portal_state import differences, expected, stored
-from pull_support import UNPACED
 from structlog.testing import capture_logs
 
 from hubsync.hubspot.pull import PullOptions
 from hubsync.sandbox.server import start_sandbox
+
+from .portal_state import differences, expected, stored
+from .pull_support import UNPACED
 
 
 def test_without_events_api_it_says_so_once_and_goes_on(make_puller: Callable[..., Any]) -> None:

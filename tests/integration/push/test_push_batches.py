@@ -9,17 +9,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from push_world import (
-    BATCH_UPDATE,
-    activity,
-    fast_client,
-    load_portal,
-    portal_now,
-    score,
-    settings,
-    stat,
-    write_rows,
-)
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient
@@ -30,6 +19,18 @@ from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import CompanyScoreRow, ContactScoreRow, PushedValuesRow
+
+from .push_world import (
+    BATCH_UPDATE,
+    activity,
+    fast_client,
+    load_portal,
+    portal_now,
+    score,
+    settings,
+    stat,
+    write_rows,
+)
 
 contact_score_t = ContactScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 company_score_t = CompanyScoreRow.__table__  # type: ignore[attr-defined]  # see above

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from push_world import activity, fast_client, load_portal, score, settings, tasks_in_db, write_rows
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient
@@ -23,6 +22,8 @@ from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import ContactScoreRow, OwnerRow
+
+from .push_world import activity, fast_client, load_portal, score, settings, tasks_in_db, write_rows
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 ANNA, BEN = 1, 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from push_world import CONFIG, CREATE_GROUP, CREATE_PROPERTY, fast_client, stat
 from typer.testing import CliRunner
 
 from hubsync.cli import app
@@ -15,6 +14,8 @@ from hubsync.hubspot.properties import Action, definitions, setup
 from hubsync.sandbox import schema
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import PushConfig
+
+from .push_world import CONFIG, CREATE_GROUP, CREATE_PROPERTY, fast_client, stat
 
 HUBSYNC = PushConfig()
 

@@ -12,21 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from push_world import (
-    CONFIG,
-    CREATE_OBJECT,
-    activity,
-    company_t,
-    contact_t,
-    dt_to_ms,
-    fast_client,
-    load_portal,
-    score,
-    settings,
-    stat,
-    tasks_in_db,
-    write_rows,
-)
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -43,6 +28,22 @@ from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import ContactScoreRow
+
+from .push_world import (
+    CONFIG,
+    CREATE_OBJECT,
+    activity,
+    company_t,
+    contact_t,
+    dt_to_ms,
+    fast_client,
+    load_portal,
+    score,
+    settings,
+    stat,
+    tasks_in_db,
+    write_rows,
+)
 
 DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 JAN, ACME, OWNER, COMPANY_OWNER = 1001, 500, 77, 78

@@ -30,11 +30,10 @@ from hubsync.settings import load_settings
 from hubsync.store.db import open_database
 from hubsync.store.reads import contact_t
 from hubsync.store.tables import LeaseRow, RunRow, SyncCursorRow
+from tests.integration.pull.portal_state import differences, expected, portal_time, stored
 
 REPO = Path(__file__).resolve().parents[3]
 # The pull tests' comparison of a database with the portal's own state (tests are not a package: by path).
-sys.path.insert(0, str(REPO / "tests" / "integration" / "pull"))
-from portal_state import differences, expected, portal_time, stored  # noqa: E402
 
 CONFIG = REPO / "config" / "hubsync.toml"
 run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped

@@ -13,7 +13,6 @@ import hubspot.marketing.events.exceptions as marketing_events_exc
 import pytest
 import requests
 import urllib3
-from hubspot_fakes import TOKEN, FakeHTTPResponse
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection
 
@@ -27,6 +26,8 @@ from hubsync.errors import (
     RetriableHubSpotError,
 )
 from hubsync.hubspot.classify import AUTH_MESSAGE, SCOPES_WHERE, classify
+
+from .hubspot_fakes import TOKEN, FakeHTTPResponse
 
 RATE_LIMIT_BODY = {
     "status": "error",

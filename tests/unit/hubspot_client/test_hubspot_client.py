@@ -18,7 +18,6 @@ import pytest
 import requests
 import responses
 import urllib3
-from hubspot_fakes import TOKEN, FakeClock, FakeGeneratedApi, FakeHTTPResponse
 from structlog.testing import capture_logs
 
 from hubsync.errors import (
@@ -32,6 +31,8 @@ from hubsync.errors import (
 from hubsync.hubspot.classify import AUTH_MESSAGE, SCOPES_WHERE
 from hubsync.hubspot.client import ClientSettings, HubSpotClient
 from hubsync.secret import Secret
+
+from .hubspot_fakes import TOKEN, FakeClock, FakeGeneratedApi, FakeHTTPResponse
 
 BASE = "https://hubspot.test"
 EVENTS = f"{BASE}/email/public/v1/events"
@@ -101,7 +102,7 @@ def test_call_uses_the_with_http_info_twin_and_learns_from_headers(client: HubSp
     assert (sent["limit"], sent["after"]) == (100, "7")
     assert client.daily_remaining == 41234
     stats = client.stats()
-    assert dict(stats.by_operation) == {"hubspot_fakes.get_page": 1}
+    assert dict(stats.by_operation) == {f"{FakeGeneratedApi.__module__}.get_page": 1}
     assert dict(stats.by_status) == {"200": 1}
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from hubspot_fakes import FakeClock
 
 from hubsync.errors import QuotaExhausted
 from hubsync.hubspot.pacing import CallKind, Pacer, PacerLimits, header_int
+
+from .hubspot_fakes import FakeClock
 
 
 def make(clock: FakeClock, **overrides: float) -> Pacer:

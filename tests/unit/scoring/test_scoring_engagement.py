@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from scoring_builders import contact, crm, day, default_model, email, form, page, webinar
 
 from hubsync.records import Activity
 from hubsync.scoring import explain_contact, history_lines, score_contact
+
+from .scoring_builders import contact, crm, day, default_model, email, form, page, webinar
 
 
 def engagement_at(activities: list[Activity], now: float) -> int:

@@ -5,8 +5,6 @@ Days are relative to the first activity; scores are taken as of the last day nam
 
 from __future__ import annotations
 
-from scoring_builders import company, contact, day, default_model, email, form, page, webinar
-
 from hubsync.records import Owner
 from hubsync.scoring import (
     ContactScore,
@@ -26,6 +24,8 @@ from hubsync.scoring import (
 )
 from hubsync.scoring.handoff import HandoffCandidate
 from hubsync.scoring.segments import segment
+
+from .scoring_builders import company, contact, day, default_model, email, form, page, webinar
 
 
 def test_example_1_jan_kowalski_becomes_sales_ready_and_is_handed_over_once() -> None:

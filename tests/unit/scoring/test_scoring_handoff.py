@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from scoring_builders import day, default_model, load_variant
-
 from hubsync.records import Owner
 from hubsync.scoring import (
     ContactScore,
@@ -22,6 +20,8 @@ from hubsync.scoring import (
     select_handoffs,
 )
 from hubsync.scoring.segments import fit_light, lead_status, segment
+
+from .scoring_builders import day, default_model, load_variant
 
 
 def scored(

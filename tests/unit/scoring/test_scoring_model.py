@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from scoring_builders import DAY0, SITE, default_model, raw_scoring
 
 from hubsync.errors import ConfigError
 from hubsync.records import Activity, ActivityKind
 from hubsync.scoring import ScoringModel
 from hubsync.validation import parse
+
+from .scoring_builders import DAY0, SITE, default_model, raw_scoring
 
 
 def load(data: dict[str, Any]) -> ScoringModel:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from scoring_builders import company, contact, day, default_model, load_variant
 
 from hubsync.records import Company, Contact
 from hubsync.scoring import FitLight, Tier, score_company, score_contact
 from hubsync.scoring.parsing import email_domain, parse_number, web_domain
 from hubsync.scoring.segments import tier
+
+from .scoring_builders import company, contact, day, default_model, load_variant
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scoring_builders import SITE, day, default_model
 
 from hubsync.records import Activity, ActivityKind, Company, Contact
 from hubsync.scoring import (
@@ -22,6 +21,8 @@ from hubsync.scoring import (
     select_handoffs,
 )
 from hubsync.scoring.segments import entry_threshold, lead_status, segment
+
+from .scoring_builders import SITE, day, default_model
 
 NOW_DAY = 400.0
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from scoring_builders import company, contact, day, default_model, email, form, load_variant, page, webinar
-
 from hubsync.scoring import score_company, score_contact
+
+from .scoring_builders import company, contact, day, default_model, email, form, load_variant, page, webinar
 
 
 def test_short_reason_reads_like_the_spec() -> None:
