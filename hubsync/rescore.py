@@ -184,12 +184,7 @@ def _score_contacts(
                 )
             )
     if write:
-        upsert(conn, contact_score_t, rows)
-        if history:
-            conn.execute(sa.insert(history_t), history)
-        gone = [i for i in ids if i not in contacts]
-        if gone:
-            conn.execute(sa.delete(contact_score_t).where(contact_score_t.c.contact_id.in_(gone)))
+        _store(conn, contact_score_t, rows, history, gone=[i for i in ids if i not in contacts])
     touched = {c.company_id for c in contacts.values() if c.company_id is not None}
     return _Batch(scores, touched, len(history))
 
@@ -229,13 +224,20 @@ def _score_companies(
                 )
             )
     if write:
-        upsert(conn, company_score_t, rows)
-        if history:
-            conn.execute(sa.insert(history_t), history)
-        gone = [i for i in ids if i not in companies]
-        if gone:
-            conn.execute(sa.delete(company_score_t).where(company_score_t.c.company_id.in_(gone)))
+        _store(conn, company_score_t, rows, history, gone=[i for i in ids if i not in companies])
     return len(rows), len(history)
+
+
+def _store(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], history: list[dict[str, Any]], *, gone: list[int]
+) -> None:
+    """Current scores in, a history row for each change, and no score left for a record that is gone."""
+    upsert(conn, table, rows)
+    if history:
+        conn.execute(sa.insert(history_t), history)
+    if gone:
+        (key,) = table.primary_key.columns
+        conn.execute(sa.delete(table).where(key.in_(gone)))
 
 
 def _drop_scores_of_gone_records(conn: Connection) -> None:

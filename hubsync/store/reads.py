@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,37 +33,22 @@ contact_score_t = ContactScoreRow.__table__  # type: ignore[attr-defined]  # see
 _KINDS = {kind.value: kind for kind in ActivityKind}
 
 
+_Record = TypeVar("_Record", Contact, Company)
+
+
+def _record(cls: type[_Record], row: Any) -> _Record:
+    # The table's columns carry the record's field names; an empty `properties` may come back as None.
+    values = {f.name: getattr(row, f.name) for f in fields(cls)}
+    values["properties"] = values["properties"] or {}
+    return cls(**values)
+
+
 def contact_from_row(row: Any) -> Contact:
-    return Contact(
-        id=row.id,
-        email=row.email,
-        firstname=row.firstname,
-        lastname=row.lastname,
-        jobtitle=row.jobtitle,
-        country=row.country,
-        lifecyclestage=row.lifecyclestage,
-        owner_id=row.owner_id,
-        company_id=row.company_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        properties=row.properties or {},
-    )
+    return _record(Contact, row)
 
 
 def company_from_row(row: Any) -> Company:
-    return Company(
-        id=row.id,
-        name=row.name,
-        domain=row.domain,
-        industry=row.industry,
-        numberofemployees=row.numberofemployees,
-        annualrevenue=row.annualrevenue,
-        country=row.country,
-        owner_id=row.owner_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        properties=row.properties or {},
-    )
+    return _record(Company, row)
 
 
 def owner_from_row(row: Any) -> Owner:
