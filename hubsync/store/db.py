@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,18 +57,39 @@ def _alembic_config(connection: Connection) -> Config:
     return cfg
 
 
+# Any constant: the key of the PostgreSQL advisory lock that serialises schema upgrades across processes.
+_UPGRADE_LOCK = 0x68756273  # "hubs"
+_UPGRADE_TRIES = 5
+
+
 def upgrade(engine: Engine) -> str | None:
-    """Bring the schema to the newest migration; a no-op when it is already there. Returns the revision."""
-    try:
-        with engine.begin() as conn:
-            before = current_revision(conn)
-            command.upgrade(_alembic_config(conn), "head")
-            after = current_revision(conn)
-    except SQLAlchemyError as err:
-        raise StoreError(f"cannot upgrade the database at {safe_url(str(engine.url))}: {_first_line(err)}") from None
-    if before != after:
-        log.info("store.upgraded", from_revision=before, to_revision=after)
-    return after
+    """Bring the schema to the newest migration; a no-op when it is already there. Returns the revision.
+
+    Several processes may start at once on an empty database (two `hubsync run` on one PostgreSQL): on PostgreSQL
+    an advisory lock lets one migrate while the others wait; elsewhere a process that loses the race finds the
+    schema at head when it looks again, which counts as success."""
+    head = head_revision()
+    for attempt in range(1, _UPGRADE_TRIES + 1):
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+                before = current_revision(conn)
+                command.upgrade(_alembic_config(conn), "head")
+                after = current_revision(conn)
+        except SQLAlchemyError as err:
+            with engine.connect() as conn:
+                if current_revision(conn) == head:
+                    return head
+            if attempt == _UPGRADE_TRIES:
+                message = f"cannot upgrade the database at {safe_url(str(engine.url))}: {_first_line(err)}"
+                raise StoreError(message) from None
+            time.sleep(0.2 * attempt)
+            continue
+        if before != after:
+            log.info("store.upgraded", from_revision=before, to_revision=after)
+        return after
+    return head  # not reached: the loop returns or raises
 
 
 def current_revision(conn: Connection) -> str | None:

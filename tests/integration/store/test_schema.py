@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -46,3 +49,17 @@ def test_migrations_match_the_table_models(database_url: str) -> None:
         differences = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_processes_upgrading_an_empty_database_at_once_all_succeed(database_url: str) -> None:
+    # Two `hubsync run` started together on a new database: every one must end at head, none fail.
+    code = "import sys; from hubsync.store.db import upgrade, make_engine; print(upgrade(make_engine(sys.argv[1])))"
+    procs = [
+        subprocess.Popen(  # noqa: S603  (this interpreter, fixed code)
+            [sys.executable, "-c", code, database_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    # The last line is the revision (an unconfigured structlog also prints its events to stdout).
+    results = [(p.wait(timeout=120), (p.stdout.read() if p.stdout else "").strip().splitlines()[-1]) for p in procs]
+    assert results == [(0, head_revision())] * 4
