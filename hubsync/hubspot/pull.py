@@ -11,10 +11,12 @@ the page in flight and duplicates nothing (every write is an upsert or a replace
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import structlog
 from sqlalchemy.engine import Connection, Engine
@@ -61,6 +63,7 @@ _HTTP_FORBIDDEN: Final = 403
 _HTTP_NOT_FOUND: Final = 404
 
 Progress = Callable[[str, int, int | None], None]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,11 +237,30 @@ def _spec(run: _Run, stream: str) -> crm.ObjectSpec:
     return crm.ObjectSpec(stream, crm.ENGAGEMENT_OBJECTS[engagement], crm.ENGAGEMENT_PROPERTIES[engagement], engagement)
 
 
+@dataclass(frozen=True, slots=True)
+class _CrmPage:
+    results: list[dict[str, Any]]
+    contact_links: Mapping[int, list[int]] | None
+    state: cursors.State
+    total: int | None
+
+
 def _crm_stream(run: _Run, stream: str) -> None:
     spec = _spec(run, stream)
     with transaction(run.engine) as conn:
         state = load_cursor(conn, stream)
     run.conversions_since = None
+    for page in _pipelined(_crm_pages(run, spec, state)):
+        with transaction(run.engine) as conn:
+            stored = _store_crm_page(run, conn, spec, page.results, page.contact_links)
+            save_cursor(conn, stream, page.state, now=run.started)
+        run.page_done(stream, stored, page.total)
+    _archived(run, spec)
+
+
+def _crm_pages(run: _Run, spec: crm.ObjectSpec, state: cursors.State | None) -> Iterator[_CrmPage]:
+    """The pages of a CRM stream and the cursor after each; fetching needs no database, so it runs ahead."""
+    seen = 0
     while True:
         step = cursors.plan(state, run_started=run.started, overlap=run.options.overlap)
         if isinstance(step, cursors.Listing):
@@ -251,25 +273,70 @@ def _crm_stream(run: _Run, stream: str) -> None:
             if spec.object_type == "contacts" and run.conversions_since is None:
                 run.conversions_since = step.since
             results, more, remaining = crm.search_page(run.client, spec, step.since, step.until, step.after_id)
-            total = None if remaining is None else run.count(stream).stored + remaining
+            total = None if remaining is None else seen + remaining
             ids = [i for r in results if (i := parse_id(r.get("id"))) is not None]
             new_state = cursors.next_cursor(state, cursors.WindowPage(max(ids, default=None), more), run.started)
             # Search results carry no associations: read the engagements' contacts separately.
             contact_links = (
                 associations.contacts_of(run.client, spec.object_type, ids) if spec.engagement and ids else None
             )
-        with transaction(run.engine) as conn:
-            stored = _store_crm_page(run, conn, spec, results, contact_links)
-            save_cursor(conn, stream, new_state, now=run.started)
-        run.page_done(stream, stored, total)
+        seen += len(results)
+        yield _CrmPage(results, contact_links, new_state, total)
         state = new_state
         # Done once a window (or a listing) that reaches this run's start is closed; an older one (resumed from
         # an interrupted run) is followed by a window up to now.
         closed = "window" not in state and state.get("mode") == "incremental"
         reached = step.started if isinstance(step, cursors.Listing) else step.until
         if closed and reached >= run.started:
-            break
-    _archived(run, spec)
+            return
+
+
+def _pipelined(pages: Iterator[_T]) -> Iterator[_T]:
+    """`pages`, produced one ahead in a worker thread: the next page is fetched (and waits for the pacer) while
+    this one is mapped and stored. Errors of the worker (a failed call, the quota) come out here, in order; a
+    page fetched but not yet stored when something fails is simply fetched again by the next run."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    cancelled = threading.Event()
+    worker = threading.Thread(target=_produce, args=(pages, handoff, cancelled), name="pull-fetch", daemon=True)
+    worker.start()
+    try:
+        while (item := handoff.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        cancelled.set()
+        worker.join()
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: BaseException
+
+
+_END: Final = object()
+
+
+def _produce(pages: Iterator[Any], handoff: queue.Queue[Any], cancelled: threading.Event) -> None:
+    try:
+        for page in pages:
+            if not _offer(handoff, page, cancelled):
+                return
+    except BaseException as exc:  # noqa: BLE001 -- handed to the consumer, which re-raises it
+        _offer(handoff, _Failed(exc), cancelled)
+        return
+    _offer(handoff, _END, cancelled)
+
+
+def _offer(handoff: queue.Queue[Any], item: object, cancelled: threading.Event) -> bool:
+    """Put `item` once there is room, unless the consumer gave up (then the worker ends)."""
+    while not cancelled.is_set():
+        try:
+            handoff.put(item, timeout=0.1)
+        except queue.Full:
+            continue
+        return True
+    return False
 
 
 def _store_crm_page(
@@ -486,18 +553,24 @@ def _log_stream(
     with transaction(run.engine) as conn:
         state = load_cursor(conn, stream)
     state = {k: v for k, v in (state or {}).items() if k not in {"unavailable", "checked_at"}}
-    while True:
-        window = cursors.plan_log(
-            state, run_started=run.started, overlap=run.options.overlap, history_start=run.started - run.options.history
-        )
-        activities, skipped, position = fetch(window, window.position)
-        new_state = cursors.next_log_cursor(state, window, position, run.started)
+    for activities, skipped, new_state in _pipelined(_log_pages(run, state, fetch)):
         with transaction(run.engine) as conn:
             run.contacts |= writes.store_activities(conn, activities)
             save_cursor(conn, stream, new_state, now=run.started)
         run.count(stream).skipped += skipped
         run.page_done(stream, len(activities))
-        state = new_state
+
+
+def _log_pages(
+    run: _Run, state: cursors.State, fetch: Callable[[cursors.LogWindow, Any], tuple[list[Activity], int, Any]]
+) -> Iterator[tuple[list[Activity], int, cursors.State]]:
+    while True:
+        window = cursors.plan_log(
+            state, run_started=run.started, overlap=run.options.overlap, history_start=run.started - run.options.history
+        )
+        activities, skipped, position = fetch(window, window.position)
+        state = cursors.next_log_cursor(state, window, position, run.started)
+        yield activities, skipped, state
         if position is None and window.until >= run.started:
             return
 
