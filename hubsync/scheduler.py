@@ -45,6 +45,8 @@ from hubsync.hubspot.client import ClientSettings, HubSpotClient
 from hubsync.pipeline import CycleOptions, run_cycle
 from hubsync.settings import Settings
 from hubsync.store import lease
+from hubsync.store.db import transaction
+from hubsync.store.state import abandon_runs
 
 log = structlog.get_logger(__name__)
 
@@ -159,9 +161,13 @@ class Service:
 
     def heartbeat(self) -> None:
         """Take or renew the lease; become active or standby accordingly."""
+        abandoned = 0
         try:
             # The system clock, never the sandbox's: the lease measures whether a process is alive.
             held = lease.acquire(self.engine, LEASE_NAME, self.holder, now=system_clock(), ttl=self.lease_ttl)
+            if held and not self.active.is_set():
+                with transaction(self.engine) as conn:
+                    abandoned = abandon_runs(conn, holder=self.holder, now=self.clock())
         except (StoreError, HubsyncError) as err:
             log.warning("run.lease_unavailable", error=str(err))
             held = False
@@ -169,7 +175,7 @@ class Service:
             log.warning("run.lease_unavailable", error=f"{type(err).__name__}: {err}")
             held = False
         if held and not self.active.is_set():
-            log.info("run.active", holder=self.holder)
+            log.info("run.active", holder=self.holder, abandoned_runs=abandoned)
             self.active.set()
         elif not held and self.active.is_set():
             log.warning("run.lease_lost", holder=self.holder)

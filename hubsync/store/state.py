@@ -78,3 +78,20 @@ def finish_run(
             free_capacity=counts.free_capacity,
         )
     )
+
+
+def abandon_runs(conn: Connection, *, holder: str, now: datetime) -> int:
+    """Runs left 'running' by another service process (killed, crashed) are over: record them as failed.
+
+    Called when a process takes the lease; it never touches runs without a holder (a `hubsync sync` from cron)."""
+    result = conn.execute(
+        sa.update(_run)
+        .where(_run.c.outcome == "running", _run.c.holder.is_not(None), _run.c.holder != holder)
+        .values(
+            outcome="failed",
+            finished_at=now,
+            error="its process stopped (killed or crashed) before the cycle ended; the next cycle continued from "
+            "the saved cursors",
+        )
+    )
+    return int(result.rowcount or 0)

@@ -10,7 +10,15 @@ from sqlalchemy.engine import Engine
 
 from hubsync.store import lease
 from hubsync.store.db import open_database
-from hubsync.store.state import RunCounts, all_cursors, finish_run, load_cursor, save_cursor, start_run
+from hubsync.store.state import (
+    RunCounts,
+    abandon_runs,
+    all_cursors,
+    finish_run,
+    load_cursor,
+    save_cursor,
+    start_run,
+)
 from hubsync.store.tables import RunRow
 
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
@@ -79,3 +87,17 @@ def test_lease_race_has_exactly_one_winner(engine: Engine) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda h: lease.acquire(engine, "race", h, now=T0, ttl=TTL), holders))
     assert results.count(True) == 1
+
+
+def test_taking_over_records_runs_of_dead_holders_as_failed(engine: Engine) -> None:
+    with engine.begin() as conn:
+        dead = start_run(conn, "cycle", now=T0, holder="host:1:dead")
+        mine = start_run(conn, "cycle", now=T0, holder="host:2:me")
+        cron = start_run(conn, "sync", now=T0)  # a `hubsync sync` without a lease: never touched
+        assert abandon_runs(conn, holder="host:2:me", now=T0 + timedelta(minutes=5)) == 1
+    table = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+    with engine.connect() as conn:
+        outcomes: dict[int, str] = dict(conn.execute(sa.select(table.c.id, table.c.outcome)).all())
+        error = conn.execute(sa.select(table.c.error).where(table.c.id == dead)).scalar_one()
+    assert outcomes == {dead: "failed", mine: "running", cron: "running"}
+    assert "killed or crashed" in error
