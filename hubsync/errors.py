@@ -85,3 +85,9 @@ class Interrupted(HubsyncError):
     """
 
     exit_code = 0
+
+
+class SetupRequired(FatalHubSpotError):
+    """hubsync's properties do not exist in the portal: `hubsync setup` has not run (or they were deleted)."""
+
+    exit_code = 2

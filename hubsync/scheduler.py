@@ -39,6 +39,7 @@ from hubsync.errors import (
     HubsyncError,
     Interrupted,
     MissingScopes,
+    SetupRequired,
     StoreError,
 )
 from hubsync.hubspot.client import ClientSettings, HubSpotClient
@@ -52,7 +53,7 @@ log = structlog.get_logger(__name__)
 
 LEASE_NAME = "sync"
 # Errors that the next cycle cannot fix: stop the service instead of failing every few minutes.
-_FATAL = (AuthenticationFailed, MissingScopes, ConfigError)
+_FATAL = (AuthenticationFailed, MissingScopes, ConfigError, SetupRequired)
 
 
 def holder_id() -> str:

@@ -12,6 +12,7 @@ again.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -23,7 +24,7 @@ from hubspot.crm.companies import SimplePublicObjectBatchInput as CompanyInput
 from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput as ContactBatchInput
 from hubspot.crm.contacts import SimplePublicObjectBatchInput as ContactInput
 
-from hubsync.errors import FatalHubSpotError, QuotaExhausted
+from hubsync.errors import FatalHubSpotError, QuotaExhausted, SetupRequired
 from hubsync.hubspot.properties import COMPANIES, CONTACTS, Prop, property_names
 from hubsync.scoring import LeadStatus
 from hubsync.store.db import transaction
@@ -319,6 +320,22 @@ def _send(client: HubSpotClient, object_type: str, batch: Sequence[RecordChange]
     return failed
 
 
+# HubSpot's message, as it may arrive quoted inside a JSON string: Property \"hubsync_segment\" does not exist.
+_MISSING = re.compile(r'Property \\?"?([A-Za-z0-9_]+)\\?"? does not exist')
+
+
+def _require_properties(error: str, batch: Sequence[RecordChange]) -> None:
+    """A hubsync property that does not exist fails every record alike: stop with one message, not thousands."""
+    match = _MISSING.search(error)
+    if match and any(match.group(1) in c.changes for c in batch):
+        raise SetupRequired(
+            f"the property {match.group(1)} does not exist on {batch[0].object_type} in this portal: run "
+            "`hubsync setup` once to create hubsync's properties, then sync again",
+            status=400,
+            category="PROPERTY_DOESNT_EXIST",
+        )
+
+
 def send_changes(
     client: HubSpotClient, engine: Engine, batch: Sequence[RecordChange], result: PropertyPushResult, *, now: datetime
 ) -> None:
@@ -330,6 +347,7 @@ def send_changes(
     except FatalHubSpotError as err:
         if err.status != 400:  # noqa: PLR2004 -- HTTP 400: the request (some record in it) is invalid
             raise
+        _require_properties(str(err), batch)
         result.updates_sent += 1
         if len(batch) == 1:
             failed = {batch[0].object_id: str(err)}
@@ -340,6 +358,8 @@ def send_changes(
             return
     else:
         result.updates_sent += 1
+        for error in set(failed.values()):
+            _require_properties(error, batch)
     landed = [c for c in batch if c.object_id not in failed]
     with transaction(engine) as conn:
         upsert(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hubsync.errors import Interrupted
+from hubsync.errors import Interrupted, SetupRequired
 from hubsync.hubspot.client import HubSpotClient, client_settings
 from hubsync.hubspot.properties import setup
 from hubsync.pipeline import CycleOptions, run_cycle
@@ -80,3 +80,20 @@ def test_a_stop_request_ends_the_cycle_as_stopped(sandbox: Sandbox, database_url
     engine.dispose()
     assert (run.outcome, run.pulled) == ("stopped", 0)
     assert run.finished_at is not None
+
+
+def test_a_cycle_before_setup_stops_at_the_first_batch_with_one_clear_error(
+    sandbox: Sandbox, database_url: str
+) -> None:
+    settings = _settings(sandbox, database_url)
+    engine = open_database(database_url)
+    sandbox.reset_stats()
+    with HubSpotClient(client_settings(settings)) as client, pytest.raises(SetupRequired, match="hubsync setup"):
+        run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+    engine.dispose()
+    batch_updates = sum(
+        sum(by_status.values())
+        for endpoint, by_status in sandbox.stats()["endpoints"].items()
+        if endpoint.endswith("/batch/update")
+    )
+    assert batch_updates == 1
