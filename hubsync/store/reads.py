@@ -36,9 +36,12 @@ _KINDS = {kind.value: kind for kind in ActivityKind}
 _Record = TypeVar("_Record", Contact, Company)
 
 
+_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (Contact, Company)}
+
+
 def _record(cls: type[_Record], row: Any) -> _Record:
     # The table's columns carry the record's field names; an empty `properties` may come back as None.
-    values = {f.name: getattr(row, f.name) for f in fields(cls)}
+    values = {name: getattr(row, name) for name in _FIELDS[cls]}
     values["properties"] = values["properties"] or {}
     return cls(**values)
 

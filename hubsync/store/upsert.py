@@ -16,10 +16,13 @@ from sqlalchemy.engine import Connection
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert rows, or update every non-key column of rows whose primary key exists. Returns rows written."""
+    """Insert rows, or update every other column of rows whose key exists. Returns rows written.
+
+    The key is the primary key, unless the table names another unique key in `info["upsert_key"]` (activities
+    are stored by contact and time but identified by their id)."""
     if not rows:
         return 0
-    keys = [c.name for c in table.primary_key.columns]
+    keys = list(table.info.get("upsert_key") or [c.name for c in table.primary_key.columns])
     # PostgreSQL refuses a statement that touches one row twice; a page may repeat a record, the last one wins.
     rows = list({tuple(row[k] for k in keys): row for row in rows}.values())
     columns = rows[0].keys()
