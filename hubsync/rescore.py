@@ -9,7 +9,7 @@ every contact it rescored. A history row is written whenever scores, segment or 
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from hubsync.errors import Interrupted
+from hubsync.records import Company
 from hubsync.scoring import (
     CompanyScore,
     ContactScore,
@@ -91,14 +92,21 @@ def rescore(
     segments: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     touched_companies: set[int] = set(company_ids)
+    # Companies are read once per rescore, not once per batch of their contacts.
+    companies: dict[int, Company | None] = {}
+    # A full rescore has every contact's new score at hand for the account scores; no need to read them back.
+    members: dict[int, list[ContactScore]] | None = defaultdict(list) if full else None
     scored = changed = 0
     for batch in batches(targets, BATCH):
         _check(stop)
         with transaction(engine) as conn:
-            outcome = _score_contacts(conn, batch, model, now=now, write=write)
+            outcome = _score_contacts(conn, batch, model, now=now, write=write, companies=companies)
         scored += len(outcome.scores)
         changed += outcome.changed
-        touched_companies.update(outcome.companies)
+        touched_companies.update(outcome.by_company)
+        if members is not None:
+            for company_id, scores in outcome.by_company.items():
+                members[company_id].extend(scores)
         for score in outcome.scores:
             segments[score.segment] += 1
             statuses[score.status.value] += 1
@@ -116,7 +124,7 @@ def rescore(
     for company_batch in batches(company_targets, BATCH):
         _check(stop)
         with transaction(engine) as conn:
-            n, n_changed = _score_companies(conn, company_batch, model, now=now, write=write)
+            n, n_changed = _score_companies(conn, company_batch, model, now=now, write=write, members=members)
         companies_scored += n
         companies_changed += n_changed
     result = RescoreResult(scored, changed, companies_scored, companies_changed, dict(segments), dict(statuses))
@@ -140,21 +148,31 @@ def _check(stop: threading.Event | None) -> None:
 @dataclass(frozen=True, slots=True)
 class _Batch:
     scores: list[ContactScore]
-    companies: set[int]
+    # The new scores of the batch's contacts, by their company.
+    by_company: dict[int, list[ContactScore]]
     changed: int
 
 
 def _score_contacts(
-    conn: Connection, ids: Collection[int], model: ScoringModel, *, now: datetime, write: bool
+    conn: Connection,
+    ids: Collection[int],
+    model: ScoringModel,
+    *,
+    now: datetime,
+    write: bool,
+    companies: dict[int, Company | None],
 ) -> _Batch:
     contacts = contacts_by_id(conn, ids)
-    companies = companies_by_id(conn, {c.company_id for c in contacts.values() if c.company_id is not None})
+    needed = {c.company_id for c in contacts.values() if c.company_id is not None} - companies.keys()
+    found = companies_by_id(conn, needed)
+    companies.update({company_id: found.get(company_id) for company_id in needed})
     activities = activities_by_contact(conn, list(contacts), until=now)
     previous = {
         row.contact_id: row
         for row in conn.execute(sa.select(contact_score_t).where(contact_score_t.c.contact_id.in_(list(ids))))
     }
     scores: list[ContactScore] = []
+    by_company: dict[int, list[ContactScore]] = defaultdict(list)
     rows: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     for contact_id, contact in contacts.items():
@@ -170,6 +188,8 @@ def _score_contacts(
         )
         armed = rearm(HandoffState(armed=before.handoff_armed if before is not None else True), score.status).armed
         scores.append(score)
+        if contact.company_id is not None:
+            by_company[contact.company_id].append(score)
         rows.append(_contact_row(score, armed=armed, now=now))
         if before is None or _changed(before, score.engagement, score.profile, score.segment, score.status.value):
             history.append(
@@ -185,22 +205,21 @@ def _score_contacts(
             )
     if write:
         _store(conn, contact_score_t, rows, history, gone=[i for i in ids if i not in contacts])
-    touched = {c.company_id for c in contacts.values() if c.company_id is not None}
-    return _Batch(scores, touched, len(history))
+    return _Batch(scores, by_company, len(history))
 
 
 def _score_companies(
-    conn: Connection, ids: Collection[int], model: ScoringModel, *, now: datetime, write: bool
+    conn: Connection,
+    ids: Collection[int],
+    model: ScoringModel,
+    *,
+    now: datetime,
+    write: bool,
+    members: Mapping[int, list[ContactScore]] | None,
 ) -> tuple[int, int]:
     companies = companies_by_id(conn, ids)
-    members: dict[int, list[ContactScore]] = {company_id: [] for company_id in companies}
-    stmt = (
-        sa.select(contact_score_t, contact_t.c.company_id)
-        .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
-        .where(contact_t.c.company_id.in_(list(companies)), contact_t.c.archived_at.is_(None))
-    )
-    for row in conn.execute(stmt):
-        members[row.company_id].append(stored_contact_score(row))
+    if members is None:
+        members = _stored_members(conn, companies)
     previous = {
         row.company_id: row
         for row in conn.execute(sa.select(company_score_t).where(company_score_t.c.company_id.in_(list(ids))))
@@ -208,7 +227,7 @@ def _score_companies(
     rows: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     for company_id, company in companies.items():
-        score = score_company(company, members[company_id], model, now=now)
+        score = score_company(company, members.get(company_id, ()), model, now=now)
         rows.append(_company_row(score, now=now))
         before = previous.get(company_id)
         if before is None or _changed(before, score.engagement, score.profile, score.segment, None):
@@ -238,6 +257,19 @@ def _store(
     if gone:
         (key,) = table.primary_key.columns
         conn.execute(sa.delete(table).where(key.in_(gone)))
+
+
+def _stored_members(conn: Connection, companies: Collection[int]) -> dict[int, list[ContactScore]]:
+    """The stored scores of the companies' contacts (an incremental rescore has only some of them at hand)."""
+    members: dict[int, list[ContactScore]] = {company_id: [] for company_id in companies}
+    stmt = (
+        sa.select(contact_score_t, contact_t.c.company_id)
+        .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
+        .where(contact_t.c.company_id.in_(list(companies)), contact_t.c.archived_at.is_(None))
+    )
+    for row in conn.execute(stmt):
+        members[row.company_id].append(stored_contact_score(row))
+    return members
 
 
 def _drop_scores_of_gone_records(conn: Connection) -> None:

@@ -65,47 +65,19 @@ def owner_from_row(row: Any) -> Owner:
     )
 
 
-_ACTIVITY_COLUMNS = (
-    activity_t.c.id,
-    activity_t.c.contact_id,
-    activity_t.c.kind,
-    # Raw, without UTCDateTime's per-value processing: `_when` converts it (millions of rows on a full rescore).
-    sa.type_coerce(activity_t.c.occurred_at, sa.String),
-    activity_t.c.event_type,
-    activity_t.c.url,
-    activity_t.c.title,
-    activity_t.c.form_id,
-    activity_t.c.form_name,
-    activity_t.c.campaign_id,
-    activity_t.c.event_name,
-    activity_t.c.direction,
-    activity_t.c.status,
-)
-
-
-def _when(value: str | datetime) -> datetime:
-    # PostgreSQL's driver returns aware datetimes; SQLite returns the stored naive UTC text.
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value + "+00:00")
-
-
-def _activity(row: Sequence[Any]) -> Activity:
-    # Positional: this runs once per activity on a full rescore (millions of rows).
-    return Activity(
-        row[0],
-        row[1],
-        _KINDS[row[2]],
-        _when(row[3]),
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        row[8],
-        row[9],
-        row[10],
-        row[11],
-        row[12],
+def _activity_columns(dialect: str) -> tuple[Any, ...]:
+    """The activity columns in `Activity` field order, read without per-value type processing (a full rescore
+    reads millions): SQLite hands back its stored UTC text, here already marked as UTC so that one C call parses it;
+    PostgreSQL's driver hands back timezone-aware datetimes itself."""
+    when: Any = activity_t.c.occurred_at
+    if dialect == "sqlite":
+        when = sa.type_coerce(when, sa.String) + "+00:00"
+    return (
+        activity_t.c.id,
+        activity_t.c.contact_id,
+        activity_t.c.kind,
+        when,
+        *(activity_t.c[name] for name in Activity._fields[4:]),
     )
 
 
@@ -139,11 +111,19 @@ def activities_by_contact(conn: Connection, ids: Collection[int], *, until: date
     else:
         wanted = None
         where.append(activity_t.c.contact_id.in_(ordered))
-    stmt = sa.select(*_ACTIVITY_COLUMNS).where(*where).order_by(activity_t.c.contact_id, activity_t.c.occurred_at)
-    # fetchall: iterating the result fetches one row per call, a measurable cost over millions of rows.
+    columns = _activity_columns(conn.dialect.name)
+    stmt = sa.select(*columns).where(*where).order_by(activity_t.c.contact_id, activity_t.c.occurred_at)
+    # Inlined, with local names: this loop runs once per activity (millions on a full rescore). fetchall, because
+    # iterating the result fetches one row per call.
+    parse = datetime.fromisoformat
+    kinds = _KINDS
     for row in conn.execute(stmt).fetchall():
-        if wanted is None or row[1] in wanted:
-            out[row[1]].append(_activity(row))
+        contact_id = row[1]
+        if wanted is None or contact_id in wanted:
+            when = row[3]
+            out[contact_id].append(
+                Activity(row[0], contact_id, kinds[row[2]], parse(when) if isinstance(when, str) else when, *row[4:])
+            )
     return out
 
 

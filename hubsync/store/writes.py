@@ -36,11 +36,11 @@ def _chunks(ids: Iterable[Any]) -> Iterable[list[Any]]:
 
 
 def _row(record: Contact | Company | Deal | Owner | Activity) -> dict[str, Any]:
+    if isinstance(record, Activity):
+        return {**record._asdict(), "kind": str(record.kind)}
     row = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
     if "properties" in row:
         row["properties"] = dict(row["properties"])
-    if isinstance(record, Activity):
-        row["kind"] = str(record.kind)
     return row
 
 
