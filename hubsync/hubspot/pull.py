@@ -358,13 +358,16 @@ def _store_crm_page(
             counts.skipped += 1
         else:
             records.append(mapped)
+    # Compared before storing: only real changes are rescored, not records read again because hubsync itself wrote
+    # their scores (which moves their modified date). Every record read still has its associations re-checked.
+    fresh = writes.content_changed(conn, records)
     ids = writes.store_objects(conn, records)
     run.changed.setdefault(spec.stream, set()).update(ids)
     if spec.object_type == "contacts":
-        run.contacts |= ids
+        run.contacts |= fresh
         run.contacts |= _contacts_stored(run, conn, [r for r in records if isinstance(r, Contact)])
     elif spec.object_type == "companies":
-        run.companies |= ids
+        run.companies |= fresh
     return len(records)
 
 

@@ -64,6 +64,41 @@ def store_objects(
     return {record.id for record in records}
 
 
+# What a write of hubsync's own properties changes on a record: its modified date, nothing else that is stored.
+_MODIFIED = frozenset({"updated_at", "lastmodifieddate", "hs_lastmodifieddate"})
+
+
+def content_changed(conn: Connection, records: Sequence[Contact | Company | Deal]) -> set[int]:
+    """The ids of `records` that are new, were archived, or differ from the stored row in more than their modified
+    date. hubsync's own property writes move a record's modified date, so the next pull reads it again; it must not
+    count as new data to rescore (hubspot.md, "own writes")."""
+    if not records:
+        return set()
+    table = {Contact: contact_table, Company: company_table, Deal: deal_table}[type(records[0])]
+    new = {record.id: _row(record) for record in records}
+    stored = {
+        row.id: row for chunk in _chunks(new) for row in conn.execute(sa.select(table).where(table.c.id.in_(chunk)))
+    }
+    return {record_id for record_id, row in new.items() if _differs(row, stored.get(record_id))}
+
+
+def _differs(new: Mapping[str, Any], old: Any) -> bool:
+    if old is None or old.archived_at is not None:
+        return True
+    for key, value in new.items():
+        if key in _MODIFIED:
+            continue
+        if key == "properties":
+            before = old.properties or {}
+            if {k: v for k, v in value.items() if k not in _MODIFIED} != {
+                k: v for k, v in before.items() if k not in _MODIFIED
+            }:
+                return True
+        elif value != getattr(old, key):
+            return True
+    return False
+
+
 def already_archived(conn: Connection, table: sa.Table, ids: Iterable[int]) -> set[int]:
     found: set[int] = set()
     for chunk in _chunks(ids):

@@ -58,12 +58,20 @@ def test_a_cycle_pulls_scores_and_pushes_then_an_idle_cycle_sends_nothing(sandbo
         assert second.outcome == "ok"
         assert second.pushed is not None
         assert second.pushed.updates_sent == 0
+
+        # An hour later, still no new data: the first cycle's writes moved every pushed contact's modified date, so
+        # the pull reads them again, but only contacts with real new data may be rescored, not all of them.
+        sandbox.portal.advance(3600)
+        third = run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+        assert third.pulled.counts["contacts"].stored >= first.pushed.records_pushed / 2
+        assert third.scored is not None
+        assert third.scored.contacts_scored < live / 4
         assert second.pushed.tasks_created == 0
 
     with engine.connect() as conn:
         runs = conn.execute(sa.select(run_t.c.outcome, run_t.c.pulled, run_t.c.api_calls).order_by(run_t.c.id)).all()
     engine.dispose()
-    assert [r.outcome for r in runs] == ["ok", "ok"]
+    assert [r.outcome for r in runs] == ["ok", "ok", "ok"]
     assert runs[0].pulled > 0
     assert runs[0].api_calls > runs[1].api_calls > 0
 
