@@ -141,7 +141,11 @@ def test_one_of_two_services_syncs_and_the_other_takes_over_when_it_dies(
     sandbox: Sandbox, database_url: str, tmp_path: Path
 ) -> None:
     env = _env(sandbox, database_url, _config(tmp_path))
-    # The schema exists before the services start, as after `hubsync db upgrade` in a deployment.
+    # As in a deployment: `hubsync setup` once, and the schema exists before the services start.
+    setup = subprocess.run(
+        [sys.executable, "-m", "hubsync", "setup"], env=env, cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert setup.returncode == 0, setup.stderr[-2000:]
     engine = open_database(database_url)
     services = [Service(env, tmp_path / "a.log"), Service(env, tmp_path / "b.log")]
     try:
