@@ -430,17 +430,10 @@ def push_command(
     tasks: bool = typer.Option(True, "--tasks/--no-tasks", help="Also create sales tasks for leads handed over."),
 ) -> None:
     """Write changed scores back to HubSpot and create sales tasks (from the local database; no pull, no rescore)."""
-    from hubsync.hubspot.client import HubSpotClient, client_settings  # noqa: PLC0415  (see config_check)
-    from hubsync.hubspot.push import push  # noqa: PLC0415
-    from hubsync.store.db import open_database  # noqa: PLC0415
+    from hubsync.hubspot.push import push  # noqa: PLC0415  (see config_check)
 
-    settings = _invocation(ctx).settings()
-    engine = open_database(settings.database_url)
-    try:
-        with HubSpotClient(client_settings(settings)) as client:
-            result = push(client, engine, settings, now=_invocation(ctx).clock()(), dry_run=dry_run, tasks=tasks)
-    finally:
-        engine.dispose()
+    with connected(ctx) as c:
+        result = push(c.client, c.engine, c.settings, now=_invocation(ctx).clock()(), dry_run=dry_run, tasks=tasks)
     for line in result.lines():
         typer.echo(line)
 
