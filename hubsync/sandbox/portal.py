@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right, insort
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from hubsync.sandbox import schema
@@ -389,7 +390,14 @@ class Portal:
             row_id = self.take_id()
             email = self.strings.id(contact.props.get("email", ""))
             form_index = self.forms.index(found)
-            self.form_submissions.add((self._at(at), row_id, form_index, contact_id, email, self.strings.id(page_url)))
+            when = self._at(at)
+            self.form_submissions.add((when, row_id, form_index, contact_id, email, self.strings.id(page_url)))
+            # HubSpot stamps the contact on every submission, which also moves its modified date: an incremental
+            # sync learns of new submissions from it.
+            previous = contact.props.get("recent_conversion_date")
+            if previous is None or _epoch_ms(previous) <= when:
+                contact.props["recent_conversion_date"] = _iso(when)
+            contact.updated = max(contact.updated, when)
             return row_id
 
     def add_participation(self, contact_id: int, event: str, state: str, *, at: int | None = None) -> int:
@@ -411,3 +419,11 @@ class Portal:
         if obj is None:
             raise PortalError(f"no live {object_type} with id {object_id}")
         return obj
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _epoch_ms(value: str) -> int:
+    return round(datetime.fromisoformat(value).timestamp() * 1000)

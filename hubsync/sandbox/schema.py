@@ -272,6 +272,8 @@ BUILTIN_PROPERTIES: dict[str, tuple[PropertyDef, ...]] = {
         _p("associatedcompanyid", "Primary Associated Company ID", "number", "contactinformation"),
         _p("hs_email_optout", "Unsubscribed from all email", "bool", "contactinformation", read_only=True),
         _p("hs_merged_object_ids", "Merged Contact IDs", "enumeration", "contactinformation", read_only=True),
+        # Set by HubSpot on every form submission (the latest one's time).
+        _p("recent_conversion_date", "Recent Conversion Date", "datetime", "contactinformation", read_only=True),
         _p("hs_object_id", "Record ID", "number", "contactinformation", read_only=True),
         _p("createdate", "Create Date", "datetime", "contactinformation", read_only=True),
         _p("lastmodifieddate", "Last Modified Date", "datetime", "contactinformation", read_only=True),
