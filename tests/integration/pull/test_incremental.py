@@ -41,8 +41,7 @@ def _mutate(portal: Portal) -> dict[str, int]:
     portal.add_page_view(target.id, "https://www.leadwerk.example/preise")
     portal.add_email_event(target.props["email"], "CLICK", url="https://www.leadwerk.example/demo")
     portal.add_form_submission(target.id, portal.forms[0].guid, page_url="https://www.leadwerk.example/demo")
-    # HubSpot stamps the contact on every submission (the sandbox does not): the pull polls forms on this.
-    portal.update("contacts", target.id, {"recent_conversion_date": str(portal.now)})
+    # The submission stamps the contact's recent_conversion_date (as HubSpot does): the pull polls forms on it.
     portal.add_participation(target.id, str(portal.marketing_events[-1].id), "REGISTERED")
     portal.create(
         "calls",
