@@ -8,7 +8,6 @@ task the local database holds open exists in the portal, associated to its conta
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -31,9 +30,9 @@ from hubsync.settings import load_settings
 from hubsync.store.db import open_database
 from hubsync.store.reads import contact_score_t, contact_t
 from hubsync.store.tables import CompanyRow, CompanyScoreRow, RunRow, TaskRow
+from tests.service_support import UNPACED, cli_env, config_with
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / "config" / "hubsync.toml"
 run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 task_t = TaskRow.__table__  # type: ignore[attr-defined]  # see above
 company_t = CompanyRow.__table__  # type: ignore[attr-defined]  # see above
@@ -42,32 +41,6 @@ company_score_t = CompanyScoreRow.__table__  # type: ignore[attr-defined]  # see
 # Generous: a cycle of this portal takes a few seconds; a loaded CI machine may take many times that.
 DEADLINE_S = 120.0
 WEEKS = 3
-
-
-def _config(tmp: Path) -> Path:
-    """The shipped config, with the client's own pacing raised (the sandbox runs with rate limits off)."""
-    text = CONFIG.read_text(encoding="utf-8")
-    for old, new in (
-        ("# requests_per_10s = 190", "requests_per_10s = 10000"),
-        ("search_requests_per_second = 5", "search_requests_per_second = 50"),
-    ):
-        assert old in text, f"config/hubsync.toml no longer contains {old!r}: update this test"
-        text = text.replace(old, new)
-    path = tmp / "hubsync.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _env(sb: Sandbox, database_url: str, config: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HUBSPOT_ACCESS_TOKEN": sb.token,
-        "HUBSYNC_API_BASE_URL": sb.url,
-        "HUBSYNC_DATABASE_URL": database_url,
-        "HUBSYNC_CONFIG": str(config),
-        # Score as of the portal's clock, which the simulated weeks move forward.
-        "HUBSYNC_CLOCK": "sandbox",
-    }
 
 
 def _hubsync(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -115,8 +88,8 @@ def sandbox() -> Iterator[Sandbox]:
 def test_setup_run_sigterm_status_leaves_the_portal_equal_to_the_local_scores(
     sandbox: Sandbox, database_url: str, tmp_path: Path
 ) -> None:
-    config = _config(tmp_path)
-    env = _env(sandbox, database_url, config)
+    config = config_with(tmp_path, UNPACED)
+    env = cli_env(sandbox, database_url, config, sandbox_clock=True)
     done = _hubsync(env, "setup")
     assert done.returncode == 0, done.stderr[-2000:]
 

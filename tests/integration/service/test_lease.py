@@ -7,7 +7,6 @@ The lease measures liveness with the system clock, so this test runs on the real
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,9 +23,9 @@ from sqlalchemy.engine import Engine, Row
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.store.db import open_database
 from hubsync.store.tables import LeaseRow, RunRow
+from tests.service_support import UNPACED, cli_env, config_with
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIG = REPO / "config" / "hubsync.toml"
 run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 lease_t = LeaseRow.__table__  # type: ignore[attr-defined]  # see above
 
@@ -37,31 +36,6 @@ BEAT_S = LEASE_S / 3
 # Slack for a loaded machine: process scheduling, a database write, the scheduler's tick.
 SLACK_S = 10.0
 DEADLINE_S = 120.0
-
-
-def _config(tmp: Path) -> Path:
-    text = CONFIG.read_text(encoding="utf-8")
-    for old, new in (
-        ("lease_seconds = 120", f"lease_seconds = {LEASE_S}"),
-        # The sandbox runs with rate limits off: the client's own pacing need not slow the test down.
-        ("# requests_per_10s = 190", "requests_per_10s = 10000"),
-        ("search_requests_per_second = 5", "search_requests_per_second = 50"),
-    ):
-        assert old in text, f"config/hubsync.toml no longer contains {old!r}: update this test"
-        text = text.replace(old, new)
-    path = tmp / "hubsync.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _env(sb: Sandbox, database_url: str, config: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HUBSPOT_ACCESS_TOKEN": sb.token,
-        "HUBSYNC_API_BASE_URL": sb.url,
-        "HUBSYNC_DATABASE_URL": database_url,
-        "HUBSYNC_CONFIG": str(config),
-    }
 
 
 class Service:
@@ -140,7 +114,12 @@ def sandbox() -> Iterator[Sandbox]:
 def test_one_of_two_services_syncs_and_the_other_takes_over_when_it_dies(
     sandbox: Sandbox, database_url: str, tmp_path: Path
 ) -> None:
-    env = _env(sandbox, database_url, _config(tmp_path))
+    env = cli_env(
+        sandbox,
+        database_url,
+        config_with(tmp_path, {"lease_seconds = 120": f"lease_seconds = {LEASE_S}", **UNPACED}),
+        sandbox_clock=False,
+    )
     # As in a deployment: `hubsync setup` once, and the schema exists before the services start.
     setup = subprocess.run(
         [sys.executable, "-m", "hubsync", "setup"], env=env, cwd=REPO, capture_output=True, text=True, check=False

@@ -8,7 +8,6 @@ then finishes the job, and the database equals the portal: nothing lost, nothing
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -31,11 +30,11 @@ from hubsync.store.db import open_database
 from hubsync.store.reads import contact_t
 from hubsync.store.tables import LeaseRow, RunRow, SyncCursorRow
 from tests.integration.pull.portal_state import differences, expected, portal_time, stored
+from tests.service_support import cli_env, config_with
 
 REPO = Path(__file__).resolve().parents[3]
 # The pull tests' comparison of a database with the portal's own state (tests are not a package: by path).
 
-CONFIG = REPO / "config" / "hubsync.toml"
 run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 lease_t = LeaseRow.__table__  # type: ignore[attr-defined]  # see above
 cursor_t = SyncCursorRow.__table__  # type: ignore[attr-defined]  # see above
@@ -45,27 +44,6 @@ DEADLINE_S = 120.0
 # Wait for this many contacts stored (a few list pages) before SIGTERM: the contacts listing is then in progress.
 CONTACTS_BEFORE_STOP = 200
 CRM_SECTIONS = {"companies": "companies", "contacts": "contacts", "deals": "deals"}
-
-
-def _config(tmp: Path) -> Path:
-    text = CONFIG.read_text(encoding="utf-8")
-    old = "# requests_per_10s = 190"
-    assert old in text, f"config/hubsync.toml no longer contains {old!r}: update this test"
-    path = tmp / "hubsync.toml"
-    path.write_text(text.replace(old, f"requests_per_10s = {PER_10S}"), encoding="utf-8")
-    return path
-
-
-def _env(sb: Sandbox, database_url: str, config: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HUBSPOT_ACCESS_TOKEN": sb.token,
-        "HUBSYNC_API_BASE_URL": sb.url,
-        "HUBSYNC_DATABASE_URL": database_url,
-        "HUBSYNC_CONFIG": str(config),
-        # The portal's clock stands still: the expected database below is computed for that one instant.
-        "HUBSYNC_CLOCK": "sandbox",
-    }
 
 
 def _command(*args: str) -> list[str]:
@@ -92,13 +70,13 @@ def sandbox() -> Iterator[Sandbox]:
 def test_sigterm_mid_cycle_stops_cleanly_and_a_later_sync_completes_the_portal(
     sandbox: Sandbox, database_url: str, tmp_path: Path
 ) -> None:
-    config = _config(tmp_path)
+    config = config_with(tmp_path, {"# requests_per_10s = 190": f"requests_per_10s = {PER_10S}"})
     settings = load_settings({}, str(config))
     options = pull_options(settings)
     # portal_state compares the pull's fixed property lists; profile rules naming more would need them too.
     assert set(options.contact_properties) <= set(crm.CONTACT_PROPERTIES)
     assert set(options.company_properties) <= set(crm.COMPANY_PROPERTIES)
-    env = _env(sandbox, database_url, config)
+    env = cli_env(sandbox, database_url, config, sandbox_clock=True)
     engine = open_database(database_url)
     log = tmp_path / "run.log"
     try:
