@@ -156,7 +156,7 @@ def test_search_calls_use_the_search_limiter(client: HubSpotClient, clock: FakeC
     api = FakeGeneratedApi([("hit", 200, {}) for _ in range(6)])
     for _ in range(6):
         client.call(api.get_page, kind="search")
-    assert clock.sleeps == [pytest.approx(1.0)]
+    assert clock.sleeps == [pytest.approx(1.1)]
 
 
 # -- the requests path (legacy endpoints), with `responses` ------------------------------------------------------

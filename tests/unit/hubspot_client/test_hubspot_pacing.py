@@ -100,7 +100,7 @@ def test_search_has_its_own_five_per_second_limit() -> None:
         pacer.acquire(CallKind.STANDARD)
     assert clock.sleeps == []
     pacer.acquire(CallKind.SEARCH)
-    assert clock.sleeps == [pytest.approx(1.0)]
+    assert clock.sleeps == [pytest.approx(1.1)]
 
 
 def test_daily_reserve_from_own_count_raises_quota_exhausted() -> None:
