@@ -399,7 +399,7 @@ _CONTACT_OBJECT_TYPES: Final = {"CONTACT", "0-1"}
 
 def page_view_to_activity(raw: Any) -> Activity | Skip:
     """A web event from `GET /events/v3/events` (`ExternalUnifiedEvent`): `id`, `eventType`, `objectType`,
-    `objectId`, `occurredAt`, `properties.hs_url` / `hs_page_title`."""
+    `objectId`, `occurredAt`, `properties.hs_url` / `hs_page_title` (or `hs_title`)."""
     obj = as_json(raw)
     source_id = _source_id(obj)
     if source_id is None:
@@ -424,7 +424,8 @@ def page_view_to_activity(raw: Any) -> Activity | Skip:
         kind=ActivityKind.PAGE_VIEW,
         occurred_at=occurred_at,
         url=_text(props.get("hs_url")),
-        title=_text(props.get("hs_page_title")),
+        # HubSpot's documentation is not consistent about the title's property name: accept both.
+        title=_text(props.get("hs_page_title") or props.get("hs_title")),
     )
 
 

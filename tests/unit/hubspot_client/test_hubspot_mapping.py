@@ -563,3 +563,17 @@ def test_engagement_odd_values() -> None:
     assert isinstance(no_time, Skip)
     [no_id] = engagement_to_activities({"id": None, "properties": {}}, engagement_type=EngagementType.CALL)
     assert isinstance(no_id, Skip)
+
+
+def test_page_view_title_under_either_property_name() -> None:
+    for key in ("hs_page_title", "hs_title"):
+        event = {
+            "id": "e1",
+            "objectId": "12",
+            "occurredAt": "2026-03-01T10:00:00Z",
+            "eventType": "e_visited_page",
+            "properties": {"hs_url": "https://www.acme.example/preise", key: "Preise"},
+        }
+        activity = page_view_to_activity(event)
+        assert isinstance(activity, Activity)
+        assert activity.title == "Preise"
