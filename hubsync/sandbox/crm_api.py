@@ -417,17 +417,15 @@ def batch_read(portal: Portal, req: Request) -> Reply:
                 missing.append(raw)
                 continue
             results.append(object_json(portal, t, obj, names, history=history))
-        errors = []
-        if missing:
-            errors.append(
-                batch_error(
-                    "OBJECT_NOT_FOUND",
-                    f"Could not get some {t.upper()} objects, they may be "
-                    "deleted or not exist. Check that ids are valid.",
-                    {"ids": missing},
-                )
-            )
-        return batch_reply(portal, results, errors, 200)
+        return batch_reply(portal, results, _not_found(t, missing), 200)
+
+
+def _not_found(t: str, missing: list[str]) -> list[dict[str, Any]]:
+    """HubSpot's batch error for ids that do not exist (none when all do)."""
+    if not missing:
+        return []
+    message = f"Could not get some {t.upper()} objects, they may be deleted or not exist. Check that ids are valid."
+    return [batch_error("OBJECT_NOT_FOUND", message, {"ids": missing})]
 
 
 def batch_create(portal: Portal, req: Request) -> Reply:
@@ -475,16 +473,7 @@ def batch_update(portal: Portal, req: Request) -> Reply:
                 continue
             portal.update(t, obj.id, normalise(portal, t, props))
             results.append(object_json(portal, t, obj, list(props)))
-        if missing:
-            errors.append(
-                batch_error(
-                    "OBJECT_NOT_FOUND",
-                    f"Could not get some {t.upper()} objects, they may be "
-                    "deleted or not exist. Check that ids are valid.",
-                    {"ids": missing},
-                )
-            )
-        return batch_reply(portal, results, errors, 200)
+        return batch_reply(portal, results, errors + _not_found(t, missing), 200)
 
 
 def batch_archive(portal: Portal, req: Request) -> Reply:
