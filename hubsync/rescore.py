@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
+from hubsync.batching import batches
 from hubsync.errors import Interrupted
 from hubsync.records import Company
 from hubsync.scoring import (
@@ -37,7 +38,6 @@ from hubsync.scoring import (
 from hubsync.store.db import transaction
 from hubsync.store.reads import (
     activities_by_contact,
-    batches,
     companies_by_id,
     company_t,
     contact_ids_of_companies,

@@ -24,6 +24,7 @@ from hubspot.crm.companies import SimplePublicObjectBatchInput as CompanyInput
 from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput as ContactBatchInput
 from hubspot.crm.contacts import SimplePublicObjectBatchInput as ContactInput
 
+from hubsync.batching import batches
 from hubsync.errors import FatalHubSpotError, QuotaExhausted, SetupRequired
 from hubsync.hubspot.properties import COMPANIES, CONTACTS, Prop, property_names
 from hubsync.scoring import LeadStatus
@@ -32,7 +33,7 @@ from hubsync.store.tables import CompanyRow, CompanyScoreRow, ContactRow, Contac
 from hubsync.store.upsert import upsert
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from sqlalchemy.engine import Connection, Engine
@@ -138,11 +139,6 @@ class RecordChange:
     changes: Mapping[str, str]
     # Everything hubsync wrote to the record once this change is confirmed: what is stored as pushed.
     values: Mapping[str, str]
-
-
-def batches(changes: Sequence[RecordChange], size: int = BATCH_MAX) -> Iterator[Sequence[RecordChange]]:
-    for start in range(0, len(changes), size):
-        yield changes[start : start + size]
 
 
 # -- results --------------------------------------------------------------------------------------------------
@@ -403,7 +399,7 @@ def push_properties(
             result.sample.extend(changes[: max(0, room)])
             if dry_run or client is None:
                 continue
-            for batch in batches(changes):
+            for batch in batches(changes, BATCH_MAX):
                 send_changes(client, engine, batch, result, now=now)
     return result
 

@@ -7,7 +7,7 @@ activities for a range of contact ids in one query.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -145,11 +145,6 @@ def find_contact(conn: Connection, key: str) -> Contact | None:
         stmt = stmt.where(sa.func.lower(contact_t.c.email) == key.strip().lower())
     row = conn.execute(stmt.order_by(contact_t.c.archived_at.is_not(None))).first()
     return contact_from_row(row) if row is not None else None
-
-
-def batches(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def counts_by(conn: Connection, column: str) -> dict[str, int]:

@@ -5,7 +5,7 @@ A cursor is saved in the same transaction as the page it covers, so a crash eith
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -68,14 +68,8 @@ def finish_run(
             finished_at=now,
             outcome=outcome,
             error=error,
-            pulled=counts.pulled,
-            scored=counts.scored,
-            pushed=counts.pushed,
-            tasks_created=counts.tasks_created,
-            api_calls=counts.api_calls,
-            daily_quota_left=counts.daily_quota_left,
-            effective_threshold=counts.effective_threshold,
-            free_capacity=counts.free_capacity,
+            # RunCounts' fields are the run table's count columns.
+            **asdict(counts),
         )
     )
 

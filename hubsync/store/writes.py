@@ -7,13 +7,14 @@ committed together. Each returns the ids it touched, for incremental rescoring.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hubsync.batching import batches
 from hubsync.hubspot.mapping import email_key
 from hubsync.records import Activity, ActivityKind, Association, Company, Contact, Deal, Owner
 from hubsync.store.tables import ActivityRow, AssociationRow, CompanyRow, ContactRow, DealRow, OwnerRow
@@ -29,10 +30,8 @@ association_table: Final[sa.Table] = AssociationRow.__table__  # type: ignore[at
 _IN_CHUNK: Final = 900  # ids per IN (...) list: below SQLite's default bound-parameter limit
 
 
-def _chunks(ids: Iterable[Any]) -> Iterable[list[Any]]:
-    items = list(ids)
-    for start in range(0, len(items), _IN_CHUNK):
-        yield items[start : start + _IN_CHUNK]
+def _chunks(ids: Iterable[Any]) -> Iterator[Sequence[Any]]:
+    return batches(list(ids), _IN_CHUNK)
 
 
 def _row(record: Contact | Company | Deal | Owner | Activity) -> dict[str, Any]:

@@ -13,12 +13,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hubsync.batching import batches
 from hubsync.errors import FatalHubSpotError
 from hubsync.hubspot.properties import COMPANIES, CONTACTS, property_names
 from hubsync.hubspot.push import (
+    BATCH_MAX,
     PropertyPushResult,
     RecordChange,
-    batches,
     company_values,
     contact_values,
     diff,
@@ -79,8 +80,8 @@ def test_diff_sends_only_what_changed() -> None:
 
 def test_batches_hold_at_most_100() -> None:
     changes = [RecordChange(CONTACTS, i, {"a": "1"}, {"a": "1"}) for i in range(250)]
-    assert [len(b) for b in batches(changes)] == [100, 100, 50]
-    assert list(batches([])) == []
+    assert [len(b) for b in batches(changes, BATCH_MAX)] == [100, 100, 50]
+    assert list(batches([], BATCH_MAX)) == []
 
 
 @pytest.mark.parametrize(
