@@ -49,7 +49,7 @@ PACE = 0.9
 def _stream_of(operation: str) -> str:
     """Client operation names → the pull's streams."""
     kind, _, rest = operation.partition(" ")
-    if kind in ("list", "search"):
+    if kind in ("list", "search", "count", "scan"):
         obj = rest
         if obj in crm.ENGAGEMENT_OBJECTS.values():
             return f"engagement_{obj}"

@@ -140,6 +140,7 @@ class Deal:
     closed_won: bool | None = None
     close_date: datetime | None = None
     owner_id: int | None = None
+    created_at: datetime | None = None
     updated_at: datetime | None = None
 
 

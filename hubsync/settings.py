@@ -72,6 +72,7 @@ class SyncConfig(ConfigModel):
     history_days: Annotated[int, Field(ge=1, le=3650)] = 730
     overlap_minutes: Annotated[int, Field(ge=0, le=1440)] = 10
     recent_days: Annotated[int, Field(ge=1, le=365)] = 30
+    recent_checks_per_run: Annotated[int, Field(ge=100, le=100_000)] = 2_000
     full_reconcile_days: Annotated[int, Field(ge=1, le=90)] = 7
     page_views: bool = True
 

@@ -122,7 +122,7 @@ def _health(last_finished: Any, last_good: datetime | None, *, now: datetime, ma
 
 def _cursor_position(state: dict[str, Any]) -> dict[str, Any]:
     # The parts of a stream's cursor an admin can read: where it has synced to, and how.
-    keys = ("mode", "synced_to", "window", "after_id", "after", "reconciled_at")
+    keys = ("mode", "synced_to", "window", "after_id", "after", "reconciled_at", "swept_at")
     return {k: state[k] for k in keys if k in state}
 
 

@@ -19,7 +19,8 @@ def config_summary(settings: Settings) -> str:
         ),
         (
             f"sync: first run pulls {sync.history_days} days of history; re-reads {sync.overlap_minutes} min behind "
-            f"the cursor; associations of records active in {sync.recent_days} days every run, all every "
+            f"the cursor; associations of {sync.recent_checks_per_run} contacts active in {sync.recent_days} days "
+            f"in turn every run, all every "
             f"{sync.full_reconcile_days} days; page views {'on' if sync.page_views else 'off'}"
         ),
         (

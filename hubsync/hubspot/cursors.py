@@ -17,6 +17,8 @@ No function here reads the clock: `run_started` is passed in, and `synced_to` ne
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -186,3 +188,16 @@ def due(last: object, now: datetime, every: timedelta) -> bool:
     """Whether a periodic job last done at `last` (iso or None) is due at `now`."""
     when = parse_iso(last)
     return when is None or now - when >= every
+
+
+def rolling_slice(ids: Sequence[int], *, after: int, size: int) -> tuple[list[int], int]:
+    """The next `size` of the sorted `ids` after `after`, wrapping around to the start, and the position to go on
+    from next time. Each id comes at most once; taking the slice every run visits all of them in turn, however
+    the set changes between runs."""
+    if len(ids) <= size:
+        return list(ids), 0
+    start = bisect.bisect_right(ids, after)
+    taken = list(ids[start : start + size])
+    if len(taken) < size:
+        taken += ids[: size - len(taken)]
+    return taken, taken[-1]

@@ -221,6 +221,7 @@ def deal_from_hubspot(raw: Any) -> Deal | Skip:
         closed_won=_closed_won(props),
         close_date=parse_timestamp(props.get("closedate")),
         owner_id=parse_id(props.get("hubspot_owner_id")),
+        created_at=parse_timestamp(props.get("createdate")) or parse_timestamp(obj.get("createdAt")),
         updated_at=parse_timestamp(props.get("hs_lastmodifieddate")) or parse_timestamp(obj.get("updatedAt")),
     )
 

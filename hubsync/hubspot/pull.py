@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
+import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
@@ -73,6 +74,7 @@ class PullOptions:
     overlap: timedelta = timedelta(minutes=10)
     history: timedelta = timedelta(days=730)
     recent: timedelta = timedelta(days=30)
+    recent_checks_per_run: int = 2_000
     full_reconcile_every: timedelta = timedelta(days=7)
     page_views: bool = True
     # Extra properties to pull (e.g. those the scoring model's profile rules name).
@@ -93,6 +95,7 @@ class PullOptions:
             overlap=timedelta(minutes=sync.overlap_minutes),
             history=timedelta(days=sync.history_days),
             recent=timedelta(days=sync.recent_days),
+            recent_checks_per_run=sync.recent_checks_per_run,
             full_reconcile_every=timedelta(days=sync.full_reconcile_days),
             page_views=sync.page_views,
             contact_properties=tuple(contact_properties),
@@ -249,13 +252,14 @@ def _crm_stream(run: _Run, stream: str) -> None:
     spec = _spec(run, stream)
     with transaction(run.engine) as conn:
         state = load_cursor(conn, stream)
+    first = cursors.plan(state, run_started=run.started, overlap=run.options.overlap)
     run.conversions_since = None
     for page in _pipelined(_crm_pages(run, spec, state)):
         with transaction(run.engine) as conn:
             stored = _store_crm_page(run, conn, spec, page.results, page.contact_links)
             save_cursor(conn, stream, page.state, now=run.started)
         run.page_done(stream, stored, page.total)
-    _archived(run, spec)
+    _deletions(run, spec, first.since if isinstance(first, cursors.Window) else None)
 
 
 def _crm_pages(run: _Run, spec: crm.ObjectSpec, state: cursors.State | None) -> Iterator[_CrmPage]:
@@ -415,6 +419,53 @@ def _contacts_stored(run: _Run, conn: Connection, contacts: list[Contact]) -> se
     return writes.apply_merges(conn, merges)
 
 
+def _deletions(run: _Run, spec: crm.ObjectSpec, cutoff: datetime | None) -> None:
+    """Archived and deleted records become deletions. Neither moves a modified date, so search never shows them.
+    The archived list does, at a request per 100 records (HubSpot keeps them 90 days), so it is read only when
+    needed: on the first run, every `full_reconcile_every`, and when HubSpot counts fewer live records created
+    before `cutoff` than hubsync holds (the cutoff is the start of the run's window, so records created while
+    the run goes do not hide a deletion). Records deleted for good are in no list: if the counts still disagree
+    after the list, the ids are compared. Engagements are not held as records to count: their list is read every
+    run."""
+    table = _TABLES.get(spec.object_type)
+    if table is None:
+        _archived(run, spec)
+        return
+    key = f"{spec.stream}.deletions"
+    with transaction(run.engine) as conn:
+        state = load_cursor(conn, key) or {}
+        held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff)
+    remote = None if cutoff is None else crm.count_created_before(run.client, spec, cutoff)
+    if remote is not None and len(held) > remote:
+        log.info("pull.deletions_suspected", stream=spec.stream, hubspot=remote, hubsync=len(held))
+    elif not cursors.due(state.get("swept_at"), run.started, run.options.full_reconcile_every):
+        return
+    _archived(run, spec)
+    with transaction(run.engine) as conn:
+        save_cursor(conn, key, {"swept_at": cursors.iso(run.started)}, now=run.started)
+        held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff)
+    if cutoff is not None and remote is not None and len(held) > remote:
+        _deleted_for_good(run, spec, table, cutoff, held)
+
+
+def _deleted_for_good(run: _Run, spec: crm.ObjectSpec, table: sa.Table, cutoff: datetime, held: set[int]) -> None:
+    """Held records HubSpot has in neither list (deleted for good, e.g. a GDPR deletion, or purged from the
+    recycle bin): the ids search does not return, confirmed by a batch read (search may lag a fresh change)."""
+    live: set[int] = set()
+    after, more = 0, True
+    while more:
+        ids, more = crm.ids_created_before(run.client, spec, cutoff, after)
+        live.update(ids)
+        after = max(ids, default=after)
+        more = more and bool(ids)
+    missing = sorted(held - live)
+    gone = set(missing) - crm.existing_ids(run.client, spec, missing)
+    log.info("pull.deleted_for_good", stream=spec.stream, candidates=len(missing), gone=len(gone))
+    with transaction(run.engine) as conn:
+        writes.mark_archived(conn, table, gone, run.started)
+        _forget(run, conn, spec, gone)
+
+
 def _archived(run: _Run, spec: crm.ObjectSpec) -> None:
     """Archived records (archiving leaves the modified date alone, so search never sees it): every run."""
     after: str | None = None
@@ -438,15 +489,17 @@ def _archived(run: _Run, spec: crm.ObjectSpec) -> None:
                 table = _TABLES[spec.object_type]
                 new = set(when) - writes.already_archived(conn, table, when)
                 writes.store_objects(conn, records, archived_at=when)
-                # An archived record's own associations are no longer reconciled: drop them with it.
-                writes.delete_associations_from(conn, spec.object_type, new)
-                counts.deleted += len(new)
-                if spec.object_type == "contacts":
-                    run.contacts |= new
-                elif spec.object_type == "companies":
-                    run.companies |= new
+                _forget(run, conn, spec, new)
         if after is None:
             return
+
+
+def _forget(run: _Run, conn: Connection, spec: crm.ObjectSpec, ids: set[int]) -> None:
+    """After records were marked archived: a record gone keeps no associations of its own (they are no longer
+    reconciled), and its scores are recomputed."""
+    writes.delete_associations_from(conn, spec.object_type, ids)
+    run.count(spec.stream).deleted += len(ids)
+    _touch(run, spec.object_type, ids)
 
 
 # -- owners -----------------------------------------------------------------------------------------------------
@@ -464,8 +517,10 @@ def _owners(run: _Run, stream: str) -> None:
 
 
 def _associations(run: _Run, stream: str) -> None:
-    """Reconcile associations: all of them every `full_reconcile_every`, else those of records changed in this
-    run and of contacts active within `recent` (association changes touch neither record's modified date)."""
+    """Reconcile associations (their changes touch neither record's modified date): all of them every
+    `full_reconcile_every`; else those of the records changed in this run, plus the next
+    `recent_checks_per_run` contacts active within `recent`, in turn, so an idle run costs a request or two and
+    a change converges within len(recent) / recent_checks_per_run runs."""
     with transaction(run.engine) as conn:
         state = load_cursor(conn, stream) or {}
         full = cursors.due(state.get("reconciled_at"), run.started, run.options.full_reconcile_every)
@@ -473,16 +528,17 @@ def _associations(run: _Run, stream: str) -> None:
             "contacts": set(writes.live_ids(conn, writes.contact_table)),
             "deals": set(writes.live_ids(conn, writes.deal_table)),
         }
-        if full:
-            from_ids = live
-        else:
-            # Archived records keep no associations of their own (see _archived): only live ones are read.
-            recent = writes.recently_active_contacts(conn, run.started - run.options.recent)
-            from_ids = {
-                "contacts": (run.changed.get("contacts", set()) | recent) & live["contacts"],
-                "deals": run.changed.get("deals", set()) & live["deals"],
-            }
-    counts = run.count(stream)
+        changed = {kind: run.changed.get(kind, set()) & live[kind] for kind in live}
+        recent = sorted(writes.recently_active_contacts(conn, run.started - run.options.recent) & live["contacts"])
+    after = int(state.get("recent_after") or 0)
+    if full:
+        # Archived records keep no associations of their own (see _archived): only live ones are read.
+        from_ids = live
+    else:
+        turn, after = cursors.rolling_slice(recent, after=after, size=run.options.recent_checks_per_run)
+        from_ids = {"contacts": changed["contacts"] | set(turn), "deals": changed["deals"]}
+        log.info("pull.associations_in_turn", checked=len(turn), recent=len(recent), changed=len(changed["contacts"]))
+    run.count(stream)  # reported even when no association was read
     for from_type, to_type in ASSOCIATION_PAIRS:
         ids = sorted(from_ids[from_type])
         for start in range(0, len(ids), associations.BATCH):
@@ -493,10 +549,9 @@ def _associations(run: _Run, stream: str) -> None:
             _touch(run, from_type, changed_from)
             _touch(run, to_type, changed_to)
             run.page_done(stream, len(found))
-    counts.stored += 0
-    if full:
-        with transaction(run.engine) as conn:
-            save_cursor(conn, stream, {**state, "reconciled_at": cursors.iso(run.started)}, now=run.started)
+    reconciled = cursors.iso(run.started) if full else state.get("reconciled_at")
+    with transaction(run.engine) as conn:
+        save_cursor(conn, stream, {**state, "reconciled_at": reconciled, "recent_after": after}, now=run.started)
 
 
 def _touch(run: _Run, object_type: str, ids: set[int]) -> None:

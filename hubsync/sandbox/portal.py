@@ -178,6 +178,13 @@ class Associations:
         out.append((unlabeled, None))
         return out
 
+    def forget(self, object_type: str, object_id: int) -> None:
+        """Drop every link of a record (one deleted for good)."""
+        for a_type, b_type in list(self.links):
+            if a_type == object_type:
+                for other in list(self.of(a_type, object_id, b_type)):
+                    self.remove(a_type, object_id, b_type, other)
+
     def move(self, object_type: str, old: int, new: int) -> None:
         for a_type, b_type in list(self.links):
             if a_type != object_type:
@@ -315,6 +322,14 @@ class Portal:
             obj = self._require(object_type, object_id)
             self.store(object_type).archive(object_id, self.now)
             return obj
+
+    def delete_forever(self, object_type: str, object_id: int) -> None:
+        """A GDPR deletion, or a record purged from the recycle bin after 90 days: in no list any more, archived
+        or not, and no modified date tells."""
+        with self.lock:
+            self._require(object_type, object_id)
+            self.assoc.forget(object_type, object_id)
+            self.store(object_type).drop(object_id)
 
     def merge(self, survivor_id: int, merged_id: int) -> CrmObject:
         """Merge contact `merged_id` into `survivor_id`, which records the old id in `hs_merged_object_ids`."""

@@ -89,6 +89,7 @@ class DealRow(SQLModel, table=True):
     closed_won: bool | None = None
     close_date: datetime | None = _time()
     owner_id: int | None = _id()
+    created_at: datetime | None = _time()
     updated_at: datetime | None = _time()
     archived_at: datetime | None = _time()
 

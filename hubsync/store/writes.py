@@ -107,6 +107,21 @@ def already_archived(conn: Connection, table: sa.Table, ids: Iterable[int]) -> s
     return found
 
 
+def live_created_before(conn: Connection, table: sa.Table, before: datetime) -> set[int]:
+    """Live records created before `before`: what HubSpot's count of the same must not fall below."""
+    return set(
+        conn.execute(sa.select(table.c.id).where(table.c.archived_at.is_(None), table.c.created_at < before)).scalars()
+    )
+
+
+def mark_archived(conn: Connection, table: sa.Table, ids: Iterable[int], when: datetime) -> None:
+    """Records HubSpot no longer has (archived or deleted for good) but the archived list did not name."""
+    for chunk in _chunks(sorted(set(ids))):
+        conn.execute(
+            sa.update(table).where(table.c.id.in_(chunk), table.c.archived_at.is_(None)).values(archived_at=when)
+        )
+
+
 def store_owners(conn: Connection, owners: Sequence[Owner]) -> int:
     # open_tasks belongs to the push side (it counts tasks); an upsert of these columns leaves it alone.
     return upsert(conn, owner_table, [_row(owner) for owner in owners])

@@ -8,12 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from hubspot.crm.objects.models import Filter, FilterGroup, PublicObjectSearchRequest
+from hubspot.crm.objects.models import (
+    BatchReadInputSimplePublicObjectId,
+    Filter,
+    FilterGroup,
+    PublicObjectSearchRequest,
+    SimplePublicObjectId,
+)
 
 from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.mapping import parse_id
 from hubsync.records import EngagementType
 
 LIST_LIMIT: Final = 100
+READ_BATCH: Final = 100
 SEARCH_LIMIT: Final = 200
 # Property names go into the query string of a list request; past about 2,000 characters a URL risks a 414 (or a
 # proxy's limit), so longer lists are requested in chunks and merged by id.
@@ -32,6 +40,10 @@ class ObjectSpec:
     @property
     def modified_property(self) -> str:
         return "lastmodifieddate" if self.object_type == "contacts" else "hs_lastmodifieddate"
+
+    @property
+    def created_property(self) -> str:
+        return "hs_createdate" if self.engagement is not None else "createdate"
 
 
 CONTACT_PROPERTIES: Final = (
@@ -116,32 +128,88 @@ def search_page(
 ) -> tuple[list[dict[str, Any]], bool, int | None]:
     """Records modified in [since, until) with ids above `after_id`, by id; whether more follow; and how many
     match (this page included), for progress and ETA."""
-    api = client.api("crm.objects.search_api")
-    filters = [
-        Filter(property_name=spec.modified_property, operator="GTE", value=str(_ms(since))),
-        Filter(property_name=spec.modified_property, operator="LT", value=str(_ms(until))),
-        Filter(property_name="hs_object_id", operator="GT", value=str(after_id)),
-    ]
-    request = PublicObjectSearchRequest(
-        filter_groups=[FilterGroup(filters=filters)],
-        sorts=["hs_object_id"],
-        properties=list(spec.properties),
-        limit=SEARCH_LIMIT,
-    )
-    page = (
-        client.call(
-            api.do_search,
-            spec.object_type,
-            public_object_search_request=request,
-            kind="search",
-            operation=f"search {spec.object_type}",
-            raw_json=True,
-        )
-        or {}
+    page = _search(
+        client,
+        spec,
+        [
+            Filter(property_name=spec.modified_property, operator="GTE", value=str(_ms(since))),
+            Filter(property_name=spec.modified_property, operator="LT", value=str(_ms(until))),
+            Filter(property_name="hs_object_id", operator="GT", value=str(after_id)),
+        ],
+        properties=spec.properties,
     )
     results = list(page.get("results") or [])
     total = page.get("total")
     return results, _next_after(page) is not None, total if isinstance(total, int) else None
+
+
+def count_created_before(client: HubSpotClient, spec: ObjectSpec, before: datetime) -> int | None:
+    """How many live records were created before `before` (one search; HubSpot's `total`), None if unknown."""
+    page = _search(client, spec, [_created_before(spec, before)], properties=("hs_object_id",), limit=1, verb="count")
+    total = page.get("total")
+    return total if isinstance(total, int) else None
+
+
+def ids_created_before(
+    client: HubSpotClient, spec: ObjectSpec, before: datetime, after_id: int
+) -> tuple[list[int], bool]:
+    """A page of the ids of live records created before `before`, above `after_id`, by id; whether more follow."""
+    page = _search(
+        client,
+        spec,
+        [_created_before(spec, before), Filter(property_name="hs_object_id", operator="GT", value=str(after_id))],
+        properties=("hs_object_id",),
+        verb="scan",
+    )
+    ids = [i for r in page.get("results") or [] if (i := parse_id(r.get("id"))) is not None]
+    return ids, _next_after(page) is not None
+
+
+def existing_ids(client: HubSpotClient, spec: ObjectSpec, ids: Sequence[int]) -> set[int]:
+    """Which of `ids` HubSpot still has live (batch read, 100 per call; the others answer OBJECT_NOT_FOUND)."""
+    api = client.api("crm.objects.batch_api")
+    found: set[int] = set()
+    for start in range(0, len(ids), READ_BATCH):
+        body = BatchReadInputSimplePublicObjectId(
+            inputs=[SimplePublicObjectId(id=str(i)) for i in ids[start : start + READ_BATCH]],
+            properties=["hs_object_id"],
+        )
+        answer = client.call(
+            api.read, spec.object_type, body, archived=False, operation=f"read {spec.object_type}", raw_json=True
+        )
+        found.update(i for r in (answer or {}).get("results") or [] if (i := parse_id(r.get("id"))) is not None)
+    return found
+
+
+def _created_before(spec: ObjectSpec, before: datetime) -> Filter:
+    return Filter(property_name=spec.created_property, operator="LT", value=str(_ms(before)))
+
+
+def _search(
+    client: HubSpotClient,
+    spec: ObjectSpec,
+    filters: list[Filter],
+    *,
+    properties: Sequence[str],
+    limit: int = SEARCH_LIMIT,
+    verb: str = "search",
+) -> Mapping[str, Any]:
+    """One search page, sorted and keyset-paged by id (so the 10,000-result cap never applies)."""
+    request = PublicObjectSearchRequest(
+        filter_groups=[FilterGroup(filters=filters)],
+        sorts=["hs_object_id"],
+        properties=list(properties),
+        limit=limit,
+    )
+    page = client.call(
+        client.api("crm.objects.search_api").do_search,
+        spec.object_type,
+        public_object_search_request=request,
+        kind="search",
+        operation=f"{verb} {spec.object_type}",
+        raw_json=True,
+    )
+    return page or {}
 
 
 def _next_after(page: Mapping[str, Any]) -> str | None:

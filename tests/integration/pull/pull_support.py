@@ -50,3 +50,10 @@ class Puller:
 
     def __call__(self) -> PullResult:
         return pull(self.client, self.engine, self.options, now=self.now)
+
+    def counted(self) -> tuple[PullResult, dict[str, int]]:
+        """One pull, and the calls it made per client operation (e.g. "search contacts": 1)."""
+        before = dict(self.client.stats().by_operation)
+        result = self()
+        after = self.client.stats().by_operation
+        return result, {k: n - before.get(k, 0) for k, n in after.items() if n - before.get(k, 0)}

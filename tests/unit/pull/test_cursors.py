@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hubsync.hubspot import cursors
 from hubsync.hubspot.cursors import Listing, ListPage, LogWindow, Window, WindowPage, next_cursor, plan
 
@@ -109,3 +112,30 @@ def test_due() -> None:
     assert cursors.due(None, RUN, timedelta(days=7))
     assert not cursors.due(cursors.iso(RUN - timedelta(days=6)), RUN, timedelta(days=7))
     assert cursors.due(cursors.iso(RUN - timedelta(days=7)), RUN, timedelta(days=7))
+
+
+def test_rolling_slice_takes_all_when_they_fit() -> None:
+    assert cursors.rolling_slice([3, 5, 9], after=5, size=3) == ([3, 5, 9], 0)
+
+
+def test_rolling_slice_goes_on_after_the_position_and_wraps_around() -> None:
+    ids = list(range(10, 20))
+    first, after = cursors.rolling_slice(ids, after=0, size=4)
+    second, after = cursors.rolling_slice(ids, after=after, size=4)
+    third, after = cursors.rolling_slice(ids, after=after, size=4)
+    assert (first, second, third) == ([10, 11, 12, 13], [14, 15, 16, 17], [18, 19, 10, 11])
+    assert after == 11
+
+
+@given(
+    ids=st.lists(st.integers(1, 500), unique=True, max_size=60).map(sorted),
+    after=st.integers(0, 500),
+    size=st.integers(1, 20),
+)
+def test_rolling_slice_visits_every_id_in_turn(ids: list[int], after: int, size: int) -> None:
+    seen: list[int] = []
+    for _ in range(-(-len(ids) // size)):
+        taken, after = cursors.rolling_slice(ids, after=after, size=size)
+        assert len(taken) == min(size, len(ids)) == len(set(taken))
+        seen += taken
+    assert set(seen) == set(ids)

@@ -135,6 +135,7 @@ def upgrade() -> None:
     sa.Column('closed_won', sa.Boolean(), nullable=True),
     sa.Column('close_date', hubsync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('owner_id', sa.BigInteger(), autoincrement=False, nullable=True),
+    sa.Column('created_at', hubsync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', hubsync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('archived_at', hubsync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
