@@ -467,7 +467,7 @@ def _deleted_for_good(run: _Run, spec: crm.ObjectSpec, table: sa.Table, cutoff: 
 
 
 def _archived(run: _Run, spec: crm.ObjectSpec) -> None:
-    """Archived records (archiving leaves the modified date alone, so search never sees it): every run."""
+    """Every page of the archived list: its records are stored as archived (engagements: their activities go)."""
     after: str | None = None
     counts = run.count(spec.stream)
     while True:
@@ -518,7 +518,7 @@ def _owners(run: _Run, stream: str) -> None:
 
 def _associations(run: _Run, stream: str) -> None:
     """Reconcile associations (their changes touch neither record's modified date): all of them every
-    `full_reconcile_every`; else those of the records changed in this run, plus the next
+    `full_reconcile_every`; else those of the records changed or with new activity in this run, plus the next
     `recent_checks_per_run` contacts active within `recent`, in turn, so an idle run costs a request or two and
     a change converges within len(recent) / recent_checks_per_run runs."""
     with transaction(run.engine) as conn:
@@ -528,7 +528,11 @@ def _associations(run: _Run, stream: str) -> None:
             "contacts": set(writes.live_ids(conn, writes.contact_table)),
             "deals": set(writes.live_ids(conn, writes.deal_table)),
         }
-        changed = {kind: run.changed.get(kind, set()) & live[kind] for kind in live}
+        # Contacts with new CRM activity in this run are the ones reps are working on now: re-checked every run.
+        changed = {
+            "contacts": (run.changed.get("contacts", set()) | run.contacts) & live["contacts"],
+            "deals": run.changed.get("deals", set()) & live["deals"],
+        }
         recent = sorted(writes.recently_active_contacts(conn, run.started - run.options.recent) & live["contacts"])
     after = int(state.get("recent_after") or 0)
     if full:

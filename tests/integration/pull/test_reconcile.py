@@ -153,3 +153,25 @@ def test_association_only_changes_of_recently_active_contacts_are_found_in_turn(
         # Both showed within one round of turns, and not in the same run: the checks went round.
         assert set(seen_at) == {first, last}, seen_at
         assert seen_at[first] != seen_at[last], seen_at
+
+
+def test_a_contact_with_new_activity_has_its_associations_checked_in_the_same_run(
+    make_puller: Callable[..., Puller],
+) -> None:
+    with _sandbox(contacts=400) as sb:
+        puller = _synced(make_puller, sb, PullOptions(recent_checks_per_run=50))
+        with puller.engine.connect() as conn:
+            recent = writes.recently_active_contacts(conn, puller.now() - timedelta(days=30))
+        # A contact no turn would reach: no activity in 30 days. A rep logs a call and links a company.
+        contact = next(c for c in sb.portal.stores["contacts"].live if c not in recent)
+        company = sb.portal.stores["companies"].live[11]
+        sb.portal.create(
+            "calls",
+            {"hs_timestamp": str(sb.portal.now), "hs_call_title": "Erstgespräch", "hs_call_direction": "OUTBOUND"},
+            associations=[("contacts", contact)],
+        )
+        sb.portal.associate("contacts", contact, "companies", company)
+        sb.portal.advance(MINUTE)
+        result = puller()
+        assert contact in result.touched_contacts
+        assert ("companies", company) in _links_from(puller, "contacts", contact)
