@@ -389,12 +389,14 @@ def _store_engagements(
     counts = run.count(spec.stream)
     activities: list[Activity] = []
     engagement_ids: list[int] = []
+    created: dict[int, datetime | None] = {}
     for raw in results:
         engagement_id = parse_id(raw.get("id"))
         if engagement_id is None:
             counts.skipped += 1
             continue
         engagement_ids.append(engagement_id)
+        created[engagement_id] = _created_at(raw)
         links = contact_links.get(engagement_id, []) if contact_links is not None else None
         for item in engagement_to_activities(raw, engagement_type=engagement, contact_ids=links):
             if isinstance(item, Skip):
@@ -402,7 +404,12 @@ def _store_engagements(
             else:
                 activities.append(item)
     run.contacts |= writes.replace_engagement_activities(conn, engagement, engagement_ids, activities)
+    writes.store_engagements(conn, spec.object_type, created)
     return len(activities)
+
+
+def _created_at(raw: Mapping[str, Any]) -> datetime | None:
+    return parse_timestamp((raw.get("properties") or {}).get("hs_createdate")) or parse_timestamp(raw.get("createdAt"))
 
 
 def _contacts_stored(run: _Run, conn: Connection, contacts: list[Contact]) -> set[int]:
@@ -425,16 +432,12 @@ def _deletions(run: _Run, spec: crm.ObjectSpec, cutoff: datetime | None) -> None
     needed: on the first run, every `full_reconcile_every`, and when HubSpot counts fewer live records created
     before `cutoff` than hubsync holds (the cutoff is the start of the run's window, so records created while
     the run goes do not hide a deletion). Records deleted for good are in no list: if the counts still disagree
-    after the list, the ids are compared. Engagements are not held as records to count: their list is read every
-    run."""
-    table = _TABLES.get(spec.object_type)
-    if table is None:
-        _archived(run, spec)
-        return
+    after the list, the ids are compared."""
+    table, kind = _held(spec)
     key = f"{spec.stream}.deletions"
     with transaction(run.engine) as conn:
         state = load_cursor(conn, key) or {}
-        held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff)
+        held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff, object_type=kind)
     remote = None if cutoff is None else crm.count_created_before(run.client, spec, cutoff)
     if remote is not None and len(held) > remote:
         log.info("pull.deletions_suspected", stream=spec.stream, hubspot=remote, hubsync=len(held))
@@ -443,12 +446,19 @@ def _deletions(run: _Run, spec: crm.ObjectSpec, cutoff: datetime | None) -> None
     _archived(run, spec)
     with transaction(run.engine) as conn:
         save_cursor(conn, key, {"swept_at": cursors.iso(run.started)}, now=run.started)
-        held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff)
+        held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff, object_type=kind)
     if cutoff is not None and remote is not None and len(held) > remote:
-        _deleted_for_good(run, spec, table, cutoff, held)
+        _deleted_for_good(run, spec, cutoff, held)
 
 
-def _deleted_for_good(run: _Run, spec: crm.ObjectSpec, table: sa.Table, cutoff: datetime, held: set[int]) -> None:
+def _held(spec: crm.ObjectSpec) -> tuple[sa.Table, str | None]:
+    """Where hubsync holds a stream's records: its own table, or (engagements) the engagement table by type."""
+    if spec.engagement is not None:
+        return writes.engagement_table, spec.object_type
+    return _TABLES[spec.object_type], None
+
+
+def _deleted_for_good(run: _Run, spec: crm.ObjectSpec, cutoff: datetime, held: set[int]) -> None:
     """Held records HubSpot has in neither list (deleted for good, e.g. a GDPR deletion, or purged from the
     recycle bin): the ids search does not return, confirmed by a batch read (search may lag a fresh change)."""
     live: set[int] = set()
@@ -461,45 +471,58 @@ def _deleted_for_good(run: _Run, spec: crm.ObjectSpec, table: sa.Table, cutoff: 
     missing = sorted(held - live)
     gone = set(missing) - crm.existing_ids(run.client, spec, missing)
     log.info("pull.deleted_for_good", stream=spec.stream, candidates=len(missing), gone=len(gone))
+    table, kind = _held(spec)
     with transaction(run.engine) as conn:
-        writes.mark_archived(conn, table, gone, run.started)
+        writes.mark_archived(conn, table, gone, run.started, object_type=kind)
         _forget(run, conn, spec, gone)
 
 
 def _archived(run: _Run, spec: crm.ObjectSpec) -> None:
-    """Every page of the archived list: its records are stored as archived (engagements: their activities go)."""
+    """Every page of the archived list: its records are stored as archived, and those newly gone are forgotten."""
     after: str | None = None
     counts = run.count(spec.stream)
+    table, kind = _held(spec)
     while True:
         results, after = crm.list_page(run.client, spec, after, archived=True)
-        with transaction(run.engine) as conn:
-            if spec.engagement is not None:
-                ids = [i for r in results if (i := parse_id(r.get("id"))) is not None]
-                gone = writes.delete_engagement_activities(conn, spec.engagement, ids)
-                run.contacts |= gone
+        when: dict[int, datetime] = {}
+        records: list[Contact | Company | Deal] = []  # contacts, companies, deals: stored whole
+        created: dict[int, datetime | None] = {}  # engagements: registered by id
+        for raw in results:
+            if kind is None:
+                mapped = _MAPPERS[spec.object_type](raw)
+                if isinstance(mapped, Skip):
+                    counts.skipped += 1
+                    continue
+                records.append(mapped)
+                record_id = mapped.id
             else:
-                records, when = [], {}
-                for raw in results:
-                    mapped = _MAPPERS[spec.object_type](raw)
-                    if isinstance(mapped, Skip):
-                        counts.skipped += 1
-                        continue
-                    records.append(mapped)
-                    when[mapped.id] = parse_timestamp(raw.get("archivedAt")) or run.started
-                table = _TABLES[spec.object_type]
-                new = set(when) - writes.already_archived(conn, table, when)
+                engagement_id = parse_id(raw.get("id"))
+                if engagement_id is None:
+                    counts.skipped += 1
+                    continue
+                created[engagement_id] = _created_at(raw)
+                record_id = engagement_id
+            when[record_id] = parse_timestamp(raw.get("archivedAt")) or run.started
+        with transaction(run.engine) as conn:
+            new = set(when) - writes.already_archived(conn, table, when, object_type=kind)
+            if kind is None:
                 writes.store_objects(conn, records, archived_at=when)
-                _forget(run, conn, spec, new)
+            else:
+                writes.store_engagements(conn, kind, created, archived_at=when)
+            _forget(run, conn, spec, new)
         if after is None:
             return
 
 
 def _forget(run: _Run, conn: Connection, spec: crm.ObjectSpec, ids: set[int]) -> None:
-    """After records were marked archived: a record gone keeps no associations of its own (they are no longer
-    reconciled), and its scores are recomputed."""
-    writes.delete_associations_from(conn, spec.object_type, ids)
+    """After records were marked archived: an engagement's activities go; a record keeps no associations of its
+    own (they are no longer reconciled). Whose scores change is noted for the rescore."""
+    if spec.engagement is not None:
+        run.contacts |= writes.delete_engagement_activities(conn, spec.engagement, ids)
+    else:
+        writes.delete_associations_from(conn, spec.object_type, ids)
+        _touch(run, spec.object_type, ids)
     run.count(spec.stream).deleted += len(ids)
-    _touch(run, spec.object_type, ids)
 
 
 # -- owners -----------------------------------------------------------------------------------------------------

@@ -133,6 +133,18 @@ class ActivityRow(SQLModel, table=True):
     status: str | None = None
 
 
+class EngagementRow(SQLModel, table=True):
+    """Every engagement (call, email, meeting, note, task) HubSpot has, by id, with those linked to no contact (which
+    leave no activity): what the pull holds against HubSpot's count of the same to notice deletions."""
+
+    __tablename__ = "engagement"
+
+    object_type: str = Field(primary_key=True)
+    id: int = _id(primary_key=True)
+    created_at: datetime | None = _time()
+    archived_at: datetime | None = _time()
+
+
 class SyncCursorRow(SQLModel, table=True):
     """Where each stream stopped. `state` is the stream's own JSON (time, id, offsets); saved with its page."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from hubsync.batching import batches
 from hubsync.hubspot.mapping import email_key
 from hubsync.records import Activity, ActivityKind, Association, Company, Contact, Deal, Owner
-from hubsync.store.tables import ActivityRow, AssociationRow, CompanyRow, ContactRow, DealRow, OwnerRow
+from hubsync.store.tables import ActivityRow, AssociationRow, CompanyRow, ContactRow, DealRow, EngagementRow, OwnerRow
 from hubsync.store.upsert import upsert
 
 # SQLModel declares __table__ untyped.
@@ -26,6 +26,7 @@ company_table: Final[sa.Table] = CompanyRow.__table__  # type: ignore[attr-defin
 deal_table: Final[sa.Table] = DealRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 owner_table: Final[sa.Table] = OwnerRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 activity_table: Final[sa.Table] = ActivityRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+engagement_table: Final[sa.Table] = EngagementRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 association_table: Final[sa.Table] = AssociationRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 _IN_CHUNK: Final = 900  # ids per IN (...) list: below SQLite's default bound-parameter limit
 
@@ -98,28 +99,51 @@ def _differs(new: Mapping[str, Any], old: Any) -> bool:
     return False
 
 
-def already_archived(conn: Connection, table: sa.Table, ids: Iterable[int]) -> set[int]:
+def _of(table: sa.Table, object_type: str | None) -> list[sa.ColumnElement[bool]]:
+    """The rows of one kind: the engagement table holds every engagement type, the others one kind each."""
+    return [] if object_type is None else [table.c.object_type == object_type]
+
+
+def already_archived(
+    conn: Connection, table: sa.Table, ids: Iterable[int], *, object_type: str | None = None
+) -> set[int]:
     found: set[int] = set()
     for chunk in _chunks(ids):
-        found.update(
-            conn.execute(sa.select(table.c.id).where(table.c.id.in_(chunk), table.c.archived_at.is_not(None))).scalars()
-        )
+        where = [table.c.id.in_(chunk), table.c.archived_at.is_not(None), *_of(table, object_type)]
+        found.update(conn.execute(sa.select(table.c.id).where(*where)).scalars())
     return found
 
 
-def live_created_before(conn: Connection, table: sa.Table, before: datetime) -> set[int]:
+def live_created_before(
+    conn: Connection, table: sa.Table, before: datetime, *, object_type: str | None = None
+) -> set[int]:
     """Live records created before `before`: what HubSpot's count of the same must not fall below."""
-    return set(
-        conn.execute(sa.select(table.c.id).where(table.c.archived_at.is_(None), table.c.created_at < before)).scalars()
-    )
+    where = [table.c.archived_at.is_(None), table.c.created_at < before, *_of(table, object_type)]
+    return set(conn.execute(sa.select(table.c.id).where(*where)).scalars())
 
 
-def mark_archived(conn: Connection, table: sa.Table, ids: Iterable[int], when: datetime) -> None:
+def mark_archived(
+    conn: Connection, table: sa.Table, ids: Iterable[int], when: datetime, *, object_type: str | None = None
+) -> None:
     """Records HubSpot no longer has (archived or deleted for good) but the archived list did not name."""
     for chunk in _chunks(sorted(set(ids))):
-        conn.execute(
-            sa.update(table).where(table.c.id.in_(chunk), table.c.archived_at.is_(None)).values(archived_at=when)
-        )
+        where = [table.c.id.in_(chunk), table.c.archived_at.is_(None), *_of(table, object_type)]
+        conn.execute(sa.update(table).where(*where).values(archived_at=when))
+
+
+def store_engagements(
+    conn: Connection,
+    object_type: str,
+    created: Mapping[int, datetime | None],
+    *,
+    archived_at: Mapping[int, datetime] | None = None,
+) -> None:
+    """Register engagements by id (live, or archived at the given time), whether or not any contact is linked."""
+    rows = [
+        {"object_type": object_type, "id": i, "created_at": at, "archived_at": (archived_at or {}).get(i)}
+        for i, at in created.items()
+    ]
+    upsert(conn, engagement_table, rows)
 
 
 def store_owners(conn: Connection, owners: Sequence[Owner]) -> int:

@@ -95,7 +95,18 @@ def expected(
             "owners": owners,
             "activities": _engagement_activities(portal) | _log_activities(portal, by_email, start, end),
             "associations": _associations(portal),
+            "engagements": _engagements(portal),
         }
+
+
+def _engagements(portal: Portal) -> set[tuple[Any, ...]]:
+    """Every engagement, live or archived, with or without contacts: (type, id, created, archived)."""
+    out: set[tuple[Any, ...]] = set()
+    for object_type in crm.ENGAGEMENT_OBJECTS.values():
+        for obj in portal.stores[object_type].by_id.values():
+            created = mapping.parse_timestamp(crm_api.prop_value(object_type, obj, "hs_createdate"))
+            out.add((object_type, obj.id, _ms(created), obj.archived_at))
+    return out
 
 
 def _engagement_activities(portal: Portal) -> dict[str, tuple[Any, ...]]:
@@ -195,6 +206,10 @@ def stored(engine: Engine) -> dict[str, Any]:
             "owners": owners,
             "activities": activities,
             "associations": links,
+            "engagements": {
+                (r.object_type, r.id, _ms(r.created_at), _ms(r.archived_at))
+                for r in conn.execute(sa.select(writes.engagement_table))
+            },
         }
 
 

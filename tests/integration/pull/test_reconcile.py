@@ -18,7 +18,7 @@ from hubsync.store import writes
 from .pull_support import UNPACED, Puller
 
 MINUTE = 60
-CRM = ("contacts", "companies", "deals")
+CRM = ("contacts", "companies", "deals", "emails", "calls", "meetings", "notes", "tasks")
 
 
 def _sandbox(contacts: int = 300) -> Any:
@@ -38,6 +38,17 @@ def _synced(make_puller: Callable[..., Puller], sb: Sandbox, options: PullOption
 def _archived_at(puller: Puller, table: sa.Table, record_id: int) -> Any:
     with puller.engine.connect() as conn:
         return conn.execute(sa.select(table.c.archived_at).where(table.c.id == record_id)).scalar_one()
+
+
+def _call_activities(puller: Puller, call: int) -> int:
+    t = writes.activity_table
+    with puller.engine.connect() as conn:
+        where = t.c.id.startswith(f"crm_engagement:call:{call}:")
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t).where(where)).scalar_one())
+
+
+def _linked_call(sb: Sandbox, skip: int = 0) -> int:
+    return [c for c in sb.portal.stores["calls"].live if sb.portal.assoc.of("calls", c, "contacts")][skip]
 
 
 def _links_from(puller: Puller, from_type: str, from_id: int) -> set[tuple[str, int]]:
@@ -68,17 +79,23 @@ def test_an_archive_makes_the_count_disagree_and_the_list_is_read(make_puller: C
     with _sandbox() as sb:
         puller = _synced(make_puller, sb)
         contact = sb.portal.stores["contacts"].live[7]
+        call = _linked_call(sb)
         assert _links_from(puller, "contacts", contact)
+        assert _call_activities(puller, call) >= 1
         sb.portal.archive("contacts", contact)
+        sb.portal.archive("calls", call)
         sb.portal.advance(MINUTE)
         result, ops = puller.counted()
         assert _archived_at(puller, writes.contact_table, contact) is not None
         assert _links_from(puller, "contacts", contact) == set()
         assert contact in result.touched_contacts
+        assert _call_activities(puller, call) == 0
         assert ops["list contacts"] >= 1, ops
-        # Only the stream whose count disagreed read its archived list; nothing was deleted for good.
+        assert ops["list calls"] >= 1, ops
+        # Only the streams whose count disagreed read their archived list; nothing was deleted for good.
         assert "list companies" not in ops, ops
-        assert "scan contacts" not in ops, ops
+        assert "list meetings" not in ops, ops
+        assert not any(op.startswith("scan") for op in ops), ops
 
 
 def test_a_record_deleted_for_good_is_found_by_its_id_and_deleted(make_puller: Callable[..., Puller]) -> None:
@@ -86,10 +103,12 @@ def test_a_record_deleted_for_good_is_found_by_its_id_and_deleted(make_puller: C
         puller = _synced(make_puller, sb)
         contact = sb.portal.stores["contacts"].live[9]
         company = sb.portal.stores["companies"].live[4]
+        call = _linked_call(sb, 1)
         assert _links_from(puller, "contacts", contact)
-        # A GDPR deletion and a record purged from the recycle bin: neither list names them any more.
+        # A GDPR deletion and records purged from the recycle bin: neither list names them any more.
         sb.portal.delete_forever("contacts", contact)
         sb.portal.delete_forever("companies", company)
+        sb.portal.delete_forever("calls", call)
         sb.portal.advance(MINUTE)
         result, ops = puller.counted()
         assert _archived_at(puller, writes.contact_table, contact) is not None
@@ -98,6 +117,8 @@ def test_a_record_deleted_for_good_is_found_by_its_id_and_deleted(make_puller: C
         assert contact in result.touched_contacts
         assert company in result.touched_companies
         assert result.counts["contacts"].deleted == 1
+        assert result.counts["engagement_calls"].deleted == 1
+        assert _call_activities(puller, call) == 0
         # 300 contacts: the ids in two search pages, the one candidate confirmed by one batch read.
         assert ops["scan contacts"] == 2, ops
         assert ops["read contacts"] == 1, ops

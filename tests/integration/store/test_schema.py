@@ -16,6 +16,7 @@ EXPECTED_TABLES = {
     "company",
     "owner",
     "deal",
+    "engagement",
     "association",
     "activity",
     "sync_cursor",

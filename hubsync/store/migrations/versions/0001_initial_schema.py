@@ -126,6 +126,13 @@ def upgrade() -> None:
     with op.batch_alter_table('contact_score', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_score_segment'), ['segment'], unique=False)
 
+    op.create_table('engagement',
+    sa.Column('object_type', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('created_at', hubsync.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('archived_at', hubsync.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('object_type', 'id')
+    )
     op.create_table('deal',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -244,6 +251,7 @@ def downgrade() -> None:
     op.drop_table('owner')
     op.drop_table('lease')
     op.drop_table('deal')
+    op.drop_table('engagement')
     with op.batch_alter_table('contact_score', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_score_segment'))
 
