@@ -427,28 +427,28 @@ def _contacts_stored(run: _Run, conn: Connection, contacts: list[Contact]) -> se
 
 
 def _deletions(run: _Run, spec: crm.ObjectSpec, cutoff: datetime | None) -> None:
-    """Archived and deleted records become deletions. Neither moves a modified date, so search never shows them.
-    The archived list does, at a request per 100 records (HubSpot keeps them 90 days), so it is read only when
-    needed: on the first run, every `full_reconcile_every`, and when HubSpot counts fewer live records created
-    before `cutoff` than hubsync holds (the cutoff is the start of the run's window, so records created while
-    the run goes do not hide a deletion). Records deleted for good are in no list: if the counts still disagree
-    after the list, the ids are compared."""
+    """Changes no modified date shows: archives, deletions for good, restores. Archiving moves no modified date, so
+    search never shows it; the archived list does, at a request per 100 records (HubSpot keeps them 90 days), so it
+    is read only when needed: on the first run, every `full_reconcile_every`, and when HubSpot counts fewer live
+    records created before `cutoff` than hubsync holds. (The cutoff is the start of the run's window, so records
+    created while the run goes cannot hide a deletion.) If the counts still disagree after that, the ids are
+    compared: deletions for good are in no list, and a restore need not move the modified date."""
     table, kind = _held(spec)
     key = f"{spec.stream}.deletions"
     with transaction(run.engine) as conn:
         state = load_cursor(conn, key) or {}
         held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff, object_type=kind)
     remote = None if cutoff is None else crm.count_created_before(run.client, spec, cutoff)
-    if remote is not None and len(held) > remote:
+    suspected = remote is not None and len(held) > remote
+    if suspected:
         log.info("pull.deletions_suspected", stream=spec.stream, hubspot=remote, hubsync=len(held))
-    elif not cursors.due(state.get("swept_at"), run.started, run.options.full_reconcile_every):
-        return
-    _archived(run, spec)
-    with transaction(run.engine) as conn:
-        save_cursor(conn, key, {"swept_at": cursors.iso(run.started)}, now=run.started)
-        held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff, object_type=kind)
-    if cutoff is not None and remote is not None and len(held) > remote:
-        _deleted_for_good(run, spec, cutoff, held)
+    if suspected or cursors.due(state.get("swept_at"), run.started, run.options.full_reconcile_every):
+        _archived(run, spec)
+        with transaction(run.engine) as conn:
+            save_cursor(conn, key, {"swept_at": cursors.iso(run.started)}, now=run.started)
+            held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff, object_type=kind)
+    if cutoff is not None and remote is not None and len(held) != remote:
+        _compare_ids(run, spec, cutoff, held)
 
 
 def _held(spec: crm.ObjectSpec) -> tuple[sa.Table, str | None]:
@@ -458,9 +458,11 @@ def _held(spec: crm.ObjectSpec) -> tuple[sa.Table, str | None]:
     return _TABLES[spec.object_type], None
 
 
-def _deleted_for_good(run: _Run, spec: crm.ObjectSpec, cutoff: datetime, held: set[int]) -> None:
-    """Held records HubSpot has in neither list (deleted for good, e.g. a GDPR deletion, or purged from the
-    recycle bin): the ids search does not return, confirmed by a batch read (search may lag a fresh change)."""
+def _compare_ids(run: _Run, spec: crm.ObjectSpec, cutoff: datetime, held: set[int]) -> None:
+    """When the counts still disagree, hubsync's live records against HubSpot's, by id (search, 200 per page).
+    Held records HubSpot does not list were deleted for good (a GDPR deletion, a purged recycle bin) if a batch
+    read confirms it (search may lag a fresh change); records HubSpot lists that hubsync does not hold live were
+    restored from the recycle bin (which need not move their modified date) and are read and stored."""
     live: set[int] = set()
     after, more = 0, True
     while more:
@@ -468,13 +470,21 @@ def _deleted_for_good(run: _Run, spec: crm.ObjectSpec, cutoff: datetime, held: s
         live.update(ids)
         after = max(ids, default=after)
         more = more and bool(ids)
-    missing = sorted(held - live)
-    gone = set(missing) - crm.existing_ids(run.client, spec, missing)
-    log.info("pull.deleted_for_good", stream=spec.stream, candidates=len(missing), gone=len(gone))
+    missing, unknown = sorted(held - live), sorted(live - held)
+    found = crm.read_live(run.client, spec, missing + unknown)
+    found_ids = {i for r in found if (i := parse_id(r.get("id"))) is not None}
+    gone = set(missing) - found_ids
+    restored = found_ids.intersection(unknown)
+    log.info("pull.ids_compared", stream=spec.stream, missing=len(missing), gone=len(gone), restored=len(restored))
     table, kind = _held(spec)
+    links = associations.contacts_of(run.client, spec.object_type, found_ids) if spec.engagement and found else None
     with transaction(run.engine) as conn:
         writes.mark_archived(conn, table, gone, run.started, object_type=kind)
         _forget(run, conn, spec, gone)
+        if found:
+            stored = _store_crm_page(run, conn, spec, found, links)
+    if found:
+        run.page_done(spec.stream, stored)
 
 
 def _archived(run: _Run, spec: crm.ObjectSpec) -> None:

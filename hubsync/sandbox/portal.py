@@ -114,6 +114,11 @@ class ObjectStore:
         self.live.pop(bisect_right(self.live, object_id) - 1)
         insort(self.archived, object_id)
 
+    def restore(self, object_id: int) -> None:
+        self.by_id[object_id].archived_at = None
+        self.archived.pop(bisect_right(self.archived, object_id) - 1)
+        insort(self.live, object_id)
+
     def drop(self, object_id: int) -> None:
         """Remove a record completely (a merged-away contact)."""
         obj = self.by_id.pop(object_id)
@@ -321,6 +326,16 @@ class Portal:
         with self.lock:
             obj = self._require(object_type, object_id)
             self.store(object_type).archive(object_id, self.now)
+            return obj
+
+    def restore(self, object_type: str, object_id: int) -> CrmObject:
+        """Bring a record back from the recycle bin. Whether HubSpot moves the modified date then is not
+        documented; the sandbox leaves it alone, so only a count of live records can tell."""
+        with self.lock:
+            obj = self.store(object_type).get(object_id, archived=True)
+            if obj is None:
+                raise PortalError(f"no archived {object_type} with id {object_id}")
+            self.store(object_type).restore(object_id)
             return obj
 
     def delete_forever(self, object_type: str, object_id: int) -> None:

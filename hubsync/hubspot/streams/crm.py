@@ -165,19 +165,20 @@ def ids_created_before(
     return ids, _next_after(page) is not None
 
 
-def existing_ids(client: HubSpotClient, spec: ObjectSpec, ids: Sequence[int]) -> set[int]:
-    """Which of `ids` HubSpot still has live (batch read, 100 per call; the others answer OBJECT_NOT_FOUND)."""
+def read_live(client: HubSpotClient, spec: ObjectSpec, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The live records among `ids`, with the stream's properties (batch read, 100 per call; properties go in the
+    body, so no chunking; ids HubSpot no longer has answer OBJECT_NOT_FOUND and are simply absent)."""
     api = client.api("crm.objects.batch_api")
-    found: set[int] = set()
+    found: list[dict[str, Any]] = []
     for start in range(0, len(ids), READ_BATCH):
         body = BatchReadInputSimplePublicObjectId(
             inputs=[SimplePublicObjectId(id=str(i)) for i in ids[start : start + READ_BATCH]],
-            properties=["hs_object_id"],
+            properties=list(spec.properties),
         )
         answer = client.call(
             api.read, spec.object_type, body, archived=False, operation=f"read {spec.object_type}", raw_json=True
         )
-        found.update(i for r in (answer or {}).get("results") or [] if (i := parse_id(r.get("id"))) is not None)
+        found.extend((answer or {}).get("results") or [])
     return found
 
 
