@@ -130,6 +130,16 @@ def _properties(obj: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def _created(obj: Mapping[str, Any], props: Mapping[str, str], name: str = "createdate") -> datetime | None:
+    """The create date: the property (`createdate`; `hs_createdate` on engagements), else the record's `createdAt`."""
+    return parse_timestamp(props.get(name)) or parse_timestamp(obj.get("createdAt"))
+
+
+def engagement_created_at(raw: Any) -> datetime | None:
+    obj = as_json(raw)
+    return _created(obj, _properties(obj), "hs_createdate")
+
+
 def _nested(obj: Mapping[str, Any], *keys: str) -> Any:
     current: Any = obj
     for key in keys:
@@ -162,7 +172,7 @@ def contact_from_hubspot(raw: Any) -> Contact | Skip:
         lifecyclestage=_text(props.get("lifecyclestage")),
         owner_id=parse_id(props.get("hubspot_owner_id")),
         company_id=parse_id(props.get("associatedcompanyid")),
-        created_at=parse_timestamp(props.get("createdate")) or parse_timestamp(obj.get("createdAt")),
+        created_at=_created(obj, props),
         updated_at=parse_timestamp(props.get("lastmodifieddate")) or parse_timestamp(obj.get("updatedAt")),
         properties=props,
     )
@@ -184,7 +194,7 @@ def company_from_hubspot(raw: Any) -> Company | Skip:
         annualrevenue=_text(props.get("annualrevenue")),
         country=_text(props.get("country")),
         owner_id=parse_id(props.get("hubspot_owner_id")),
-        created_at=parse_timestamp(props.get("createdate")) or parse_timestamp(obj.get("createdAt")),
+        created_at=_created(obj, props),
         updated_at=parse_timestamp(props.get("hs_lastmodifieddate")) or parse_timestamp(obj.get("updatedAt")),
         properties=props,
     )
@@ -221,7 +231,7 @@ def deal_from_hubspot(raw: Any) -> Deal | Skip:
         closed_won=_closed_won(props),
         close_date=parse_timestamp(props.get("closedate")),
         owner_id=parse_id(props.get("hubspot_owner_id")),
-        created_at=parse_timestamp(props.get("createdate")) or parse_timestamp(obj.get("createdAt")),
+        created_at=_created(obj, props),
         updated_at=parse_timestamp(props.get("hs_lastmodifieddate")) or parse_timestamp(obj.get("updatedAt")),
     )
 
@@ -497,7 +507,7 @@ def engagement_to_activities(
     props = _properties(obj)
     title_key, status_key, time_keys = _ENGAGEMENT_FIELDS[engagement_type]
     occurred_at = next((t for key in time_keys if (t := parse_timestamp(props.get(key))) is not None), None)
-    occurred_at = occurred_at or parse_timestamp(props.get("hs_createdate")) or parse_timestamp(obj.get("createdAt"))
+    occurred_at = occurred_at or _created(obj, props, "hs_createdate")
     if occurred_at is None:
         return [Skip(f"{engagement_type} engagement without a usable time", source_id)]
     raw_contacts = list(contact_ids) if contact_ids is not None else _associated_ids(obj, "contacts")

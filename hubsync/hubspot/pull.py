@@ -30,6 +30,7 @@ from hubsync.hubspot.mapping import (
     company_from_hubspot,
     contact_from_hubspot,
     deal_from_hubspot,
+    engagement_created_at,
     engagement_to_activities,
     parse_id,
     parse_timestamp,
@@ -388,28 +389,22 @@ def _store_engagements(
     have changed)."""
     counts = run.count(spec.stream)
     activities: list[Activity] = []
-    engagement_ids: list[int] = []
     created: dict[int, datetime | None] = {}
     for raw in results:
         engagement_id = parse_id(raw.get("id"))
         if engagement_id is None:
             counts.skipped += 1
             continue
-        engagement_ids.append(engagement_id)
-        created[engagement_id] = _created_at(raw)
+        created[engagement_id] = engagement_created_at(raw)
         links = contact_links.get(engagement_id, []) if contact_links is not None else None
         for item in engagement_to_activities(raw, engagement_type=engagement, contact_ids=links):
             if isinstance(item, Skip):
                 counts.skipped += 1
             else:
                 activities.append(item)
-    run.contacts |= writes.replace_engagement_activities(conn, engagement, engagement_ids, activities)
+    run.contacts |= writes.replace_engagement_activities(conn, engagement, created, activities)
     writes.store_engagements(conn, spec.object_type, created)
     return len(activities)
-
-
-def _created_at(raw: Mapping[str, Any]) -> datetime | None:
-    return parse_timestamp((raw.get("properties") or {}).get("hs_createdate")) or parse_timestamp(raw.get("createdAt"))
 
 
 def _contacts_stored(run: _Run, conn: Connection, contacts: list[Contact]) -> set[int]:
@@ -433,12 +428,13 @@ def _deletions(run: _Run, spec: crm.ObjectSpec, cutoff: datetime | None) -> None
     records created before `cutoff` than hubsync holds. (The cutoff is the start of the run's window, so records
     created while the run goes cannot hide a deletion.) If the counts still disagree after that, the ids are
     compared: deletions for good are in no list, and a restore need not move the modified date."""
-    table, kind = _held(spec)
     key = f"{spec.stream}.deletions"
     with transaction(run.engine) as conn:
         state = load_cursor(conn, key) or {}
-        held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff, object_type=kind)
-    remote = None if cutoff is None else crm.count_created_before(run.client, spec, cutoff)
+    if cutoff is None:
+        remote, held = None, set()
+    else:
+        remote, held = crm.count_created_before(run.client, spec, cutoff), _live_held(run, spec, cutoff)
     suspected = remote is not None and len(held) > remote
     if suspected:
         log.info("pull.deletions_suspected", stream=spec.stream, hubspot=remote, hubsync=len(held))
@@ -446,9 +442,17 @@ def _deletions(run: _Run, spec: crm.ObjectSpec, cutoff: datetime | None) -> None
         _archived(run, spec)
         with transaction(run.engine) as conn:
             save_cursor(conn, key, {"swept_at": cursors.iso(run.started)}, now=run.started)
-            held = set() if cutoff is None else writes.live_created_before(conn, table, cutoff, object_type=kind)
+        if cutoff is not None:
+            held = _live_held(run, spec, cutoff)
     if cutoff is not None and remote is not None and len(held) != remote:
         _compare_ids(run, spec, cutoff, held)
+
+
+def _live_held(run: _Run, spec: crm.ObjectSpec, cutoff: datetime) -> set[int]:
+    """The ids of the stream's records hubsync holds live, created before `cutoff`."""
+    table, kind = _held(spec)
+    with transaction(run.engine) as conn:
+        return writes.live_created_before(conn, table, cutoff, object_type=kind)
 
 
 def _held(spec: crm.ObjectSpec) -> tuple[sa.Table, str | None]:
@@ -471,7 +475,7 @@ def _compare_ids(run: _Run, spec: crm.ObjectSpec, cutoff: datetime, held: set[in
         after = max(ids, default=after)
         more = more and bool(ids)
     missing, unknown = sorted(held - live), sorted(live - held)
-    found = crm.read_live(run.client, spec, missing + unknown)
+    found = crm.read_live(run.client, spec.object_type, missing + unknown, spec.properties)
     found_ids = {i for r in found if (i := parse_id(r.get("id"))) is not None}
     gone = set(missing) - found_ids
     restored = found_ids.intersection(unknown)
@@ -510,7 +514,7 @@ def _archived(run: _Run, spec: crm.ObjectSpec) -> None:
                 if engagement_id is None:
                     counts.skipped += 1
                     continue
-                created[engagement_id] = _created_at(raw)
+                created[engagement_id] = engagement_created_at(raw)
                 record_id = engagement_id
             when[record_id] = parse_timestamp(raw.get("archivedAt")) or run.started
         with transaction(run.engine) as conn:

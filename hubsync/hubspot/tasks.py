@@ -34,18 +34,17 @@ from hubspot.crm.associations.v4 import (
 )
 from hubspot.crm.objects.tasks import (
     AssociationSpec,
-    BatchReadInputSimplePublicObjectId,
     Filter,
     FilterGroup,
     PublicAssociationsForObject,
     PublicObjectId,
     PublicObjectSearchRequest,
-    SimplePublicObjectId,
     SimplePublicObjectInputForCreate,
 )
 
 from hubsync.errors import FatalHubSpotError, HubSpotError, RetriableHubSpotError
 from hubsync.hubspot.mapping import parse_id, parse_timestamp
+from hubsync.hubspot.streams import crm
 from hubsync.records import Contact, Owner
 from hubsync.rescore import stored_contact_score
 from hubsync.scoring import (
@@ -79,10 +78,9 @@ log = structlog.get_logger(__name__)
 
 MARKER: Final = "[hubsync]"
 COMPLETED: Final = "COMPLETED"
-# Search pages (HubSpot allows 200 per page) and batch reads (100) / association reads (1,000 ids).
+# Search pages (HubSpot allows 200 per page) and association reads (1,000 ids).
 SEARCH_PAGE: Final = 200
 SEARCH_RESULTS_MAX: Final = 10_000
-READ_BATCH: Final = 100
 ASSOCIATION_BATCH: Final = 1000
 # Attempts at one create when HubSpot's answer is lost; each retry is preceded by a look for the task.
 CREATE_ATTEMPTS: Final = 3
@@ -256,17 +254,8 @@ def open_hubsync_tasks(client: HubSpotClient) -> dict[int, dict[str, Any]]:
 
 def read_tasks(client: HubSpotClient, task_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Properties of the given tasks by id; tasks HubSpot does not know (deleted) are absent."""
-    api = client.api("crm.objects.tasks.batch_api")
-    out: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(task_ids), READ_BATCH):
-        chunk = task_ids[start : start + READ_BATCH]
-        body = BatchReadInputSimplePublicObjectId(
-            inputs=[SimplePublicObjectId(id=str(i)) for i in chunk], properties=list(TASK_PROPERTIES)
-        )
-        answer = client.call(api.read, body, operation="push.tasks_read")
-        for task in answer.results or []:
-            out[int(task.id)] = dict(task.properties or {})
-    return out
+    found = crm.read_live(client, "tasks", task_ids, TASK_PROPERTIES, operation="push.tasks_read")
+    return {i: dict(task.get("properties") or {}) for task in found if (i := parse_id(task.get("id"))) is not None}
 
 
 def task_contacts(client: HubSpotClient, task_ids: Sequence[int]) -> dict[int, list[int]]:

@@ -138,16 +138,13 @@ def search_page(
         ],
         properties=spec.properties,
     )
-    results = list(page.get("results") or [])
-    total = page.get("total")
-    return results, _next_after(page) is not None, total if isinstance(total, int) else None
+    return list(page.get("results") or []), _next_after(page) is not None, _total(page)
 
 
 def count_created_before(client: HubSpotClient, spec: ObjectSpec, before: datetime) -> int | None:
     """How many live records were created before `before` (one search; HubSpot's `total`), None if unknown."""
     page = _search(client, spec, [_created_before(spec, before)], properties=("hs_object_id",), limit=1, verb="count")
-    total = page.get("total")
-    return total if isinstance(total, int) else None
+    return _total(page)
 
 
 def ids_created_before(
@@ -165,21 +162,33 @@ def ids_created_before(
     return ids, _next_after(page) is not None
 
 
-def read_live(client: HubSpotClient, spec: ObjectSpec, ids: Sequence[int]) -> list[dict[str, Any]]:
-    """The live records among `ids`, with the stream's properties (batch read, 100 per call; properties go in the
-    body, so no chunking; ids HubSpot no longer has answer OBJECT_NOT_FOUND and are simply absent)."""
+def read_live(
+    client: HubSpotClient,
+    object_type: str,
+    ids: Sequence[int],
+    properties: Sequence[str],
+    *,
+    operation: str | None = None,
+) -> list[dict[str, Any]]:
+    """The live records among `ids`, with `properties` (batch read, 100 per call; properties go in the body, so
+    no chunking; ids HubSpot no longer has answer OBJECT_NOT_FOUND and are simply absent)."""
     api = client.api("crm.objects.batch_api")
     found: list[dict[str, Any]] = []
     for start in range(0, len(ids), READ_BATCH):
         body = BatchReadInputSimplePublicObjectId(
             inputs=[SimplePublicObjectId(id=str(i)) for i in ids[start : start + READ_BATCH]],
-            properties=list(spec.properties),
+            properties=list(properties),
         )
         answer = client.call(
-            api.read, spec.object_type, body, archived=False, operation=f"read {spec.object_type}", raw_json=True
+            api.read, object_type, body, archived=False, operation=operation or f"read {object_type}", raw_json=True
         )
         found.extend((answer or {}).get("results") or [])
     return found
+
+
+def _total(page: Mapping[str, Any]) -> int | None:
+    total = page.get("total")
+    return total if isinstance(total, int) else None
 
 
 def _created_before(spec: ObjectSpec, before: datetime) -> Filter:
