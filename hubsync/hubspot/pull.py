@@ -653,11 +653,18 @@ def _log_stream(
         state = load_cursor(conn, stream)
     state = {k: v for k, v in (state or {}).items() if k not in {"unavailable", "checked_at"}}
     for activities, skipped, new_state in _pipelined(_log_pages(run, state, fetch)):
-        with transaction(run.engine) as conn:
-            run.contacts |= writes.store_activities(conn, activities)
-            save_cursor(conn, stream, new_state, now=run.started)
-        run.count(stream).skipped += skipped
-        run.page_done(stream, len(activities))
+        _store_activity_page(run, stream, activities, skipped, new_state)
+
+
+def _store_activity_page(
+    run: _Run, stream: str, activities: list[Activity], skipped: int, new_state: cursors.State
+) -> None:
+    """A page of an activity stream and the cursor after it, in one transaction."""
+    with transaction(run.engine) as conn:
+        run.contacts |= writes.store_activities(conn, activities)
+        save_cursor(conn, stream, new_state, now=run.started)
+    run.count(stream).skipped += skipped
+    run.page_done(stream, len(activities))
 
 
 def _log_pages(
@@ -735,11 +742,7 @@ def _forms_window(
         if index < len(form_ids):
             window_bounds = [cursors.iso(window.since), cursors.iso(window.until)]
             new_state = {**state, "window": window_bounds, "form_index": index, "position": position}
-        with transaction(run.engine) as conn:
-            run.contacts |= writes.store_activities(conn, activities)
-            save_cursor(conn, stream, new_state, now=run.started)
-        run.count(stream).skipped += skipped
-        run.page_done(stream, len(activities))
+        _store_activity_page(run, stream, activities, skipped, new_state)
         state = new_state
     return state
 
@@ -767,11 +770,7 @@ def _marketing_events(run: _Run, stream: str) -> None:
                 new_state = {**state, "fingerprints": dict(seen), "event": None, "position": None}
             else:
                 new_state = {**state, "fingerprints": dict(seen), "event": event_id, "position": position}
-            with transaction(run.engine) as conn:
-                run.contacts |= writes.store_activities(conn, activities)
-                save_cursor(conn, stream, new_state, now=run.started)
-            run.count(stream).skipped += skipped
-            run.page_done(stream, len(activities))
+            _store_activity_page(run, stream, activities, skipped, new_state)
             state = new_state
             if position is None:
                 break
