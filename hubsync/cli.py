@@ -188,15 +188,14 @@ def explain(
     import sqlalchemy as sa  # noqa: PLC0415  (see config_check)
 
     from hubsync.report import explanation_text  # noqa: PLC0415
-    from hubsync.rescore import company_score_t  # noqa: PLC0415
     from hubsync.scoring import LeadStatus, explain_contact  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
     from hubsync.store.reads import (  # noqa: PLC0415
         activities_by_contact,
         companies_by_id,
-        contact_score_t,
         find_contact,
     )
+    from hubsync.store.tables import company_score_t, contact_score_t  # noqa: PLC0415
 
     settings = _invocation(ctx).settings()
     model = settings.config.scoring

@@ -26,10 +26,8 @@ from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.sandbox.simulate import Simulated, simulate
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import open_database
-from hubsync.store.reads import contact_score_t, contact_t, counts_by, owner_t
-from hubsync.store.tables import TaskRow
-
-task_t = TaskRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+from hubsync.store.reads import counts_by
+from hubsync.store.tables import contact_score_t, contact_t, owner_t, task_t
 
 Say = Callable[[str], None]
 

@@ -39,20 +39,15 @@ from hubsync.store.db import transaction
 from hubsync.store.reads import (
     activities_by_contact,
     companies_by_id,
-    company_t,
     contact_ids_of_companies,
-    contact_score_t,
-    contact_t,
     contacts_by_id,
     live_contact_ids,
 )
-from hubsync.store.tables import CompanyScoreRow, ScoreHistoryRow
+from hubsync.store.tables import company_score_t, company_t, contact_score_t, contact_t, history_t
 from hubsync.store.upsert import upsert
 
 log = structlog.get_logger(__name__)
 
-company_score_t = CompanyScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-history_t = ScoreHistoryRow.__table__  # type: ignore[attr-defined]  # see above
 
 BATCH = 2_000
 

@@ -20,12 +20,7 @@ from sqlalchemy.engine import Engine
 from hubsync.report import segment_matrix
 from hubsync.settings import HubsyncConfig
 from hubsync.store.reads import counts_by
-from hubsync.store.tables import LeaseRow, RunRow, SyncCursorRow, TaskRow
-
-run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-cursor_t = SyncCursorRow.__table__  # type: ignore[attr-defined]  # see above
-task_t = TaskRow.__table__  # type: ignore[attr-defined]  # see above
-lease_t = LeaseRow.__table__  # type: ignore[attr-defined]  # see above
+from hubsync.store.tables import cursor_t, lease_t, run_t, task_t
 
 EXIT_FAILED = 8
 EXIT_STALE = 9

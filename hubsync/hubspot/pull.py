@@ -41,6 +41,7 @@ from hubsync.settings import SyncConfig
 from hubsync.store import writes
 from hubsync.store.db import transaction
 from hubsync.store.state import load_cursor, save_cursor
+from hubsync.store.tables import company_t, contact_t, deal_t, engagement_t
 
 log = structlog.get_logger(__name__)
 
@@ -458,7 +459,7 @@ def _live_held(run: _Run, spec: crm.ObjectSpec, cutoff: datetime) -> set[int]:
 def _held(spec: crm.ObjectSpec) -> tuple[sa.Table, str | None]:
     """Where hubsync holds a stream's records: its own table, or (engagements) the engagement table by type."""
     if spec.engagement is not None:
-        return writes.engagement_table, spec.object_type
+        return engagement_t, spec.object_type
     return _TABLES[spec.object_type], None
 
 
@@ -562,8 +563,8 @@ def _associations(run: _Run, stream: str) -> None:
         state = load_cursor(conn, stream) or {}
         full = cursors.due(state.get("reconciled_at"), run.started, run.options.full_reconcile_every)
         live = {
-            "contacts": set(writes.live_ids(conn, writes.contact_table)),
-            "deals": set(writes.live_ids(conn, writes.deal_table)),
+            "contacts": set(writes.live_ids(conn, contact_t)),
+            "deals": set(writes.live_ids(conn, deal_t)),
         }
         # Contacts with new CRM activity in this run are the ones reps are working on now: re-checked every run.
         changed = {
@@ -789,7 +790,7 @@ _MAPPERS: Final[dict[str, Callable[[Any], Contact | Company | Deal | Skip]]] = {
     "companies": company_from_hubspot,
     "deals": deal_from_hubspot,
 }
-_TABLES: Final = {"contacts": writes.contact_table, "companies": writes.company_table, "deals": writes.deal_table}
+_TABLES: Final = {"contacts": contact_t, "companies": company_t, "deals": deal_t}
 _STREAM_FUNCTIONS: Final[dict[str, Callable[[_Run, str], None]]] = {
     "owners": _owners,
     **dict.fromkeys(CRM_STREAMS, _crm_stream),

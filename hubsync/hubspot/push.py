@@ -29,7 +29,13 @@ from hubsync.errors import FatalHubSpotError, QuotaExhausted, SetupRequired
 from hubsync.hubspot.properties import COMPANIES, CONTACTS, Prop, property_names
 from hubsync.scoring import LeadStatus
 from hubsync.store.db import transaction
-from hubsync.store.tables import CompanyRow, CompanyScoreRow, ContactRow, ContactScoreRow, PushedValuesRow
+from hubsync.store.tables import (
+    company_score_t,
+    company_t,
+    contact_score_t,
+    contact_t,
+    pushed_t,
+)
 from hubsync.store.upsert import upsert
 
 if TYPE_CHECKING:
@@ -60,12 +66,6 @@ LIFECYCLE_ORDER: Final = (
     "evangelist",
 )
 _LIFECYCLE_TARGET: Final = {LeadStatus.MQL: "marketingqualifiedlead", LeadStatus.SALES_READY: "salesqualifiedlead"}
-
-_contact_score = ContactScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-_company_score = CompanyScoreRow.__table__  # type: ignore[attr-defined]  # see above
-_contact = ContactRow.__table__  # type: ignore[attr-defined]  # see above
-_company = CompanyRow.__table__  # type: ignore[attr-defined]  # see above
-_pushed = PushedValuesRow.__table__  # type: ignore[attr-defined]  # see above
 
 
 # -- pure: values, diff, lifecycle ----------------------------------------------------------------------------
@@ -218,8 +218,8 @@ class PushResult:
 def _pushed_values(conn: Connection, object_type: str, ids: Sequence[int]) -> dict[int, dict[str, str]]:
     # `values` by position: as an attribute it is the Row's / ColumnCollection's own method.
     rows = conn.execute(
-        sa.select(_pushed.c.object_id, _pushed.c["values"]).where(
-            _pushed.c.object_type == object_type, _pushed.c.object_id.in_(ids)
+        sa.select(pushed_t.c.object_id, pushed_t.c["values"]).where(
+            pushed_t.c.object_type == object_type, pushed_t.c.object_id.in_(ids)
         )
     )
     return {int(object_id): dict(values) for object_id, values in rows}
@@ -232,10 +232,10 @@ def contact_changes(
     names = property_names(config, CONTACTS)
     rows = (
         conn.execute(
-            sa.select(_contact_score, _contact.c.lifecyclestage)
-            .select_from(_contact_score.outerjoin(_contact, _contact.c.id == _contact_score.c.contact_id))
-            .where(_contact_score.c.contact_id > after, _contact.c.archived_at.is_(None))
-            .order_by(_contact_score.c.contact_id)
+            sa.select(contact_score_t, contact_t.c.lifecyclestage)
+            .select_from(contact_score_t.outerjoin(contact_t, contact_t.c.id == contact_score_t.c.contact_id))
+            .where(contact_score_t.c.contact_id > after, contact_t.c.archived_at.is_(None))
+            .order_by(contact_score_t.c.contact_id)
             .limit(limit)
         )
         .mappings()
@@ -265,10 +265,10 @@ def company_changes(
     names = property_names(config, COMPANIES)
     rows = (
         conn.execute(
-            sa.select(_company_score)
-            .select_from(_company_score.outerjoin(_company, _company.c.id == _company_score.c.company_id))
-            .where(_company_score.c.company_id > after, _company.c.archived_at.is_(None))
-            .order_by(_company_score.c.company_id)
+            sa.select(company_score_t)
+            .select_from(company_score_t.outerjoin(company_t, company_t.c.id == company_score_t.c.company_id))
+            .where(company_score_t.c.company_id > after, company_t.c.archived_at.is_(None))
+            .order_by(company_score_t.c.company_id)
             .limit(limit)
         )
         .mappings()
@@ -360,7 +360,7 @@ def send_changes(
     with transaction(engine) as conn:
         upsert(
             conn,
-            _pushed,
+            pushed_t,
             [
                 {"object_type": c.object_type, "object_id": c.object_id, "values": dict(c.values), "pushed_at": now}
                 for c in landed

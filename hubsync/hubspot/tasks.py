@@ -62,7 +62,12 @@ from hubsync.scoring import (
 )
 from hubsync.store.db import transaction
 from hubsync.store.reads import activities_by_contact, companies_by_id, contacts_by_id, owner_from_row
-from hubsync.store.tables import ContactRow, ContactScoreRow, OwnerRow, TaskRow
+from hubsync.store.tables import (
+    contact_score_t,
+    contact_t,
+    owner_t,
+    task_t,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -87,11 +92,6 @@ CREATE_ATTEMPTS: Final = 3
 # Lines of dated history in a task body; older ones are summarised (HubSpot's UI shows the start of long notes).
 BODY_HISTORY_LINES: Final = 40
 TASK_PROPERTIES: Final = ("hs_task_subject", "hs_task_status", "hubspot_owner_id", "hs_timestamp", "hs_createdate")
-
-_task = TaskRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-_owner = OwnerRow.__table__  # type: ignore[attr-defined]  # see above
-_contact = ContactRow.__table__  # type: ignore[attr-defined]  # see above
-_score = ContactScoreRow.__table__  # type: ignore[attr-defined]  # see above
 
 
 # -- pure -------------------------------------------------------------------------------------------------------
@@ -301,41 +301,46 @@ def _record_created(engine: Engine, row_id: int, task_id: int, *, created_at: da
     after the create would skip, and `reconcile_intents` makes up for."""
     with transaction(engine) as conn:
         contact_id = conn.execute(
-            sa.update(_task)
-            .where(_task.c.id == row_id)
+            sa.update(task_t)
+            .where(task_t.c.id == row_id)
             .values(state="open", hubspot_task_id=str(task_id), created_at=created_at, error=None)
-            .returning(_task.c.contact_id)
+            .returning(task_t.c.contact_id)
         ).scalar_one()
         conn.execute(
-            sa.update(_score).where(_score.c.contact_id == contact_id).values(handoff_armed=handed_over().armed)
+            sa.update(contact_score_t)
+            .where(contact_score_t.c.contact_id == contact_id)
+            .values(handoff_armed=handed_over().armed)
         )
     log.info("push.task_recorded", row_id=row_id, task_id=task_id, adopted=adopted)
 
 
 def _fail(engine: Engine, row_id: int, error: str) -> None:
     with transaction(engine) as conn:
-        conn.execute(sa.update(_task).where(_task.c.id == row_id).values(state="failed", error=error[:2000]))
+        conn.execute(sa.update(task_t).where(task_t.c.id == row_id).values(state="failed", error=error[:2000]))
 
 
 def _known_task_ids(conn: Connection) -> set[str]:
     return {
         str(r)
-        for r in conn.execute(sa.select(_task.c.hubspot_task_id).where(_task.c.hubspot_task_id.isnot(None))).scalars()
+        for r in conn.execute(sa.select(task_t.c.hubspot_task_id).where(task_t.c.hubspot_task_id.isnot(None))).scalars()
     }
 
 
 def _candidate_rows(conn: Connection, model: ScoringModel) -> list[Mapping[Any, Any]]:
     """Scored contacts that might trigger a handoff; `handoff_candidate` decides, this only narrows the read."""
     handoff = model.handoff
-    triggers = [_score.c.engagement >= handoff.capacity.floor, _score.c.status.in_([s.value for s in handoff.statuses])]
+    triggers = [
+        contact_score_t.c.engagement >= handoff.capacity.floor,
+        contact_score_t.c.status.in_([s.value for s in handoff.statuses]),
+    ]
     if handoff.segments:
-        triggers.append(_score.c.segment.in_(list(handoff.segments)))
+        triggers.append(contact_score_t.c.segment.in_(list(handoff.segments)))
     if handoff.surge:
-        triggers.append(_score.c.surge.is_(True))
+        triggers.append(contact_score_t.c.surge.is_(True))
     query = (
-        sa.select(_score)
-        .select_from(_score.outerjoin(_contact, _contact.c.id == _score.c.contact_id))
-        .where(sa.or_(*triggers), _contact.c.archived_at.is_(None))
+        sa.select(contact_score_t)
+        .select_from(contact_score_t.outerjoin(contact_t, contact_t.c.id == contact_score_t.c.contact_id))
+        .where(sa.or_(*triggers), contact_t.c.archived_at.is_(None))
     )
     return list(conn.execute(query).mappings())
 
@@ -346,7 +351,7 @@ def _candidate_rows(conn: Connection, model: ScoringModel) -> list[Mapping[Any, 
 def reconcile_intents(client: HubSpotClient, engine: Engine, result: TaskResult, *, now: datetime) -> None:
     """Settle intents a stopped run left behind (see the module docstring, step 1)."""
     with transaction(engine) as conn:
-        intents = list(conn.execute(sa.select(_task.c.id, _task.c.contact_id).where(_task.c.state == "intent")))
+        intents = list(conn.execute(sa.select(task_t.c.id, task_t.c.contact_id).where(task_t.c.state == "intent")))
         known = _known_task_ids(conn)
     for row_id, contact_id in intents:
         found = find_open_task(client, int(contact_id))
@@ -368,8 +373,8 @@ def refresh_open_tasks(
     with transaction(engine) as conn:
         local = list(
             conn.execute(
-                sa.select(_task.c.id, _task.c.contact_id, _task.c.state, _task.c.hubspot_task_id).where(
-                    _task.c.state.in_(("open", "intent"))
+                sa.select(task_t.c.id, task_t.c.contact_id, task_t.c.state, task_t.c.hubspot_task_id).where(
+                    task_t.c.state.in_(("open", "intent"))
                 )
             )
         )
@@ -397,9 +402,9 @@ def refresh_open_tasks(
     if not dry_run:
         with transaction(engine) as conn:
             if done:
-                conn.execute(sa.update(_task).where(_task.c.id.in_(done)).values(state="done"))
+                conn.execute(sa.update(task_t).where(task_t.c.id.in_(done)).values(state="done"))
             if adopt_rows:
-                conn.execute(sa.insert(_task), adopt_rows)
+                conn.execute(sa.insert(task_t), adopt_rows)
             store_owner_load(conn, counts)
     for row_id in done:
         log.info("push.task_done", row_id=row_id)
@@ -409,10 +414,10 @@ def refresh_open_tasks(
 def store_owner_load(conn: Connection, counts: Mapping[int, int]) -> None:
     """Open hubsync tasks per owner into `owner.open_tasks`, for `status` and the report (set-based: a reset, then
     one executemany update)."""
-    conn.execute(sa.update(_owner).values(open_tasks=0))
+    conn.execute(sa.update(owner_t).values(open_tasks=0))
     if counts:
         conn.execute(
-            sa.update(_owner).where(_owner.c.id == sa.bindparam("oid")).values(open_tasks=sa.bindparam("n")),
+            sa.update(owner_t).where(owner_t.c.id == sa.bindparam("oid")).values(open_tasks=sa.bindparam("n")),
             [{"oid": o, "n": n} for o, n in counts.items()],
         )
 
@@ -433,8 +438,8 @@ def _strangers(
         known = _known_task_ids(conn)
         # A task the rep reopened in HubSpot after hubsync saw it completed: open again, and it blocks a second one.
         done_rows = conn.execute(
-            sa.select(_task.c.id, _task.c.contact_id).where(
-                _task.c.hubspot_task_id.in_([str(t) for t in task_ids]), _task.c.state == "done"
+            sa.select(task_t.c.id, task_t.c.contact_id).where(
+                task_t.c.hubspot_task_id.in_([str(t) for t in task_ids]), task_t.c.state == "done"
             )
         )
         for row_id, contact_id in list(done_rows):
@@ -442,7 +447,7 @@ def _strangers(
                 continue
             contacts_with_open.add(int(contact_id))
             if not dry_run:
-                conn.execute(sa.update(_task).where(_task.c.id == row_id).values(state="open"))
+                conn.execute(sa.update(task_t).where(task_t.c.id == row_id).values(state="open"))
             log.info("push.task_reopened", row_id=row_id)
     links = task_contacts(client, [t for t in task_ids if str(t) not in known])
     rows = []
@@ -474,7 +479,7 @@ def decide(
     """Step 3: the selected candidates in queue order, their score rows, and the active owners."""
     with transaction(engine) as conn:
         rows = {int(r["contact_id"]): r for r in _candidate_rows(conn, model)}
-        owners = [owner_from_row(r) for r in conn.execute(sa.select(_owner))]
+        owners = [owner_from_row(r) for r in conn.execute(sa.select(owner_t))]
     candidates = []
     for contact_id, row in rows.items():
         score = stored_contact_score(row)
@@ -594,7 +599,7 @@ def create_task(
     """Intent, create, record (step 4). True when the contact has its task (created or found)."""
     with transaction(engine) as conn:
         inserted = conn.execute(
-            sa.insert(_task).values(
+            sa.insert(task_t).values(
                 contact_id=task.contact_id,
                 owner_id=task.owner_id,
                 state="intent",

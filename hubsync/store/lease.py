@@ -13,9 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from hubsync.store.tables import LeaseRow
-
-_lease = LeaseRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+from hubsync.store.tables import lease_t
 
 
 def acquire(engine: Engine, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
@@ -23,13 +21,13 @@ def acquire(engine: Engine, name: str, holder: str, *, now: datetime, ttl: timed
     expires = now + ttl
     with engine.begin() as conn:
         taken = conn.execute(
-            sa.update(_lease)
-            .where(_lease.c.name == name, sa.or_(_lease.c.holder == holder, _lease.c.expires_at < now))
+            sa.update(lease_t)
+            .where(lease_t.c.name == name, sa.or_(lease_t.c.holder == holder, lease_t.c.expires_at < now))
             .values(
                 holder=holder,
                 expires_at=expires,
                 # A renewal keeps the original acquisition time; a takeover starts a new one.
-                acquired_at=sa.case((_lease.c.holder == holder, _lease.c.acquired_at), else_=now),
+                acquired_at=sa.case((lease_t.c.holder == holder, lease_t.c.acquired_at), else_=now),
             )
         ).rowcount
         if taken:
@@ -37,10 +35,10 @@ def acquire(engine: Engine, name: str, holder: str, *, now: datetime, ttl: timed
         insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         # rowcount is -1 for this INSERT on psycopg; RETURNING says unambiguously whether a row was written.
         stmt = (
-            insert(_lease)
+            insert(lease_t)
             .values(name=name, holder=holder, acquired_at=now, expires_at=expires)
             .on_conflict_do_nothing(index_elements=["name"])
-            .returning(_lease.c.name)
+            .returning(lease_t.c.name)
         )
         return conn.execute(stmt).first() is not None
 
@@ -48,12 +46,12 @@ def acquire(engine: Engine, name: str, holder: str, *, now: datetime, ttl: timed
 def release(engine: Engine, name: str, holder: str) -> None:
     """Give the lease up at once, so a standby need not wait for it to expire."""
     with engine.begin() as conn:
-        conn.execute(sa.delete(_lease).where(_lease.c.name == name, _lease.c.holder == holder))
+        conn.execute(sa.delete(lease_t).where(lease_t.c.name == name, lease_t.c.holder == holder))
 
 
 def current_holder(engine: Engine, name: str, *, now: datetime) -> str | None:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(_lease.c.holder, _lease.c.expires_at).where(_lease.c.name == name)).first()
+        row = conn.execute(sa.select(lease_t.c.holder, lease_t.c.expires_at).where(lease_t.c.name == name)).first()
     if row is None or row.expires_at < now:
         return None
     return str(row.holder)

@@ -17,18 +17,11 @@ from sqlalchemy.engine import Connection
 
 from hubsync.records import Activity, ActivityKind, Company, Contact, Owner
 from hubsync.store.tables import (
-    ActivityRow,
-    CompanyRow,
-    ContactRow,
-    ContactScoreRow,
-    OwnerRow,
+    activity_t,
+    company_t,
+    contact_score_t,
+    contact_t,
 )
-
-contact_t = ContactRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-company_t = CompanyRow.__table__  # type: ignore[attr-defined]  # see above
-activity_t = ActivityRow.__table__  # type: ignore[attr-defined]  # see above
-owner_t = OwnerRow.__table__  # type: ignore[attr-defined]  # see above
-contact_score_t = ContactScoreRow.__table__  # type: ignore[attr-defined]  # see above
 
 _KINDS = {kind.value: kind for kind in ActivityKind}
 

@@ -12,24 +12,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hubsync.store.tables import RunRow, SyncCursorRow
+from hubsync.store.tables import cursor_t, run_t
 from hubsync.store.upsert import upsert
-
-_cursor = SyncCursorRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-_run = RunRow.__table__  # type: ignore[attr-defined]  # see above
 
 
 def load_cursor(conn: Connection, stream: str) -> dict[str, Any] | None:
-    state = conn.execute(sa.select(_cursor.c.state).where(_cursor.c.stream == stream)).scalar_one_or_none()
+    state = conn.execute(sa.select(cursor_t.c.state).where(cursor_t.c.stream == stream)).scalar_one_or_none()
     return dict(state) if state is not None else None
 
 
 def save_cursor(conn: Connection, stream: str, state: dict[str, Any], *, now: datetime) -> None:
-    upsert(conn, _cursor, [{"stream": stream, "state": state, "updated_at": now}])
+    upsert(conn, cursor_t, [{"stream": stream, "state": state, "updated_at": now}])
 
 
 def all_cursors(conn: Connection) -> dict[str, dict[str, Any]]:
-    return {row.stream: dict(row.state) for row in conn.execute(sa.select(_cursor.c.stream, _cursor.c.state))}
+    return {row.stream: dict(row.state) for row in conn.execute(sa.select(cursor_t.c.stream, cursor_t.c.state))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +42,7 @@ class RunCounts:
 
 
 def start_run(conn: Connection, kind: str, *, now: datetime, holder: str | None = None) -> int:
-    result = conn.execute(sa.insert(_run).values(kind=kind, holder=holder, started_at=now, outcome="running"))
+    result = conn.execute(sa.insert(run_t).values(kind=kind, holder=holder, started_at=now, outcome="running"))
     run_id = result.inserted_primary_key
     if run_id is None:
         raise RuntimeError("the database returned no id for the new run")
@@ -62,8 +59,8 @@ def finish_run(
     error: str | None = None,
 ) -> None:
     conn.execute(
-        sa.update(_run)
-        .where(_run.c.id == run_id)
+        sa.update(run_t)
+        .where(run_t.c.id == run_id)
         .values(
             finished_at=now,
             outcome=outcome,
@@ -79,8 +76,8 @@ def abandon_runs(conn: Connection, *, holder: str, now: datetime) -> int:
 
     Called when a process takes the lease; it never touches runs without a holder (a `hubsync sync` from cron)."""
     result = conn.execute(
-        sa.update(_run)
-        .where(_run.c.outcome == "running", _run.c.holder.is_not(None), _run.c.holder != holder)
+        sa.update(run_t)
+        .where(run_t.c.outcome == "running", run_t.c.holder.is_not(None), run_t.c.holder != holder)
         .values(
             outcome="failed",
             finished_at=now,

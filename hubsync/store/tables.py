@@ -7,9 +7,9 @@ JSON so a profile rule can name any property without a schema change.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table, Text, text
 from sqlmodel import Field, SQLModel
 
 from hubsync.store.types import UTCDateTime
@@ -285,3 +285,25 @@ class LeaseRow(SQLModel, table=True):
     holder: str
     acquired_at: datetime = _time(nullable=False)
     expires_at: datetime = _time(nullable=False)
+
+
+def _handle(row: type[SQLModel]) -> Table:
+    return row.__table__  # type: ignore[attr-defined, no-any-return]  # SQLModel declares __table__ untyped
+
+
+# The SQLAlchemy Core handles of the tables above, typed once: every query in store/ starts from one of these.
+contact_t: Final = _handle(ContactRow)
+company_t: Final = _handle(CompanyRow)
+owner_t: Final = _handle(OwnerRow)
+deal_t: Final = _handle(DealRow)
+association_t: Final = _handle(AssociationRow)
+activity_t: Final = _handle(ActivityRow)
+engagement_t: Final = _handle(EngagementRow)
+cursor_t: Final = _handle(SyncCursorRow)
+contact_score_t: Final = _handle(ContactScoreRow)
+company_score_t: Final = _handle(CompanyScoreRow)
+history_t: Final = _handle(ScoreHistoryRow)
+pushed_t: Final = _handle(PushedValuesRow)
+task_t: Final = _handle(TaskRow)
+run_t: Final = _handle(RunRow)
+lease_t: Final = _handle(LeaseRow)

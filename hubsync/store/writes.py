@@ -17,17 +17,17 @@ from sqlalchemy.engine import Connection
 from hubsync.batching import batches
 from hubsync.hubspot.mapping import email_key
 from hubsync.records import Activity, ActivityKind, Association, Company, Contact, Deal, Owner
-from hubsync.store.tables import ActivityRow, AssociationRow, CompanyRow, ContactRow, DealRow, EngagementRow, OwnerRow
+from hubsync.store.tables import (
+    activity_t,
+    association_t,
+    company_t,
+    contact_t,
+    deal_t,
+    engagement_t,
+    owner_t,
+)
 from hubsync.store.upsert import upsert
 
-# SQLModel declares __table__ untyped.
-contact_table: Final[sa.Table] = ContactRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-company_table: Final[sa.Table] = CompanyRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-deal_table: Final[sa.Table] = DealRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-owner_table: Final[sa.Table] = OwnerRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-activity_table: Final[sa.Table] = ActivityRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-engagement_table: Final[sa.Table] = EngagementRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-association_table: Final[sa.Table] = AssociationRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 _IN_CHUNK: Final = 900  # ids per IN (...) list: below SQLite's default bound-parameter limit
 
 
@@ -54,7 +54,7 @@ def store_objects(
     `archived_at` get that time. Returns the ids written."""
     if not records:
         return set()
-    table = {Contact: contact_table, Company: company_table, Deal: deal_table}[type(records[0])]
+    table = {Contact: contact_t, Company: company_t, Deal: deal_t}[type(records[0])]
     rows = []
     for record in records:
         row = _row(record)
@@ -74,7 +74,7 @@ def content_changed(conn: Connection, records: Sequence[Contact | Company | Deal
     count as new data to rescore (hubspot.md, "own writes")."""
     if not records:
         return set()
-    table = {Contact: contact_table, Company: company_table, Deal: deal_table}[type(records[0])]
+    table = {Contact: contact_t, Company: company_t, Deal: deal_t}[type(records[0])]
     new = {record.id: _row(record) for record in records}
     stored = {
         row.id: row for chunk in _chunks(new) for row in conn.execute(sa.select(table).where(table.c.id.in_(chunk)))
@@ -143,17 +143,17 @@ def store_engagements(
         {"object_type": object_type, "id": i, "created_at": at, "archived_at": (archived_at or {}).get(i)}
         for i, at in created.items()
     ]
-    upsert(conn, engagement_table, rows)
+    upsert(conn, engagement_t, rows)
 
 
 def store_owners(conn: Connection, owners: Sequence[Owner]) -> int:
     # open_tasks belongs to the push side (it counts tasks); an upsert of these columns leaves it alone.
-    return upsert(conn, owner_table, [_row(owner) for owner in owners])
+    return upsert(conn, owner_t, [_row(owner) for owner in owners])
 
 
 def store_activities(conn: Connection, activities: Sequence[Activity]) -> set[int]:
     """Upsert activities; returns the contact ids they belong to."""
-    upsert(conn, activity_table, [_row(activity) for activity in activities])
+    upsert(conn, activity_t, [_row(activity) for activity in activities])
     return {activity.contact_id for activity in activities}
 
 
@@ -164,7 +164,7 @@ def _engagement_prefix(engagement_type: str, engagement_id: int) -> str:
 def _engagement_filter(engagement_type: str, engagement_ids: Iterable[int]) -> sa.ColumnElement[bool]:
     return sa.or_(
         *(
-            activity_table.c.id.startswith(_engagement_prefix(engagement_type, eid), autoescape=True)
+            activity_t.c.id.startswith(_engagement_prefix(engagement_type, eid), autoescape=True)
             for eid in engagement_ids
         )
     )
@@ -178,8 +178,8 @@ def replace_engagement_activities(
     touched: set[int] = set()
     for chunk in _chunks(sorted(set(engagement_ids))):
         where = _engagement_filter(engagement_type, chunk)
-        touched.update(conn.execute(sa.select(activity_table.c.contact_id).where(where)).scalars())
-        conn.execute(sa.delete(activity_table).where(where))
+        touched.update(conn.execute(sa.select(activity_t.c.contact_id).where(where)).scalars())
+        conn.execute(sa.delete(activity_t).where(where))
     return touched | store_activities(conn, activities)
 
 
@@ -195,34 +195,34 @@ def apply_merges(conn: Connection, merges: Mapping[int, Iterable[int]]) -> set[i
         old_ids = sorted({old for old in olds if old != survivor})
         if not old_ids:
             continue
-        exists = set(conn.execute(sa.select(contact_table.c.id).where(contact_table.c.id.in_(old_ids))).scalars())
+        exists = set(conn.execute(sa.select(contact_t.c.id).where(contact_t.c.id.in_(old_ids))).scalars())
         moved = _move_activities(conn, survivor, old_ids)
         moved |= _move_associations(conn, survivor, old_ids)
         if exists:
-            conn.execute(sa.delete(contact_table).where(contact_table.c.id.in_(old_ids)))
+            conn.execute(sa.delete(contact_t).where(contact_t.c.id.in_(old_ids)))
         if exists or moved:
             touched |= {survivor, *old_ids}
     return touched
 
 
 def _move_activities(conn: Connection, survivor: int, old_ids: list[int]) -> bool:
-    selected = sa.select(activity_table).where(activity_table.c.contact_id.in_(old_ids))
+    selected = sa.select(activity_t).where(activity_t.c.contact_id.in_(old_ids))
     rows = [dict(r) for r in conn.execute(selected).mappings()]
     if not rows:
         return False
-    conn.execute(sa.delete(activity_table).where(activity_table.c.contact_id.in_(old_ids)))
+    conn.execute(sa.delete(activity_t).where(activity_t.c.contact_id.in_(old_ids)))
     for row in rows:
         row["contact_id"] = survivor
         if row["kind"] == ActivityKind.CRM_ENGAGEMENT:
             # Engagement activity ids end in the contact id (one per associated contact): re-key to the survivor,
             # so a later re-read of the engagement finds (and replaces) the same row.
             row["id"] = f"{row['id'].rsplit(':', 1)[0]}:{survivor}"
-    upsert(conn, activity_table, rows)
+    upsert(conn, activity_t, rows)
     return True
 
 
 def _move_associations(conn: Connection, survivor: int, old_ids: list[int]) -> bool:
-    t = association_table
+    t = association_t
     moved = False
     for side_type, side_id in ((t.c.from_type, t.c.from_id), (t.c.to_type, t.c.to_id)):
         where = sa.and_(side_type == "contacts", side_id.in_(old_ids))
@@ -243,7 +243,7 @@ def replace_associations(
 ) -> tuple[set[int], set[int]]:
     """The `from_type`→`to_type` associations of `from_ids` become exactly `associations`. Returns the (from ids,
     to ids) whose associations changed."""
-    t = association_table
+    t = association_t
     ids = sorted(set(from_ids))
     new_rows = [dataclasses.asdict(a) for a in associations]
     key = ("from_id", "to_id", "type_id", "label")
@@ -261,7 +261,7 @@ def replace_associations(
 
 
 def delete_associations_from(conn: Connection, from_type: str, from_ids: Iterable[int]) -> None:
-    t = association_table
+    t = association_t
     for chunk in _chunks(sorted(set(from_ids))):
         conn.execute(sa.delete(t).where(t.c.from_type == from_type, t.c.from_id.in_(chunk)))
 
@@ -270,9 +270,9 @@ def contact_ids_by_email(conn: Connection) -> dict[str, int]:
     """email_key → contact id, for the legacy streams that name a recipient by address. Live contacts win over
     archived ones, then the lowest id, so the answer does not depend on the order of rows."""
     rows = conn.execute(
-        sa.select(contact_table.c.email, contact_table.c.id)
-        .where(contact_table.c.email.is_not(None))
-        .order_by(contact_table.c.archived_at.is_(None), contact_table.c.id.desc())
+        sa.select(contact_t.c.email, contact_t.c.id)
+        .where(contact_t.c.email.is_not(None))
+        .order_by(contact_t.c.archived_at.is_(None), contact_t.c.id.desc())
     )
     # Later rows overwrite earlier ones: archived first, then live by descending id, so the live lowest id wins.
     out: dict[str, int] = {}
@@ -287,15 +287,13 @@ def live_ids(conn: Connection, table: sa.Table) -> list[int]:
 
 def recently_active_contacts(conn: Connection, since: datetime) -> set[int]:
     return set(
-        conn.execute(
-            sa.select(activity_table.c.contact_id).where(activity_table.c.occurred_at >= since).distinct()
-        ).scalars()
+        conn.execute(sa.select(activity_t.c.contact_id).where(activity_t.c.occurred_at >= since).distinct()).scalars()
     )
 
 
 def companies_of(conn: Connection, contact_ids: Iterable[int]) -> set[int]:
     """Companies linked to these contacts (primary company and associations)."""
-    t = association_table
+    t = association_t
     found: set[int] = set()
     for chunk in _chunks(sorted(set(contact_ids))):
         found.update(
@@ -307,7 +305,7 @@ def companies_of(conn: Connection, contact_ids: Iterable[int]) -> set[int]:
         )
         found.update(
             x
-            for x in conn.execute(sa.select(contact_table.c.company_id).where(contact_table.c.id.in_(chunk))).scalars()
+            for x in conn.execute(sa.select(contact_t.c.company_id).where(contact_t.c.id.in_(chunk))).scalars()
             if x is not None
         )
     return found

@@ -28,15 +28,10 @@ from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.sandbox.simulate import simulate
 from hubsync.settings import load_settings
 from hubsync.store.db import open_database
-from hubsync.store.reads import contact_score_t, contact_t
-from hubsync.store.tables import CompanyRow, CompanyScoreRow, RunRow, TaskRow
+from hubsync.store.tables import company_score_t, company_t, contact_score_t, contact_t, run_t, task_t
 from tests.service_support import UNPACED, cli_env, config_with
 
 REPO = Path(__file__).resolve().parents[2]
-run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-task_t = TaskRow.__table__  # type: ignore[attr-defined]  # see above
-company_t = CompanyRow.__table__  # type: ignore[attr-defined]  # see above
-company_score_t = CompanyScoreRow.__table__  # type: ignore[attr-defined]  # see above
 
 # Generous: a cycle of this portal takes a few seconds; a loaded CI machine may take many times that.
 DEADLINE_S = 120.0

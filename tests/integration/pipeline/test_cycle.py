@@ -15,11 +15,9 @@ from hubsync.pipeline import CycleOptions, run_cycle
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import open_database
-from hubsync.store.reads import contact_score_t, contact_t
-from hubsync.store.tables import RunRow
+from hubsync.store.tables import contact_score_t, contact_t, run_t
 
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
-run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 
 
 @pytest.fixture

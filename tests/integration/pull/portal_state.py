@@ -17,6 +17,7 @@ from hubsync.records import Activity, EngagementType
 from hubsync.sandbox import crm_api, marketing_api
 from hubsync.sandbox.portal import EMAIL_EVENT_TYPES, PARTICIPATION_STATES, Portal
 from hubsync.store import writes
+from hubsync.store.tables import activity_t, association_t, company_t, contact_t, deal_t, engagement_t, owner_t
 
 _EMAIL_TYPES = {
     "OPEN": "open",
@@ -188,27 +189,27 @@ def stored(engine: Engine) -> dict[str, Any]:
 
         owners = {
             k: {c: v[c] for c in ("id", "email", "firstname", "lastname", "user_id", "archived")}
-            for k, v in rows(writes.owner_table).items()
+            for k, v in rows(owner_t).items()
         }
         activities = {
             r.id: (r.id, r.contact_id, r.kind, _ms(r.occurred_at), r.event_type)
-            for r in conn.execute(sa.select(writes.activity_table))
+            for r in conn.execute(sa.select(activity_t))
         }
-        t = writes.association_table
+        t = association_t
         links = {
             tuple(r)
             for r in conn.execute(sa.select(t.c.from_type, t.c.from_id, t.c.to_type, t.c.to_id, t.c.type_id, t.c.label))
         }
         return {
-            "contacts": rows(writes.contact_table),
-            "companies": rows(writes.company_table),
-            "deals": rows(writes.deal_table),
+            "contacts": rows(contact_t),
+            "companies": rows(company_t),
+            "deals": rows(deal_t),
             "owners": owners,
             "activities": activities,
             "associations": links,
             "engagements": {
                 (r.object_type, r.id, _ms(r.created_at), _ms(r.archived_at))
-                for r in conn.execute(sa.select(writes.engagement_table))
+                for r in conn.execute(sa.select(engagement_t))
             },
         }
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database
-from hubsync.store.tables import RunRow
+from hubsync.store.tables import run_t
 
 from .cli_runner import REPO, command, env, run, write_config
 from .portal_state import differences, expected, stored
@@ -53,7 +53,7 @@ def test_backfill_resumes_and_is_idempotent(tmp_path: Path) -> None:
         assert again.returncode == 0, again.stderr[-2000:]
         assert "(started)" in again.stdout
         assert stored(engine) == first
-        table = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+        table = run_t
         with engine.connect() as conn:
             runs = [(r.kind, r.outcome) for r in conn.execute(sa.select(table).order_by(table.c.id))]
         engine.dispose()

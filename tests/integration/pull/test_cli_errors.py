@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database
 from hubsync.store.state import all_cursors
-from hubsync.store.tables import RunRow
+from hubsync.store.tables import run_t
 
 from .cli_runner import env, run, write_config
 from .portal_state import differences, expected, stored
@@ -22,7 +22,7 @@ def _runs(database_url: str) -> list[tuple[str, str]]:
     engine = open_database(database_url)
     try:
         with engine.connect() as conn:
-            table = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+            table = run_t
             return [(r.kind, r.outcome) for r in conn.execute(sa.select(table).order_by(table.c.id))]
     finally:
         engine.dispose()

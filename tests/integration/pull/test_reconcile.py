@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from hubsync.hubspot.pull import PullOptions
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.store import writes
+from hubsync.store.tables import activity_t, association_t, company_t, contact_t
 
 from .pull_support import UNPACED, Puller
 
@@ -41,7 +42,7 @@ def _archived_at(puller: Puller, table: sa.Table, record_id: int) -> Any:
 
 
 def _call_activities(puller: Puller, call: int) -> int:
-    t = writes.activity_table
+    t = activity_t
     with puller.engine.connect() as conn:
         where = t.c.id.startswith(f"crm_engagement:call:{call}:")
         return int(conn.execute(sa.select(sa.func.count()).select_from(t).where(where)).scalar_one())
@@ -64,7 +65,7 @@ def _assert_ids_compared_then_settled(sb: Sandbox, puller: Puller, ops: dict[str
 
 
 def _links_from(puller: Puller, from_type: str, from_id: int) -> set[tuple[str, int]]:
-    t = writes.association_table
+    t = association_t
     with puller.engine.connect() as conn:
         rows = conn.execute(sa.select(t.c.to_type, t.c.to_id).where(t.c.from_type == from_type, t.c.from_id == from_id))
         return {(r.to_type, r.to_id) for r in rows}
@@ -98,7 +99,7 @@ def test_an_archive_makes_the_count_disagree_and_the_list_is_read(make_puller: C
         sb.portal.archive("calls", call)
         sb.portal.advance(MINUTE)
         result, ops = puller.counted()
-        assert _archived_at(puller, writes.contact_table, contact) is not None
+        assert _archived_at(puller, contact_t, contact) is not None
         assert _links_from(puller, "contacts", contact) == set()
         assert contact in result.touched_contacts
         assert _call_activities(puller, call) == 0
@@ -123,8 +124,8 @@ def test_a_record_deleted_for_good_is_found_by_its_id_and_deleted(make_puller: C
         sb.portal.delete_forever("calls", call)
         sb.portal.advance(MINUTE)
         result, ops = puller.counted()
-        assert _archived_at(puller, writes.contact_table, contact) is not None
-        assert _archived_at(puller, writes.company_table, company) is not None
+        assert _archived_at(puller, contact_t, contact) is not None
+        assert _archived_at(puller, company_t, company) is not None
         assert _links_from(puller, "contacts", contact) == set()
         assert contact in result.touched_contacts
         assert company in result.touched_companies
@@ -145,7 +146,7 @@ def test_a_record_search_does_not_show_yet_is_not_taken_for_deleted(make_puller:
         sb.portal.advance(1)
         _, ops = puller.counted()
         assert ops["read contacts"] == 1, ops
-        assert _archived_at(puller, writes.contact_table, contact) is None
+        assert _archived_at(puller, contact_t, contact) is None
 
 
 def test_association_only_changes_of_recently_active_contacts_are_found_in_turn(
@@ -157,7 +158,7 @@ def test_association_only_changes_of_recently_active_contacts_are_found_in_turn(
         with puller.engine.connect() as conn:
             recent = sorted(
                 writes.recently_active_contacts(conn, puller.now() - timedelta(days=30))
-                & set(writes.live_ids(conn, writes.contact_table))
+                & set(writes.live_ids(conn, contact_t))
             )
         turns = math.ceil(len(recent) / per_run)
         assert turns >= 3, len(recent)  # the portal is big enough for the test to mean something
@@ -215,13 +216,13 @@ def test_a_record_restored_from_the_recycle_bin_comes_back(make_puller: Callable
         sb.portal.archive("calls", call)
         sb.portal.advance(MINUTE)
         puller()
-        assert _archived_at(puller, writes.contact_table, contact) is not None
+        assert _archived_at(puller, contact_t, contact) is not None
         # Restored without any modified date moving: HubSpot counts one more live record than hubsync holds.
         sb.portal.restore("contacts", contact)
         sb.portal.restore("calls", call)
         sb.portal.advance(MINUTE)
         result, ops = puller.counted()
-        assert _archived_at(puller, writes.contact_table, contact) is None
+        assert _archived_at(puller, contact_t, contact) is None
         assert _links_from(puller, "contacts", contact) == links
         assert _call_activities(puller, call) == activities
         assert contact in result.touched_contacts

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from hubsync.records import Activity, ActivityKind, Association, Contact
 from hubsync.store import writes
 from hubsync.store.db import open_database, transaction
+from hubsync.store.tables import activity_t, association_t, contact_t
 
 T = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -39,14 +40,9 @@ def test_merge_moves_activities_and_associations(database_url: str) -> None:
             writes.replace_associations(conn, "deals", "contacts", [5], [Association("deals", 5, "contacts", 2, 3)])
             touched = writes.apply_merges(conn, {1: [2]})
         with engine.connect() as conn:
-            activities = dict(
-                conn.execute(sa.select(writes.activity_table.c.id, writes.activity_table.c.contact_id)).all()
-            )
-            contacts = set(conn.execute(sa.select(writes.contact_table.c.id)).scalars())
-            links = {
-                tuple(r)
-                for r in conn.execute(sa.select(writes.association_table.c.from_id, writes.association_table.c.to_id))
-            }
+            activities = dict(conn.execute(sa.select(activity_t.c.id, activity_t.c.contact_id)).all())
+            contacts = set(conn.execute(sa.select(contact_t.c.id)).scalars())
+            links = {tuple(r) for r in conn.execute(sa.select(association_t.c.from_id, association_t.c.to_id))}
         assert touched == {1, 2}
         assert contacts == {1}
         assert activities == {

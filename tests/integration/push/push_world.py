@@ -20,15 +20,16 @@ from hubsync.sandbox.server import Sandbox
 from hubsync.secret import Secret
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import transaction
-from hubsync.store.tables import ActivityRow, CompanyRow, ContactRow, OwnerRow, TaskRow
+from hubsync.store.tables import (
+    activity_t,
+    company_t,
+    contact_t,
+    owner_t,
+    task_t,
+)
 from hubsync.store.upsert import upsert
 
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
-contact_t = ContactRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-company_t = CompanyRow.__table__  # type: ignore[attr-defined]  # see above
-owner_t = OwnerRow.__table__  # type: ignore[attr-defined]  # see above
-activity_t = ActivityRow.__table__  # type: ignore[attr-defined]  # see above
-task_t = TaskRow.__table__  # type: ignore[attr-defined]  # see above
 
 
 def fast_client(sb: Sandbox, *, token: str | None = None, max_retries: int = 3) -> HubSpotClient:

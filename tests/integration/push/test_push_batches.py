@@ -18,7 +18,11 @@ from hubsync.records import ActivityKind
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
 from hubsync.store.db import open_database
-from hubsync.store.tables import CompanyScoreRow, ContactScoreRow, PushedValuesRow
+from hubsync.store.tables import (
+    company_score_t,
+    contact_score_t,
+    pushed_t,
+)
 
 from .push_world import (
     BATCH_UPDATE,
@@ -31,10 +35,6 @@ from .push_world import (
     stat,
     write_rows,
 )
-
-contact_score_t = ContactScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-company_score_t = CompanyScoreRow.__table__  # type: ignore[attr-defined]  # see above
-pushed_t = PushedValuesRow.__table__  # type: ignore[attr-defined]  # see above
 
 
 def expected_contact(row: Any) -> dict[str, str]:

@@ -21,7 +21,7 @@ from hubsync.sandbox import snapshot
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
 from hubsync.store.db import open_database
-from hubsync.store.tables import ContactScoreRow, OwnerRow
+from hubsync.store.tables import contact_score_t, owner_t
 
 from .push_world import activity, fast_client, load_portal, score, settings, tasks_in_db, write_rows
 
@@ -35,8 +35,6 @@ READY_SCORES = [72, 74, 75, 76, 77, 78, 80, 83, 86, 89]
 # Warm leads (MQL) on a consultation request alone: 50 + 2 * opens + 3 * clicks (+ 20 for a webinar): 61, 65, 70.
 WARM = [(4, 1, False), (3, 3, False), (0, 0, True)]
 WARM_SCORES = [61, 65, 70]
-contact_score_t = ContactScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-owner_t = OwnerRow.__table__  # type: ignore[attr-defined]  # see above
 
 
 def iso(at: datetime) -> str:

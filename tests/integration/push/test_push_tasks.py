@@ -27,14 +27,12 @@ from hubsync.sandbox.portal import CrmObject
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
 from hubsync.store.db import open_database
-from hubsync.store.tables import ContactScoreRow
+from hubsync.store.tables import company_t, contact_score_t, contact_t
 
 from .push_world import (
     CONFIG,
     CREATE_OBJECT,
     activity,
-    company_t,
-    contact_t,
     dt_to_ms,
     fast_client,
     load_portal,
@@ -47,7 +45,6 @@ from .push_world import (
 
 DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 JAN, ACME, OWNER, COMPANY_OWNER = 1001, 500, 77, 78
-contact_score_t = ContactScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
 
 
 def day(n: float) -> datetime:

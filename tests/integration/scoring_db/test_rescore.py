@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hubsync.rescore import company_score_t, history_t, rescore
+from hubsync.rescore import rescore
 from hubsync.scoring import ScoringModel
 from hubsync.store.db import open_database
-from hubsync.store.reads import activity_t, company_t, contact_score_t, contact_t
+from hubsync.store.tables import activity_t, company_score_t, company_t, contact_score_t, contact_t, history_t
 from hubsync.store.upsert import upsert
 from hubsync.validation import parse
 

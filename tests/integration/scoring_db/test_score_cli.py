@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hubsync.store.db import open_database
-from hubsync.store.reads import activity_t, company_t, contact_score_t, contact_t
+from hubsync.store.tables import activity_t, company_t, contact_score_t, contact_t
 from hubsync.store.upsert import upsert
 
 REPO = Path(__file__).resolve().parents[3]

@@ -22,12 +22,10 @@ from sqlalchemy.engine import Engine, Row
 
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.store.db import open_database
-from hubsync.store.tables import LeaseRow, RunRow
+from hubsync.store.tables import lease_t, run_t
 from tests.service_support import UNPACED, cli_env, config_with
 
 REPO = Path(__file__).resolve().parents[3]
-run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-lease_t = LeaseRow.__table__  # type: ignore[attr-defined]  # see above
 
 LEASE_S = 10  # the smallest lease the config allows
 CYCLE_S = 2

@@ -27,17 +27,13 @@ from hubsync.pipeline import pull_options
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.settings import load_settings
 from hubsync.store.db import open_database
-from hubsync.store.reads import contact_t
-from hubsync.store.tables import LeaseRow, RunRow, SyncCursorRow
+from hubsync.store.tables import contact_t, cursor_t, lease_t, run_t
 from tests.integration.pull.portal_state import differences, expected, portal_time, stored
 from tests.service_support import cli_env, config_with
 
 REPO = Path(__file__).resolve().parents[3]
 # The pull tests' comparison of a database with the portal's own state (tests are not a package: by path).
 
-run_t = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-lease_t = LeaseRow.__table__  # type: ignore[attr-defined]  # see above
-cursor_t = SyncCursorRow.__table__  # type: ignore[attr-defined]  # see above
 
 PER_10S = 100  # HubSpot's starter budget
 DEADLINE_S = 120.0

@@ -19,7 +19,7 @@ from hubsync.store.state import (
     save_cursor,
     start_run,
 )
-from hubsync.store.tables import RunRow
+from hubsync.store.tables import run_t
 
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 TTL = timedelta(seconds=60)
@@ -60,7 +60,7 @@ def test_run_log_records_outcome_and_counts(engine: Engine) -> None:
             counts=RunCounts(pulled=10, scored=8, pushed=3, tasks_created=1, api_calls=12, daily_quota_left=500),
             now=T0 + timedelta(minutes=2),
         )
-    table = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+    table = run_t
     with engine.connect() as conn:
         row = conn.execute(sa.select(table)).one()
     assert (row.outcome, row.pulled, row.pushed, row.api_calls) == ("ok", 10, 3, 12)
@@ -95,7 +95,7 @@ def test_taking_over_records_runs_of_dead_holders_as_failed(engine: Engine) -> N
         mine = start_run(conn, "cycle", now=T0, holder="host:2:me")
         cron = start_run(conn, "sync", now=T0)  # a `hubsync sync` without a lease: never touched
         assert abandon_runs(conn, holder="host:2:me", now=T0 + timedelta(minutes=5)) == 1
-    table = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+    table = run_t
     with engine.connect() as conn:
         outcomes: dict[int, str] = dict(conn.execute(sa.select(table.c.id, table.c.outcome)).all())
         error = conn.execute(sa.select(table.c.error).where(table.c.id == dead)).scalar_one()

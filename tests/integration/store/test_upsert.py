@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hubsync.store.db import open_database
-from hubsync.store.tables import ActivityRow, ContactRow, TaskRow
+from hubsync.store.tables import activity_t, contact_t, task_t
 from hubsync.store.upsert import upsert
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -48,7 +48,7 @@ def _count_statements(engine: Engine) -> list[str]:
 
 
 def test_upsert_inserts_then_updates_with_one_statement_per_batch(engine: Engine) -> None:
-    table = ContactRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+    table = contact_t
     statements = _count_statements(engine)
     with engine.begin() as conn:
         assert upsert(conn, table, _contacts(range(1, 301), "Manager")) == 300
@@ -66,7 +66,7 @@ def test_upsert_inserts_then_updates_with_one_statement_per_batch(engine: Engine
 
 
 def test_upsert_of_a_batch_that_repeats_a_key_keeps_the_last(engine: Engine) -> None:
-    table = ContactRow.__table__  # type: ignore[attr-defined]  # see above
+    table = contact_t
     rows = _contacts(range(1, 3), "Manager") + _contacts(range(1, 2), "Director")
     with engine.begin() as conn:
         assert upsert(conn, table, rows) == 2
@@ -74,7 +74,7 @@ def test_upsert_of_a_batch_that_repeats_a_key_keeps_the_last(engine: Engine) -> 
 
 
 def test_times_come_back_timezone_aware_utc(engine: Engine) -> None:
-    table = ActivityRow.__table__  # type: ignore[attr-defined]  # see above
+    table = activity_t
     berlin = datetime(2026, 3, 1, 10, 30, tzinfo=ZoneInfo("Europe/Berlin"))
     row = {
         "id": "page_view:1",
@@ -91,14 +91,14 @@ def test_times_come_back_timezone_aware_utc(engine: Engine) -> None:
 
 
 def test_naive_times_are_refused(engine: Engine) -> None:
-    table = ActivityRow.__table__  # type: ignore[attr-defined]  # see above
+    table = activity_t
     row = {"id": "x:1", "contact_id": 7, "kind": "page_view", "occurred_at": datetime(2026, 3, 1)}  # noqa: DTZ001
     with pytest.raises(sa.exc.StatementError, match="naive datetime"), engine.begin() as conn:
         upsert(conn, table, [row])
 
 
 def test_database_allows_one_open_task_per_contact(engine: Engine) -> None:
-    table = TaskRow.__table__  # type: ignore[attr-defined]  # see above
+    table = task_t
     task = {"contact_id": 5, "state": "open", "subject": "A1: call", "intent_at": T0}
     with engine.begin() as conn:
         conn.execute(table.insert(), [task])
@@ -112,6 +112,6 @@ def test_database_allows_one_open_task_per_contact(engine: Engine) -> None:
 
 
 def test_rows_with_different_columns_are_refused(engine: Engine) -> None:
-    table = ContactRow.__table__  # type: ignore[attr-defined]  # see above
+    table = contact_t
     with pytest.raises(ValueError, match="same columns"), engine.begin() as conn:
         upsert(conn, table, [{"id": 1, "email": "a@x.de"}, {"id": 2}])

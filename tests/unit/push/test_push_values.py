@@ -31,7 +31,7 @@ from hubsync.rescore import _company_row, _contact_row
 from hubsync.scoring import score_company, score_contact
 from hubsync.settings import PushConfig, load_settings
 from hubsync.store.db import open_database
-from hubsync.store.tables import PushedValuesRow
+from hubsync.store.tables import pushed_t
 
 NOW = datetime(2025, 3, 19, 9, tzinfo=UTC)
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
@@ -144,7 +144,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def _pushed_ids(engine: Engine) -> set[int]:
-    table = PushedValuesRow.__table__  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+    table = pushed_t
     with engine.connect() as conn:
         return set(conn.execute(sa.select(table.c.object_id)).scalars())
 
