@@ -98,6 +98,14 @@ class Contact:
     # Every property pulled, raw, as HubSpot sent it (profile rules may name any of them).
     properties: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def full_name(self) -> str:
+        return _full_name(self.firstname, self.lastname)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email or f"contact {self.id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Company:
@@ -126,8 +134,7 @@ class Owner:
 
     @property
     def display_name(self) -> str:
-        name = " ".join(part for part in (self.firstname, self.lastname) if part)
-        return name or self.email or f"owner {self.id}"
+        return _full_name(self.firstname, self.lastname) or self.email or f"owner {self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +161,7 @@ class Association:
     to_id: int
     type_id: int
     label: str | None = None
+
+
+def _full_name(first: str | None, last: str | None) -> str:
+    return " ".join(part for part in (first, last) if part)

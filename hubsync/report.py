@@ -7,9 +7,7 @@ from typing import Any
 
 from hubsync.records import Company, Contact
 from hubsync.scoring import Explanation, ScoringModel, history_lines
-
-LETTERS = "ABCD"
-DIGITS = "1234"
+from hubsync.scoring.segments import DIGITS, LETTERS
 
 
 def segment_matrix(counts: Mapping[str, int], title: str = "contacts per segment") -> str:
@@ -37,7 +35,7 @@ def explanation_text(
     stored_status: str | None = None,
 ) -> str:
     score = explanation.score
-    name = " ".join(p for p in (contact.firstname, contact.lastname) if p) or "(no name)"
+    name = contact.full_name or "(no name)"
     lines = [
         f"contact {contact.id}: {name} <{contact.email or 'no email'}>, {contact.jobtitle or 'no job title'}",
         f"company: {company.name if company else '(none)'}"

@@ -19,6 +19,7 @@ import structlog
 from hubsync.errors import AuthenticationFailed, FatalHubSpotError, MissingScopes
 from hubsync.hubspot.classify import SCOPES_WHERE
 from hubsync.scoring import FitLight, LeadStatus, Tier
+from hubsync.scoring.segments import SEGMENTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +32,6 @@ log = structlog.get_logger(__name__)
 CONTACTS: Final = "contacts"
 COMPANIES: Final = "companies"
 OBJECT_TYPES: Final = (CONTACTS, COMPANIES)
-SEGMENTS: Final = tuple(f"{letter}{digit}" for letter in "ABCD" for digit in "1234")
 # HubSpot's bool properties are enumerations of these two values, shown as a checkbox.
 BOOL_OPTIONS: Final = (("true", "Yes"), ("false", "No"))
 

@@ -135,11 +135,6 @@ def hubspot_instant(at: datetime) -> str:
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
-def display_name(contact: Contact) -> str:
-    name = " ".join(p for p in (contact.firstname, contact.lastname) if p)
-    return name or contact.email or f"contact {contact.id}"
-
-
 def route_owner(
     routing: Sequence[str],
     *,
@@ -565,7 +560,7 @@ def plan_tasks(
             PlannedTask(
                 contact_id=candidate.contact_id,
                 owner_id=owner,
-                subject=task_subject(score, display_name(contact)),
+                subject=task_subject(score, contact.display_name),
                 body=body,
                 due_at=now + timedelta(hours=config.sla_hours),
             )

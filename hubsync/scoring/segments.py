@@ -11,8 +11,10 @@ if TYPE_CHECKING:
     from hubsync.records import Company
     from hubsync.scoring.model import ScoringModel
 
-_LETTERS = "ABCD"
-_DIGITS = "1234"
+# The 4 × 4 grid: the letter is the profile quarter (A best fit), the digit the engagement quarter (1 most engaged).
+LETTERS = "ABCD"
+DIGITS = "1234"
+SEGMENTS = tuple(letter + digit for letter in LETTERS for digit in DIGITS)
 
 
 def quarter(score: int, bounds: tuple[int, int, int]) -> int:
@@ -26,7 +28,7 @@ def quarter(score: int, bounds: tuple[int, int, int]) -> int:
 def segment(profile: int, engagement: int, model: ScoringModel) -> str:
     """Letter from the profile, digit from the engagement: profile 80, engagement 20 -> "A4"."""
     quarters = model.compiled.quarters  # indexed by score: clamp, so that a negative index cannot wrap around
-    return _LETTERS[quarters[max(0, min(100, profile))]] + _DIGITS[quarters[max(0, min(100, engagement))]]
+    return LETTERS[quarters[max(0, min(100, profile))]] + DIGITS[quarters[max(0, min(100, engagement))]]
 
 
 def fit_light(profile: int, model: ScoringModel) -> FitLight:
