@@ -106,7 +106,7 @@ def build(path: Path, contacts: int, activities: int) -> None:
 
 def measure(path: Path) -> None:
     """Runs in its own process: the full rescore, then the pure step alone, then peak memory."""
-    from hubsync.rescore import rescore  # noqa: PLC0415
+    from hubsync.jobs.rescore import rescore  # noqa: PLC0415
     from hubsync.scoring import ScoringModel, score_contact  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
     from hubsync.store.reads import activities_by_contact, companies_by_id, contacts_by_id  # noqa: PLC0415

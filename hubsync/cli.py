@@ -148,8 +148,8 @@ def score(
     """Rescore every contact and company from the local database (no HubSpot calls)."""
     from rich.progress import Progress  # noqa: PLC0415  (see config_check)
 
+    from hubsync.jobs.rescore import rescore  # noqa: PLC0415
     from hubsync.report import segment_matrix  # noqa: PLC0415
-    from hubsync.rescore import rescore  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
     from hubsync.store.reads import live_contact_ids  # noqa: PLC0415
 

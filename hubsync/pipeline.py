@@ -19,7 +19,7 @@ from hubsync.errors import HubsyncError, Interrupted
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.pull import PullOptions, PullResult, pull
 from hubsync.hubspot.push import PushResult, push
-from hubsync.rescore import RescoreResult, rescore
+from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.settings import Settings
 from hubsync.store.db import transaction
 from hubsync.store.state import RunCounts, finish_run, start_run

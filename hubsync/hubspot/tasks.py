@@ -45,8 +45,8 @@ from hubspot.crm.objects.tasks import (
 from hubsync.errors import FatalHubSpotError, HubSpotError, RetriableHubSpotError
 from hubsync.hubspot.mapping import parse_id, parse_timestamp
 from hubsync.hubspot.streams import crm
+from hubsync.jobs.rescore import stored_contact_score
 from hubsync.records import Contact, Owner
-from hubsync.rescore import stored_contact_score
 from hubsync.scoring import (
     ContactScore,
     HandoffCandidate,

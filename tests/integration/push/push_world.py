@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import ClientSettings, HubSpotClient
+from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.records import ActivityKind
-from hubsync.rescore import RescoreResult, rescore
 from hubsync.sandbox.portal import PARTICIPATION_STATES, Portal
 from hubsync.sandbox.server import Sandbox
 from hubsync.secret import Secret

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hubsync.rescore import rescore
+from hubsync.jobs.rescore import rescore
 from hubsync.scoring import ScoringModel
 from hubsync.store.db import open_database
 from hubsync.store.tables import activity_t, company_score_t, company_t, contact_score_t, contact_t, history_t

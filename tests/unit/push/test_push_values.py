@@ -26,8 +26,8 @@ from hubsync.hubspot.push import (
     lifecycle_advance,
     send_changes,
 )
+from hubsync.jobs.rescore import _company_row, _contact_row
 from hubsync.records import Activity, ActivityKind, Company, Contact
-from hubsync.rescore import _company_row, _contact_row
 from hubsync.scoring import score_company, score_contact
 from hubsync.settings import PushConfig, load_settings
 from hubsync.store.db import open_database

@@ -1,0 +1,1 @@
+"""What a person reads: plain-text renderings of status, explanations, the segment matrix and task text."""
