@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
@@ -43,8 +42,13 @@ from hubsync.store.reads import (
     contacts_by_id,
     live_contact_ids,
 )
-from hubsync.store.tables import company_score_t, company_t, contact_score_t, contact_t, history_t
-from hubsync.store.upsert import upsert
+from hubsync.store.scores import (
+    drop_scores_of_gone_records,
+    live_company_ids,
+    member_score_rows,
+    store_scores,
+    stored_scores,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -131,10 +135,9 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
             on_progress(len(batch))
     with transaction(engine) as conn:
         if full:
-            live = sa.select(company_t.c.id).where(company_t.c.archived_at.is_(None))
-            company_targets = sorted(conn.execute(live).scalars())
+            company_targets = live_company_ids(conn)
             if write:
-                _drop_scores_of_gone_records(conn)
+                drop_scores_of_gone_records(conn)
         else:
             company_targets = sorted(touched_companies)
     companies_scored = companies_changed = 0
@@ -184,10 +187,7 @@ def _score_contacts(
     found = companies_by_id(conn, needed)
     companies.update({company_id: found.get(company_id) for company_id in needed})
     activities = activities_by_contact(conn, list(contacts), until=now)
-    previous = {
-        row.contact_id: row
-        for row in conn.execute(sa.select(contact_score_t).where(contact_score_t.c.contact_id.in_(list(ids))))
-    }
+    previous = stored_scores(conn, "contact", ids)
     scores: list[ContactScore] = []
     by_company: dict[int, list[ContactScore]] = defaultdict(list)
     rows: list[dict[str, Any]] = []
@@ -221,7 +221,7 @@ def _score_contacts(
                 )
             )
     if write:
-        _store(conn, contact_score_t, rows, history, gone=[i for i in ids if i not in contacts])
+        store_scores(conn, "contact", rows, history, gone=[i for i in ids if i not in contacts])
     return _Batch(scores, by_company, len(history))
 
 
@@ -237,10 +237,7 @@ def _score_companies(
     companies = companies_by_id(conn, ids)
     if members is None:
         members = _stored_members(conn, companies)
-    previous = {
-        row.company_id: row
-        for row in conn.execute(sa.select(company_score_t).where(company_score_t.c.company_id.in_(list(ids))))
-    }
+    previous = stored_scores(conn, "company", ids)
     rows: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     for company_id, company in companies.items():
@@ -260,41 +257,16 @@ def _score_companies(
                 )
             )
     if write:
-        _store(conn, company_score_t, rows, history, gone=[i for i in ids if i not in companies])
+        store_scores(conn, "company", rows, history, gone=[i for i in ids if i not in companies])
     return len(rows), len(history)
-
-
-def _store(
-    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], history: list[dict[str, Any]], *, gone: list[int]
-) -> None:
-    """Current scores in, a history row for each change, and no score left for a record that is gone."""
-    upsert(conn, table, rows)
-    if history:
-        conn.execute(sa.insert(history_t), history)
-    if gone:
-        (key,) = table.primary_key.columns
-        conn.execute(sa.delete(table).where(key.in_(gone)))
 
 
 def _stored_members(conn: Connection, companies: Collection[int]) -> dict[int, list[ContactScore]]:
     """The stored scores of the companies' contacts (an incremental rescore has only some of them at hand)."""
     members: dict[int, list[ContactScore]] = {company_id: [] for company_id in companies}
-    stmt = (
-        sa.select(contact_score_t, contact_t.c.company_id)
-        .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
-        .where(contact_t.c.company_id.in_(list(companies)), contact_t.c.archived_at.is_(None))
-    )
-    for row in conn.execute(stmt):
+    for row in member_score_rows(conn, companies):
         members[row.company_id].append(stored_contact_score(row))
     return members
-
-
-def _drop_scores_of_gone_records(conn: Connection) -> None:
-    """After a full rescore: no scores for archived, merged-away or deleted records."""
-    live_contacts = sa.select(contact_t.c.id).where(contact_t.c.archived_at.is_(None))
-    conn.execute(sa.delete(contact_score_t).where(contact_score_t.c.contact_id.not_in(live_contacts)))
-    live_companies = sa.select(company_t.c.id).where(company_t.c.archived_at.is_(None))
-    conn.execute(sa.delete(company_score_t).where(company_score_t.c.company_id.not_in(live_companies)))
 
 
 def _changed(before: Any, engagement: int, profile: int, segment: str, status: str | None) -> bool:
