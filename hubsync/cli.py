@@ -251,7 +251,7 @@ def sync(
     full_rescore: bool = typer.Option(False, "--full-rescore", help="Rescore every contact, not only changed ones."),
 ) -> None:
     """One cycle now: pull what changed, rescore it, push what changed (as `hubsync run` does on a schedule)."""
-    from hubsync.pipeline import CycleOptions, run_cycle  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.cycle import CycleOptions, run_cycle  # noqa: PLC0415  (see config_check)
 
     stop = threading.Event()
     with connected(ctx, stop) as c, stop_on_signals(stop.set):
@@ -368,7 +368,7 @@ def backfill_command(
     and idempotent (every write is an upsert). Streams: owners, companies, contacts, deals, engagement_emails,
     engagement_calls, engagement_meetings, engagement_notes, engagement_tasks, associations, email_events,
     form_submissions, marketing_events, web_events."""
-    from hubsync.hubspot.backfill import run_backfill  # noqa: PLC0415
+    from hubsync.jobs.backfill import run_backfill  # noqa: PLC0415
     from hubsync.hubspot.pull import STREAMS  # noqa: PLC0415  (see config_check)
 
     chosen = [name.strip() for value in streams for name in value.split(",") if name.strip()] or list(STREAMS)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient, client_settings
 from hubsync.hubspot.properties import setup
-from hubsync.pipeline import CycleResult, run_cycle
+from hubsync.jobs.cycle import CycleResult, run_cycle
 from hubsync.report import segment_matrix
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.sandbox.simulate import Simulated, simulate

@@ -43,7 +43,7 @@ from hubsync.errors import (
     StoreError,
 )
 from hubsync.hubspot.client import ClientSettings, HubSpotClient
-from hubsync.pipeline import CycleOptions, run_cycle
+from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.settings import Settings
 from hubsync.store import lease
 from hubsync.store.db import transaction

@@ -17,14 +17,15 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.text import Text
 from sqlalchemy.engine import Engine
 
-from hubsync.errors import HubsyncError, QuotaExhausted
+from hubsync.errors import QuotaExhausted
 from hubsync.hubspot import cursors
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.pull import PullResult, backfill, pull
-from hubsync.pipeline import pull_options
+from hubsync.jobs.cycle import pull_options
+from hubsync.jobs.runs import recorded_run
 from hubsync.settings import Settings
 from hubsync.store.db import transaction
-from hubsync.store.state import RunCounts, finish_run, load_cursor, save_cursor, start_run
+from hubsync.store.state import RunCounts, load_cursor, save_cursor
 
 MARKER = "backfill"
 
@@ -90,43 +91,25 @@ def run_backfill(
 ) -> BackfillOutcome:
     started = clock()
     request = {"since": cursors.iso(since), "streams": sorted(set(streams))}
-    with transaction(engine) as conn:
-        run_id = start_run(conn, "backfill", now=started)
-        marker = load_cursor(conn, MARKER) or {}
-        resumed = marker.get("request") == request
-    if not resumed:
-        backfill(engine, streams, since=since, now=started)
+    result: PullResult | None = None
+
+    def counts() -> RunCounts:
+        return RunCounts(pulled=result.stored if result else 0)
+
+    with recorded_run(engine, client, "backfill", clock=clock, counts=counts) as run:
         with transaction(engine) as conn:
-            save_cursor(conn, MARKER, {"request": request, "started": cursors.iso(started)}, now=started)
-    calls_before = client.stats().total
-    options = pull_options(settings, streams=frozenset(streams))
-    try:
+            marker = load_cursor(conn, MARKER) or {}
+            resumed = marker.get("request") == request
+        if not resumed:
+            backfill(engine, streams, since=since, now=started)
+            with transaction(engine) as conn:
+                save_cursor(conn, MARKER, {"request": request, "started": cursors.iso(started)}, now=started)
+        options = pull_options(settings, streams=frozenset(streams))
         with _progress(progress) as on_page:
             result = pull(client, engine, options, now=clock, progress=on_page)
-    except HubsyncError as err:
-        _finish(engine, client, run_id, "failed", pulled=0, calls_before=calls_before, now=clock(), error=str(err))
-        raise
-    with transaction(engine) as conn:
         if result.stopped is None:
-            save_cursor(conn, MARKER, {"request": None, "finished": cursors.iso(clock())}, now=clock())
-    outcome = "stopped" if result.stopped else "ok"
-    _finish(engine, client, run_id, outcome, pulled=result.stored, calls_before=calls_before, now=clock(), error=None)
-    return BackfillOutcome(run_id, result, resumed)
-
-
-def _finish(
-    engine: Engine,
-    client: HubSpotClient,
-    run_id: int,
-    outcome: str,
-    *,
-    pulled: int,
-    calls_before: int,
-    now: datetime,
-    error: str | None,
-) -> None:
-    counts = RunCounts(
-        pulled=pulled, api_calls=client.stats().total - calls_before, daily_quota_left=client.daily_remaining
-    )
-    with transaction(engine) as conn:
-        finish_run(conn, run_id, outcome=outcome, counts=counts, now=now, error=error)
+            with transaction(engine) as conn:
+                save_cursor(conn, MARKER, {"request": None, "finished": cursors.iso(clock())}, now=clock())
+        else:
+            run.stopped_early("daily API quota reserve reached; continues next run")
+    return BackfillOutcome(run.run_id, result, resumed)

@@ -20,9 +20,9 @@ from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.pull import PullOptions, PullResult, pull
 from hubsync.hubspot.push import PushResult, push
 from hubsync.jobs.rescore import RescoreResult, rescore
+from hubsync.jobs.runs import recorded_run
 from hubsync.settings import Settings
-from hubsync.store.db import transaction
-from hubsync.store.state import RunCounts, finish_run, start_run
+from hubsync.store.state import RunCounts
 
 log = structlog.get_logger(__name__)
 
@@ -72,117 +72,58 @@ def run_cycle(
     stop: threading.Event | None = None,
     holder: str | None = None,
 ) -> CycleResult:
-    started = clock()
-    with transaction(engine) as conn:
-        run_id = start_run(conn, kind, now=started, holder=holder)
-    log.info("cycle.started", run_id=run_id, kind=kind, full_rescore=options.full_rescore, push=options.push)
-    calls_before = client.stats().total
     pulled: PullResult | None = None
     scored: RescoreResult | None = None
     pushed: PushResult | None = None
-    try:
-        pulled = pull(
-            client,
-            engine,
-            pull_options(settings, full_reconcile=options.full_reconcile, streams=options.streams),
-            now=clock,
+
+    def counts() -> RunCounts:
+        return RunCounts(
+            pulled=pulled.stored if pulled else 0,
+            scored=scored.contacts_scored if scored else 0,
+            pushed=pushed.records_pushed if pushed else 0,
+            tasks_created=pushed.tasks_created if pushed else 0,
+            effective_threshold=pushed.effective_threshold if pushed else None,
+            free_capacity=pushed.free_capacity if pushed else None,
         )
-        # One scoring instant per cycle: every score of this cycle is "as of" the same moment.
-        now = clock()
-        if options.full_rescore:
-            scored = rescore(engine, settings.config.scoring, now=now, stop=stop)
-        else:
-            scored = rescore(
-                engine,
-                settings.config.scoring,
-                now=now,
-                contact_ids=pulled.touched_contacts,
-                company_ids=pulled.touched_companies,
-                stop=stop,
+
+    calls_before = client.stats().total
+    with recorded_run(engine, client, kind, clock=clock, counts=counts, holder=holder) as run:
+        try:
+            log.info(
+                "cycle.started", run_id=run.run_id, kind=kind, full_rescore=options.full_rescore, push=options.push
             )
-        if options.push and pulled.stopped is None:
-            pushed = push(client, engine, settings, now=now)
-    except Interrupted:
-        _finish(
-            engine,
-            client,
-            run_id,
-            "stopped",
-            pulled=pulled,
-            scored=scored,
-            pushed=pushed,
-            calls_before=calls_before,
-            now=clock(),
-            error="stopped on request",
-        )
-        log.info("cycle.interrupted", run_id=run_id)
-        raise
-    except HubsyncError as err:
-        _finish(
-            engine,
-            client,
-            run_id,
-            "failed",
-            pulled=pulled,
-            scored=scored,
-            pushed=pushed,
-            calls_before=calls_before,
-            now=clock(),
-            error=str(err),
-        )
-        # A classified error already says what happened; a traceback would add nothing for the admin.
-        log.error("cycle.failed", run_id=run_id, error=str(err), error_type=type(err).__name__)  # noqa: TRY400
-        raise
-    stopped = pulled.stopped is not None or (pushed is not None and pushed.stopped is not None)
-    outcome = "stopped" if stopped else "ok"
-    note = "daily API quota reserve reached; continues next run" if stopped else None
-    _finish(
-        engine,
-        client,
-        run_id,
-        outcome,
-        pulled=pulled,
-        scored=scored,
-        pushed=pushed,
-        calls_before=calls_before,
-        now=clock(),
-        error=note,
-    )
+            pulled = pull(
+                client,
+                engine,
+                pull_options(settings, full_reconcile=options.full_reconcile, streams=options.streams),
+                now=clock,
+            )
+            # One scoring instant per cycle: every score of this cycle is "as of" the same moment.
+            now = clock()
+            touched = None if options.full_rescore else pulled.touched_contacts
+            companies = () if options.full_rescore else pulled.touched_companies
+            scored = rescore(
+                engine, settings.config.scoring, now=now, contact_ids=touched, company_ids=companies, stop=stop
+            )
+            if options.push and pulled.stopped is None:
+                pushed = push(client, engine, settings, now=now)
+            if pulled.stopped is not None or (pushed is not None and pushed.stopped is not None):
+                run.stopped_early("daily API quota reserve reached; continues next run")
+        except Interrupted:
+            log.info("cycle.interrupted", run_id=run.run_id)
+            raise
+        except HubsyncError as err:
+            # A classified error already says what happened; a traceback would add nothing for the admin.
+            log.error("cycle.failed", run_id=run.run_id, error=str(err), error_type=type(err).__name__)  # noqa: TRY400
+            raise
     log.info(
         "cycle.finished",
-        run_id=run_id,
-        outcome=outcome,
+        run_id=run.run_id,
+        outcome=run.outcome,
         pulled=pulled.stored,
         scored=scored.contacts_scored,
         pushed=pushed.records_pushed if pushed else 0,
         tasks_created=pushed.tasks_created if pushed else 0,
         api_calls=client.stats().total - calls_before,
     )
-    return CycleResult(run_id, outcome, pulled, scored, pushed)
-
-
-def _finish(
-    engine: Engine,
-    client: HubSpotClient,
-    run_id: int,
-    outcome: str,
-    *,
-    pulled: PullResult | None,
-    scored: RescoreResult | None,
-    pushed: PushResult | None,
-    calls_before: int,
-    now: datetime,
-    error: str | None,
-) -> None:
-    counts = RunCounts(
-        pulled=pulled.stored if pulled else 0,
-        scored=scored.contacts_scored if scored else 0,
-        pushed=pushed.records_pushed if pushed else 0,
-        tasks_created=pushed.tasks_created if pushed else 0,
-        api_calls=client.stats().total - calls_before,
-        daily_quota_left=client.daily_remaining,
-        effective_threshold=pushed.effective_threshold if pushed else None,
-        free_capacity=pushed.free_capacity if pushed else None,
-    )
-    with transaction(engine) as conn:
-        finish_run(conn, run_id, outcome=outcome, counts=counts, now=now, error=error)
+    return CycleResult(run.run_id, run.outcome, pulled, scored, pushed)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hubsync.errors import Interrupted, SetupRequired
 from hubsync.hubspot.client import HubSpotClient, client_settings
 from hubsync.hubspot.properties import setup
-from hubsync.pipeline import CycleOptions, run_cycle
+from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import open_database

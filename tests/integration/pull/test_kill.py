@@ -27,7 +27,7 @@ def _startup_seconds() -> float:
     """How long a `hubsync` process takes before its first request: Python, hubsync and the SDK imported."""
     began = time.monotonic()
     subprocess.run(
-        [sys.executable, "-c", "import hubsync.cli, hubsync.hubspot.pull, hubsync.pipeline"], check=True, cwd=REPO
+        [sys.executable, "-c", "import hubsync.cli, hubsync.hubspot.pull, hubsync.jobs.cycle"], check=True, cwd=REPO
     )
     return time.monotonic() - began
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.pull import STREAMS
 from hubsync.hubspot.streams import crm
-from hubsync.pipeline import pull_options
+from hubsync.jobs.cycle import pull_options
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.settings import load_settings
 from hubsync.store.db import open_database
