@@ -105,7 +105,7 @@ def _invocation(ctx: typer.Context) -> Invocation:
 @config_app.command("check")
 def config_check(ctx: typer.Context) -> None:
     """Validate the config file and print a summary of the effective settings and scoring model."""
-    from hubsync.summary import config_summary  # noqa: PLC0415  (keeps `hubsync --version` fast)
+    from hubsync.render.config_summary import config_summary  # noqa: PLC0415  (keeps `hubsync --version` fast)
 
     settings = _invocation(ctx).settings()
     typer.echo(config_summary(settings))
@@ -149,7 +149,7 @@ def score(
     from rich.progress import Progress  # noqa: PLC0415  (see config_check)
 
     from hubsync.jobs.rescore import rescore  # noqa: PLC0415
-    from hubsync.report import segment_matrix  # noqa: PLC0415
+    from hubsync.render.matrix import segment_matrix  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
     from hubsync.store.reads import live_contact_ids  # noqa: PLC0415
 
@@ -187,7 +187,7 @@ def explain(
     """Why a contact scores what it scores: every contribution, dated; fit rules and gates; the account."""
     import sqlalchemy as sa  # noqa: PLC0415  (see config_check)
 
-    from hubsync.report import explanation_text  # noqa: PLC0415
+    from hubsync.render.explain import explanation_text  # noqa: PLC0415
     from hubsync.scoring import LeadStatus, explain_contact  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
     from hubsync.store.reads import (  # noqa: PLC0415
@@ -284,7 +284,7 @@ def run(
 
     Stops cleanly on SIGTERM / SIGINT (the page in hand is saved, the lease released), exit code 0."""
     from hubsync.hubspot.client import client_settings  # noqa: PLC0415  (see config_check)
-    from hubsync.scheduler import Service  # noqa: PLC0415
+    from hubsync.jobs.scheduler import Service  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
 
     inv = _invocation(ctx)
@@ -313,7 +313,8 @@ def status(
     Exit code: 0 healthy; 8 the last run failed; 9 no run finished within [monitoring] max_age_minutes."""
     import json  # noqa: PLC0415  (see config_check)
 
-    from hubsync.status import collect, render  # noqa: PLC0415
+    from hubsync.jobs.status import collect  # noqa: PLC0415
+    from hubsync.render.status import render  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
 
     inv = _invocation(ctx)
@@ -337,7 +338,7 @@ def demo(
 ) -> None:
     """See hubsync work in about a minute, no HubSpot account needed: a sandbox portal, setup, two syncs a week
     apart, then the segment matrix, the top leads and why, the tasks per owner and the API calls used."""
-    from hubsync.demo import DemoOptions, run_demo  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.demo import DemoOptions, run_demo  # noqa: PLC0415  (see config_check)
 
     inv = _invocation(ctx)
     options = DemoOptions(contacts=contacts, seed=seed, tier=tier, config_path=inv.config_path, database=database)
@@ -368,8 +369,8 @@ def backfill_command(
     and idempotent (every write is an upsert). Streams: owners, companies, contacts, deals, engagement_emails,
     engagement_calls, engagement_meetings, engagement_notes, engagement_tasks, associations, email_events,
     form_submissions, marketing_events, web_events."""
-    from hubsync.jobs.backfill import run_backfill  # noqa: PLC0415
     from hubsync.hubspot.pull import STREAMS  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.backfill import run_backfill  # noqa: PLC0415
 
     chosen = [name.strip() for value in streams for name in value.split(",") if name.strip()] or list(STREAMS)
     unknown = sorted(set(chosen) - set(STREAMS))

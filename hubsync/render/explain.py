@@ -1,28 +1,11 @@
-"""Plain-text renderings an admin reads: the segment matrix and a contact's full explanation."""
+"""A contact's full explanation as text (`hubsync explain`): every contribution, fit rules, gates, the account."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from hubsync.records import Company, Contact
 from hubsync.scoring import Explanation, ScoringModel, history_lines
-from hubsync.scoring.segments import DIGITS, LETTERS
-
-
-def segment_matrix(counts: Mapping[str, int], title: str = "contacts per segment") -> str:
-    """The 4×4 matrix: rows are profile letters (A best fit), columns engagement digits (1 most engaged)."""
-    width = max([5, *(len(f"{n:,}") for n in counts.values())])
-    header = f"{'':>10}" + "".join(f"{d:>{width + 2}}" for d in DIGITS)
-    lines = [
-        f"{title} (letter = profile fit, digit = engagement; A1 best)",
-        header + "   ← engagement (1 = most engaged)",
-    ]
-    for letter in LETTERS:
-        cells = "".join(f"{counts.get(letter + d, 0):>{width + 2},}" for d in DIGITS)
-        lines.append(f"{'profile ' + letter:>10}{cells}")
-    lines.append(f"{'total':>10}{sum(counts.values()):>{width + 2},}")
-    return "\n".join(lines)
 
 
 def explanation_text(

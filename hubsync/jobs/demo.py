@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from hubsync.hubspot.client import HubSpotClient, client_settings
 from hubsync.hubspot.properties import setup
 from hubsync.jobs.cycle import CycleResult, run_cycle
-from hubsync.report import segment_matrix
+from hubsync.render.matrix import segment_matrix
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.sandbox.simulate import Simulated, simulate
 from hubsync.settings import Settings, load_settings

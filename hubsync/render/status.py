@@ -1,0 +1,49 @@
+"""`hubsync status` as text: health, the last runs, handoff, open tasks, the segment matrix, cursors, errors."""
+
+from __future__ import annotations
+
+from hubsync.jobs.status import StatusReport
+from hubsync.render.matrix import segment_matrix
+
+
+def render(report: StatusReport) -> str:
+    lines = [f"health: {report.health.upper()} — {report.reason}"]
+    if report.lease_holder:
+        lines.append(
+            f"active syncer: {report.lease_holder} (lease until {report.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+    else:
+        lines.append("active syncer: none holds the lease now")
+    lines += ["", "last runs:"]
+    for r in report.runs:
+        took = f"{(r['finished_at'] - r['started_at']).total_seconds():.0f} s" if r["finished_at"] else "running"
+        quota = f", daily quota left {r['daily_quota_left']:,}" if r["daily_quota_left"] is not None else ""
+        lines.append(
+            f"  #{r['id']} {r['kind']:<9} {r['started_at']:%Y-%m-%d %H:%M} {took:>7}  {r['outcome']:<8} "
+            f"pulled {r['pulled']:,}, scored {r['scored']:,}, pushed {r['pushed']:,}, tasks {r['tasks_created']}, "
+            f"API calls {r['api_calls']:,}{quota}"
+        )
+    if not report.runs:
+        lines.append("  (none yet: run `hubsync sync` or `hubsync run`)")
+    threshold = report.effective_threshold
+    lines += [
+        "",
+        (
+            f"handoff: effective threshold {threshold if threshold is not None else '-'}, "
+            f"free sales capacity {report.free_capacity if report.free_capacity is not None else '-'}"
+        ),
+        "open hubsync tasks by owner: "
+        + (", ".join(f"{owner}: {n}" for owner, n in sorted(report.open_tasks_by_owner.items())) or "none"),
+        "lead status: " + (", ".join(f"{s}: {n:,}" for s, n in sorted(report.statuses.items())) or "no scores yet"),
+        "",
+        segment_matrix(report.segments),
+        "",
+        "cursors:",
+    ]
+    for stream, cursor in report.cursors.items():
+        position = ", ".join(f"{k}={v}" for k, v in cursor.items() if k != "updated_at")
+        lines.append(f"  {stream:<24} {position}")
+    if report.errors:
+        lines += ["", "recent errors:"]
+        lines += [f"  #{e['run']} {e['started_at']:%Y-%m-%d %H:%M} {e['kind']}: {e['error']}" for e in report.errors]
+    return "\n".join(lines)
