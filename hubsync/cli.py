@@ -185,7 +185,6 @@ def explain(
     as_of: str | None = typer.Option(None, "--as-of", help="Explain the score as of a past day or time (UTC)."),
 ) -> None:
     """Why a contact scores what it scores: every contribution, dated; fit rules and gates; the account."""
-    import sqlalchemy as sa  # noqa: PLC0415  (see config_check)
 
     from hubsync.render.explain import explanation_text  # noqa: PLC0415
     from hubsync.scoring import LeadStatus, explain_contact  # noqa: PLC0415
@@ -195,7 +194,7 @@ def explain(
         companies_by_id,
         find_contact,
     )
-    from hubsync.store.tables import company_score_t, contact_score_t  # noqa: PLC0415
+    from hubsync.store.scores import stored_contact_status, stored_scores  # noqa: PLC0415
 
     settings = _invocation(ctx).settings()
     model = settings.config.scoring
@@ -207,14 +206,8 @@ def explain(
             raise HubsyncError(f"no contact {contact!r} in the local database (by id or email); run `hubsync sync`")
         company = companies_by_id(conn, [found.company_id]).get(found.company_id) if found.company_id else None
         activities = activities_by_contact(conn, [found.id], until=now).get(found.id, [])
-        stored = conn.execute(
-            sa.select(contact_score_t.c.status).where(contact_score_t.c.contact_id == found.id)
-        ).scalar_one_or_none()
-        account = (
-            conn.execute(sa.select(company_score_t).where(company_score_t.c.company_id == company.id)).first()
-            if company is not None
-            else None
-        )
+        stored = stored_contact_status(conn, found.id)
+        account = stored_scores(conn, "company", [company.id]).get(company.id) if company is not None else None
     engine.dispose()
     previous = LeadStatus(stored) if stored is not None else None
     explanation = explain_contact(found, company, activities, model, now=now, previous_status=previous)

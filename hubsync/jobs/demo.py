@@ -15,19 +15,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient, client_settings
 from hubsync.hubspot.properties import setup
 from hubsync.jobs.cycle import CycleResult, run_cycle
+from hubsync.records import Contact
 from hubsync.render.matrix import segment_matrix
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.sandbox.simulate import Simulated, simulate
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import open_database
 from hubsync.store.reads import counts_by
-from hubsync.store.tables import contact_score_t, contact_t, owner_t, task_t
+from hubsync.store.scores import top_scored_contacts
+from hubsync.store.status import open_tasks_per_owner
 
 Say = Callable[[str], None]
 
@@ -127,33 +128,12 @@ def _report(  # noqa: PLR0917  (one caller; the figures it prints are all distin
 ) -> None:
     with engine.connect() as conn:
         segments = counts_by(conn, "segment")
-        top = conn.execute(
-            sa.select(
-                contact_t.c.id,
-                contact_t.c.firstname,
-                contact_t.c.lastname,
-                contact_t.c.jobtitle,
-                contact_score_t.c.engagement,
-                contact_score_t.c.profile,
-                contact_score_t.c.segment,
-                contact_score_t.c.status,
-                contact_score_t.c.reason,
-            )
-            .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
-            .order_by(contact_score_t.c.engagement.desc(), contact_score_t.c.profile.desc(), contact_t.c.id)
-            .limit(8)
-        ).all()
-        tasks = conn.execute(
-            sa.select(owner_t.c.firstname, owner_t.c.lastname, owner_t.c.email, sa.func.count())
-            .select_from(task_t.outerjoin(owner_t, owner_t.c.id == task_t.c.owner_id))
-            .where(task_t.c.state == "open")
-            .group_by(owner_t.c.firstname, owner_t.c.lastname, owner_t.c.email)
-            .order_by(sa.func.count().desc())
-        ).all()
+        top = top_scored_contacts(conn, limit=8)
+        tasks = open_tasks_per_owner(conn)
     say("\n" + segment_matrix(segments))
     say("\nTop leads and why:")
     for row in top:
-        name = " ".join(p for p in (row.firstname, row.lastname) if p) or f"contact {row.id}"
+        name = Contact(row.id, firstname=row.firstname, lastname=row.lastname).display_name
         say(
             f"  {row.segment} {row.status:<11} engagement {row.engagement:>3} profile {row.profile:>3}  {name}, "
             f"{row.jobtitle or 'no title'}"
@@ -164,9 +144,8 @@ def _report(  # noqa: PLR0917  (one caller; the figures it prints are all distin
         f"{second.pushed.tasks_created if second.pushed else 0} after the simulated week with "
         f"{len(week.buyers)} buyers):"
     )
-    for row in tasks:
-        owner = " ".join(p for p in (row.firstname, row.lastname) if p) or row.email or "no owner"
-        say(f"  {owner}: {row[3]}")
+    for owner, count in tasks:
+        say(f"  {owner.display_name if owner else 'no owner'}: {count}")
     if not tasks:
         say("  none")
     served = sb.stats()

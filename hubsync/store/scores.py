@@ -66,3 +66,24 @@ def drop_scores_of_gone_records(conn: Connection) -> None:
     conn.execute(sa.delete(contact_score_t).where(contact_score_t.c.contact_id.not_in(live_contacts)))
     live_companies = sa.select(company_t.c.id).where(company_t.c.archived_at.is_(None))
     conn.execute(sa.delete(company_score_t).where(company_score_t.c.company_id.not_in(live_companies)))
+
+
+def top_scored_contacts(conn: Connection, *, limit: int) -> Sequence[Any]:
+    """The best-scored contacts (engagement, then profile), each row with the contact's name and job title."""
+    query = (
+        sa.select(
+            contact_t.c.id,
+            contact_t.c.firstname,
+            contact_t.c.lastname,
+            contact_t.c.jobtitle,
+            contact_score_t.c.engagement,
+            contact_score_t.c.profile,
+            contact_score_t.c.segment,
+            contact_score_t.c.status,
+            contact_score_t.c.reason,
+        )
+        .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
+        .order_by(contact_score_t.c.engagement.desc(), contact_score_t.c.profile.desc(), contact_t.c.id)
+        .limit(limit)
+    )
+    return conn.execute(query).all()

@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hubsync.store.reads import counts_by
-from hubsync.store.tables import cursor_t, lease_t, run_t, task_t
+from hubsync.records import Owner
+from hubsync.store.reads import counts_by, owner_from_row
+from hubsync.store.tables import cursor_t, lease_t, owner_t, run_t, task_t
 
 # Outcomes of a run that ended as it should: done, or stopped cleanly (quota reserve, a stop request).
 FINISHED_WELL = ("ok", "stopped")
@@ -56,3 +57,15 @@ def read_status(conn: Connection, *, last: int) -> StoredStatus:
         open_task_owners=list(conn.execute(sa.select(task_t.c.owner_id).where(task_t.c.state == "open")).scalars()),
         lease=conn.execute(sa.select(lease_t.c.holder, lease_t.c.expires_at)).first(),
     )
+
+
+def open_tasks_per_owner(conn: Connection) -> list[tuple[Owner | None, int]]:
+    """Open hubsync tasks per owner, most first; None for tasks whose owner hubsync does not know."""
+    query = (
+        sa.select(owner_t, sa.func.count().label("open_tasks_now"))
+        .select_from(task_t.outerjoin(owner_t, owner_t.c.id == task_t.c.owner_id))
+        .where(task_t.c.state == "open")
+        .group_by(*owner_t.c)
+        .order_by(sa.func.count().desc())
+    )
+    return [(owner_from_row(row) if row.id is not None else None, row.open_tasks_now) for row in conn.execute(query)]
