@@ -11,7 +11,6 @@ Records from the standard library's `logging` (urllib3, alembic) go through the 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -19,13 +18,9 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from hubsync.secret import redact_tokens
+
 REDACTED = "***"
-# HubSpot private app tokens look like "pat-na1-1a2b3c4d-…"; also catch "Bearer <anything>" and hapikey=… .
-_PATTERNS = (
-    re.compile(r"\bpat-[a-z0-9]+-[A-Za-z0-9-]+", re.IGNORECASE),
-    re.compile(r"(?<=Bearer )[^\s'\",}]+", re.IGNORECASE),
-    re.compile(r"(?<=hapikey=)[^\s&'\"]+", re.IGNORECASE),
-)
 
 
 class Redactor:
@@ -38,9 +33,7 @@ class Redactor:
     def text(self, value: str) -> str:
         for secret in self._secrets:
             value = value.replace(secret, REDACTED)
-        for pattern in _PATTERNS:
-            value = pattern.sub(REDACTED, value)
-        return value
+        return redact_tokens(value, REDACTED)
 
     def value(self, value: Any) -> Any:
         if isinstance(value, str):

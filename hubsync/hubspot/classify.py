@@ -30,6 +30,7 @@ from hubsync.errors import (
     RateLimited,
     RetriableHubSpotError,
 )
+from hubsync.secret import redact_tokens
 
 SCOPES_WHERE: Final = "HubSpot → Settings → Integrations → Private Apps → hubsync → Scopes"
 AUTH_MESSAGE: Final = (
@@ -37,8 +38,6 @@ AUTH_MESSAGE: Final = (
     "create a new token in the private app if it was rotated"
 )
 _MAX_DETAIL: Final = 300
-# Anything that looks like a credential is cut out of text taken from a response body before it reaches a message.
-_SECRET = re.compile(r"(pat-[A-Za-z0-9-]+|Bearer\s+\S+|hapikey=[^&\s]+)", re.IGNORECASE)
 # "One or more of the following scopes are required: crm.objects.deals.read, forms." (scope names contain dots).
 _SCOPES_IN_MESSAGE = re.compile(r"scopes? (?:are|is) required:\s*(?P<names>[^\n]+)", re.IGNORECASE)
 
@@ -234,5 +233,5 @@ def _text(value: object) -> str | None:
 
 
 def _clean(text: str) -> str:
-    text = _SECRET.sub("[redacted]", " ".join(text.split()))
+    text = redact_tokens(" ".join(text.split()), "[redacted]")
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
