@@ -56,7 +56,7 @@ from hubsync.errors import (
 from hubsync.hubspot.classify import classify
 from hubsync.hubspot.pacing import CallKind, Pacer, PacerLimits
 from hubsync.secret import Secret
-from hubsync.settings import Settings
+from hubsync.settings import PortalConfig, Settings
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +70,7 @@ _SETTINGS_SOURCE: Final = "HubSpot client settings"
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{16,})$")
 
 Kind = Literal["standard", "search"] | CallKind
+_DEFAULT_PORTAL: Final = PortalConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +79,16 @@ class ClientSettings:
 
     access_token: Secret
     base_url: str = DEFAULT_BASE_URL
-    # The app's 10-second budget (100 Free/Starter, 190 Professional/Enterprise); the -Max header overrides it.
-    requests_per_10s: int = 100
+    # The defaults are the configuration's (a default `[portal]`): one home for each number.
+    # The app's 10-second budget for its tier; the -Max header overrides it.
+    requests_per_10s: int = _DEFAULT_PORTAL.effective_requests_per_10s
     # Share of the 10-second budget hubsync uses, so it paces before the limit instead of bouncing off it.
-    pace_fraction: float = 0.8
-    search_per_second: int = 5
-    daily_quota: int = 250_000
+    pace_fraction: float = _DEFAULT_PORTAL.pace_fraction
+    search_per_second: int = _DEFAULT_PORTAL.search_requests_per_second
+    daily_quota: int = _DEFAULT_PORTAL.effective_daily_quota
     # Fraction of the daily quota left for the account's other integrations.
-    daily_reserve: float = 0.1
-    timeout_seconds: float = 30.0
+    daily_reserve: float = _DEFAULT_PORTAL.daily_quota_reserve
+    timeout_seconds: float = _DEFAULT_PORTAL.timeout_seconds
     # Retries after the first attempt of one call (so max_retries + 1 attempts at most).
     max_retries: int = 5
 
