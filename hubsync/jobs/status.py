@@ -10,42 +10,14 @@ Health, for monitoring (the exit code of `hubsync status`):
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from hubsync.render.status import StatusReport
 from hubsync.settings import HubsyncConfig
 from hubsync.store.status import read_status
-
-EXIT_FAILED = 8
-EXIT_STALE = 9
-
-
-@dataclass(frozen=True, slots=True)
-class StatusReport:
-    now: datetime
-    health: str
-    reason: str
-    runs: list[dict[str, Any]]
-    errors: list[dict[str, Any]]
-    cursors: dict[str, dict[str, Any]]
-    effective_threshold: int | None
-    free_capacity: int | None
-    segments: dict[str, int]
-    statuses: dict[str, int]
-    open_tasks_by_owner: dict[str, int]
-    lease_holder: str | None
-    lease_expires_at: datetime | None
-
-    @property
-    def exit_code(self) -> int:
-        return {"ok": 0, "failed": EXIT_FAILED}.get(self.health, EXIT_STALE)
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = _jsonable({**asdict(self), "exit_code": self.exit_code})
-        return out
 
 
 def collect(engine: Engine, config: HubsyncConfig, *, now: datetime, last: int = 10) -> StatusReport:
@@ -88,13 +60,3 @@ def _cursor_position(state: dict[str, Any]) -> dict[str, Any]:
     # The parts of a stream's cursor an admin can read: where it has synced to, and how.
     keys = ("mode", "synced_to", "window", "after_id", "after", "reconciled_at", "swept_at")
     return {k: state[k] for k in keys if k in state}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value

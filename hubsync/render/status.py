@@ -2,8 +2,40 @@
 
 from __future__ import annotations
 
-from hubsync.jobs.status import StatusReport
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
 from hubsync.render.matrix import segment_matrix
+
+# `hubsync status` exits with these when unhealthy (documented in the README's monitoring section).
+EXIT_FAILED = 8
+EXIT_STALE = 9
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    now: datetime
+    health: str
+    reason: str
+    runs: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    cursors: dict[str, dict[str, Any]]
+    effective_threshold: int | None
+    free_capacity: int | None
+    segments: dict[str, int]
+    statuses: dict[str, int]
+    open_tasks_by_owner: dict[str, int]
+    lease_holder: str | None
+    lease_expires_at: datetime | None
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "failed": EXIT_FAILED}.get(self.health, EXIT_STALE)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = _jsonable({**asdict(self), "exit_code": self.exit_code})
+        return out
 
 
 def render(report: StatusReport) -> str:
@@ -47,3 +79,13 @@ def render(report: StatusReport) -> str:
         lines += ["", "recent errors:"]
         lines += [f"  #{e['run']} {e['started_at']:%Y-%m-%d %H:%M} {e['kind']}: {e['error']}" for e in report.errors]
     return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

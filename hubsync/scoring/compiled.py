@@ -13,8 +13,10 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
 
 from hubsync.records import ActivityKind
-from hubsync.scoring.model import CONDITIONS
 from hubsync.scoring.segments import quarter
+
+# The attributes of an activity that a signal's match may test (scoring.model.Match has one field for each).
+CONDITIONS = ("url", "title", "form_name", "event_name", "event_type", "direction", "status")
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, Strict, StrictStr, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from hubsync.records import ActivityKind, EmailEventType, EngagementType, MarketingEventType
+from hubsync.scoring.compiled import CONDITIONS, CompiledModel, compile_model
 from hubsync.scoring.results import FitLight, LeadStatus
 from hubsync.validation import ConfigModel
-
-if TYPE_CHECKING:
-    from hubsync.scoring.compiled import CompiledModel
 
 
 def _check_regex(value: str) -> str:
@@ -87,7 +85,6 @@ _EVENT_TYPES: dict[ActivityKind, frozenset[str]] = {
     ActivityKind.MARKETING_EVENT: frozenset(MarketingEventType),
     ActivityKind.CRM_ENGAGEMENT: frozenset(EngagementType),
 }
-CONDITIONS = ("url", "title", "form_name", "event_name", "event_type", "direction", "status")
 
 
 class Match(ConfigModel):
@@ -366,8 +363,6 @@ class ScoringModel(ConfigModel):
 
         A cached_property rather than a pydantic private attribute: it is read once per scored contact, and a
         plain instance attribute is the cheapest read there is."""
-        from hubsync.scoring.compiled import compile_model  # noqa: PLC0415  (compiled.py imports this module)
-
         return compile_model(self)
 
 
