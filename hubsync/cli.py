@@ -362,7 +362,7 @@ def backfill_command(
     and idempotent (every write is an upsert). Streams: owners, companies, contacts, deals, engagement_emails,
     engagement_calls, engagement_meetings, engagement_notes, engagement_tasks, associations, email_events,
     form_submissions, marketing_events, web_events."""
-    from hubsync.hubspot.pull import STREAMS  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.pull import STREAMS  # noqa: PLC0415  (see config_check)
     from hubsync.jobs.backfill import run_backfill  # noqa: PLC0415
 
     chosen = [name.strip() for value in streams for name in value.split(",") if name.strip()] or list(STREAMS)
@@ -399,7 +399,7 @@ def setup_command(
 ) -> None:
     """Check the token and scopes, then create the hubsync property group and properties (safe to run again)."""
     from hubsync.hubspot.client import HubSpotClient, client_settings  # noqa: PLC0415  (see config_check)
-    from hubsync.hubspot.properties import setup  # noqa: PLC0415
+    from hubsync.jobs.setup import setup  # noqa: PLC0415
 
     settings = _invocation(ctx).settings()
     with HubSpotClient(client_settings(settings)) as client:
@@ -423,7 +423,7 @@ def push_command(
     tasks: bool = typer.Option(True, "--tasks/--no-tasks", help="Also create sales tasks for leads handed over."),
 ) -> None:
     """Write changed scores back to HubSpot and create sales tasks (from the local database; no pull, no rescore)."""
-    from hubsync.hubspot.push import push  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.push import push  # noqa: PLC0415  (see config_check)
 
     with connected(ctx) as c:
         result = push(c.client, c.engine, c.settings, now=_invocation(ctx).clock()(), dry_run=dry_run, tasks=tasks)

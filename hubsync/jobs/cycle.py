@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 
 from hubsync.errors import HubsyncError, Interrupted
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.pull import PullOptions, PullResult, pull
-from hubsync.hubspot.push import PushResult, push
+from hubsync.jobs.pull import PullOptions, PullResult, pull
+from hubsync.jobs.push import PushResult, push
 from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.jobs.runs import recorded_run
 from hubsync.settings import Settings

@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient, client_settings
-from hubsync.hubspot.properties import setup
 from hubsync.jobs.cycle import CycleResult, run_cycle
+from hubsync.jobs.setup import setup
 from hubsync.records import Contact
 from hubsync.render.matrix import segment_matrix
 from hubsync.sandbox import Sandbox, start_sandbox

@@ -1,8 +1,10 @@
-"""Who is handed to sales this cycle (scoring.md §5): triggers, the seller factor, one open task per contact.
+"""Who is handed to sales this cycle (scoring.md §5): triggers, the seller factor, one open task per contact,
+and to which owner.
 
-The pipeline keeps one `HandoffState` per contact. Each cycle it calls `rearm` with the new status,
-`handoff_candidate` for each scored contact, `free_capacity` from the owners' open tasks, and `select_handoffs`
-once for all candidates; for every selected contact it creates the task and stores `handed_over()`.
+The handoff job keeps one `HandoffState` per contact. Each cycle `decide` rearms every contact with its new status,
+takes the `handoff_candidate`s, and `select_handoffs` fills the owners' `free_capacity`; `route_handoffs` then
+names each selected contact's owner (`route_owner`). For every routed contact the job creates the task and stores
+`handed_over()`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 from hubsync.scoring.results import HandoffTrigger, LeadStatus, Tier
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
     from hubsync.records import Owner
     from hubsync.scoring.model import ScoringModel
@@ -124,3 +126,86 @@ def select_handoffs(candidates: Iterable[HandoffCandidate], free_capacity: int, 
         effective_threshold=threshold,
         free_capacity=max(0, free_capacity),
     )
+
+
+def decide(
+    contacts: Iterable[tuple[ContactScore, HandoffState]],
+    owners: Iterable[Owner],
+    open_tasks: Mapping[int, int],
+    model: ScoringModel,
+) -> HandoffDecision:
+    """The cycle's handoff: every scored contact with its state from the last cycle (rearmed here with its new
+    status) against the free capacity of the owners."""
+    candidates = [
+        candidate
+        for score, state in contacts
+        if (candidate := handoff_candidate(score, rearm(state, score.status), model)) is not None
+    ]
+    return select_handoffs(candidates, free_capacity(owners, open_tasks, model), model)
+
+
+def route_owner(
+    routing: Sequence[str],
+    *,
+    contact_owner: int | None,
+    company_owner: int | None,
+    round_robin: Sequence[int],
+    active: Iterable[int],
+    load: Mapping[int, int],
+) -> int | None:
+    """The owner who gets the task: the first route in `routing` that names an active owner. Round robin takes the
+    configured owner with the fewest open hubsync tasks (config order on a tie), so consecutive tasks rotate over
+    the list without any state of its own."""
+    live = set(active)
+    for route in routing:
+        if route == "contact_owner" and contact_owner in live:
+            return contact_owner
+        if route == "company_owner" and company_owner in live:
+            return company_owner
+        if route == "round_robin":
+            choices = [o for o in round_robin if o in live]
+            if choices:
+                return min(choices, key=lambda o: (load.get(o, 0), choices.index(o)))
+    return None
+
+
+def round_robin_ids(emails: Iterable[str], owners: Iterable[Owner]) -> list[int]:
+    """The ids of the configured round-robin owners (by email, any case) among `owners`, in config order."""
+    by_email = {(o.email or "").lower(): o.id for o in owners}
+    return [by_email[e.lower()] for e in emails if e.lower() in by_email]
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    candidate: HandoffCandidate
+    # None: no route named an active owner (no contact or company owner, an empty round-robin list).
+    owner_id: int | None
+
+
+def route_handoffs(
+    selected: Iterable[HandoffCandidate],
+    owners_of: Mapping[int, tuple[int | None, int | None]],
+    *,
+    routing: Sequence[str],
+    round_robin: Sequence[int],
+    active: Sequence[int],
+    load: Mapping[int, int],
+) -> tuple[Routed, ...]:
+    """The owner of each selected contact's task, in queue order. `owners_of`: contact id → (contact owner,
+    company owner); `load`: open tasks per owner, to which each routed task adds one for the next."""
+    counts = dict(load)
+    out = []
+    for candidate in selected:
+        contact_owner, company_owner = owners_of.get(candidate.contact_id, (None, None))
+        owner = route_owner(
+            routing,
+            contact_owner=contact_owner,
+            company_owner=company_owner,
+            round_robin=round_robin,
+            active=active,
+            load=counts,
+        )
+        if owner is not None:
+            counts[owner] = counts.get(owner, 0) + 1
+        out.append(Routed(candidate, owner))
+    return tuple(out)

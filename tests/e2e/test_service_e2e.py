@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,33 +20,20 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, Row
 
-from hubsync.hubspot.properties import property_names
-from hubsync.hubspot.push import company_values, contact_values
-from hubsync.hubspot.tasks import COMPLETED, MARKER
+from hubsync.hubspot.tasks_api import COMPLETED
+from hubsync.jobs.properties import company_values, contact_values, property_names
+from hubsync.render.task_text import MARKER
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.sandbox.simulate import simulate
 from hubsync.settings import load_settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import company_score_t, company_t, contact_score_t, contact_t, run_t, task_t
-from tests.service_support import UNPACED, cli_env, config_with
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.cli import cli_env, run_hubsync, start_hubsync
+from tests.support.config import UNPACED_CONFIG, config_with
 
 # Generous: a cycle of this portal takes a few seconds; a loaded CI machine may take many times that.
 DEADLINE_S = 120.0
 WEEKS = 3
-
-
-def _hubsync(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
-        [sys.executable, "-m", "hubsync", "--log-json", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=dict(env),
-        check=False,
-        timeout=DEADLINE_S,
-    )
 
 
 def _runs(engine: Engine) -> Sequence[Row[Any]]:
@@ -83,22 +69,16 @@ def sandbox() -> Iterator[Sandbox]:
 def test_setup_run_sigterm_status_leaves_the_portal_equal_to_the_local_scores(
     sandbox: Sandbox, database_url: str, tmp_path: Path
 ) -> None:
-    config = config_with(tmp_path, UNPACED)
-    env = cli_env(sandbox, database_url, config, sandbox_clock=True)
-    done = _hubsync(env, "setup")
+    config = config_with(tmp_path, UNPACED_CONFIG)
+    env = cli_env(database_url, sandbox=sandbox, config=config, sandbox_clock=True)
+    done = run_hubsync(env, "setup", timeout=DEADLINE_S)
     assert done.returncode == 0, done.stderr[-2000:]
 
     engine = open_database(database_url)  # `hubsync setup` creates no tables; the schema exists before `run` starts
     log = tmp_path / "run.log"
     buyers: list[int] = []
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hubsync", "--log-json", "run", "--cycle-seconds", "2"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_hubsync(env, "run", "--cycle-seconds", "2", stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait("first finished cycle", lambda: any(r.outcome == "ok" for r in _runs(engine)), proc, log)
             for week in range(WEEKS):
@@ -136,7 +116,7 @@ def test_setup_run_sigterm_status_leaves_the_portal_equal_to_the_local_scores(
     assert all(r.outcome in {"ok", "stopped"} for r in runs), [(r.id, r.outcome, r.error) for r in runs]
     assert sum(r.tasks_created for r in runs) > 0
 
-    status = _hubsync(env, "status")
+    status = run_hubsync(env, "status", timeout=DEADLINE_S)
     assert status.returncode == 0, status.stdout + status.stderr[-2000:]
     assert "health: OK" in status.stdout
     assert "active syncer: none holds the lease now" in status.stdout  # released on SIGTERM

@@ -3,21 +3,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from hubsync.errors import Interrupted, SetupRequired
 from hubsync.hubspot.client import HubSpotClient, client_settings
-from hubsync.hubspot.properties import setup
 from hubsync.jobs.cycle import CycleOptions, run_cycle
+from hubsync.jobs.setup import setup
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import contact_score_t, contact_t, run_t
-
-CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
+from tests.support.paths import DEFAULT_CONFIG
 
 
 @pytest.fixture
@@ -28,7 +26,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 def _settings(sb: Sandbox, database_url: str) -> Settings:
     env = {"HUBSPOT_ACCESS_TOKEN": sb.token, "HUBSYNC_API_BASE_URL": sb.url, "HUBSYNC_DATABASE_URL": database_url}
-    return load_settings(env, str(CONFIG))
+    return load_settings(env, str(DEFAULT_CONFIG))
 
 
 def _clock(sb: Sandbox) -> datetime:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,8 +27,7 @@ from hubsync.store.tables import (
     task_t,
 )
 from hubsync.store.upsert import upsert
-
-CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
+from tests.support.paths import DEFAULT_CONFIG
 
 
 def fast_client(sb: Sandbox, *, token: str | None = None, max_retries: int = 3) -> HubSpotClient:
@@ -49,7 +47,7 @@ def fast_client(sb: Sandbox, *, token: str | None = None, max_retries: int = 3) 
 
 def settings(**sections: Mapping[str, Any]) -> Settings:
     """The default configuration, with `sections` (e.g. tasks={"round_robin_owners": (...)}) changed."""
-    loaded = load_settings({}, str(CONFIG))
+    loaded = load_settings({}, str(DEFAULT_CONFIG))
     config = loaded.config
     updates = {name: getattr(config, name).model_copy(update=dict(values)) for name, values in sections.items()}
     return Settings(config=config.model_copy(update=updates), config_source=loaded.config_source)

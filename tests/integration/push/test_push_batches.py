@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.properties import setup
-from hubsync.hubspot.push import push
+from hubsync.jobs.push import push
+from hubsync.jobs.setup import setup
 from hubsync.records import ActivityKind
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings

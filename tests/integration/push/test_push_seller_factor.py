@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.properties import setup
-from hubsync.hubspot.push import push
+from hubsync.jobs.push import push
+from hubsync.jobs.setup import setup
 from hubsync.records import ActivityKind
 from hubsync.sandbox import snapshot
 from hubsync.sandbox.server import Sandbox, start_sandbox

@@ -10,12 +10,15 @@ from typer.testing import CliRunner
 from hubsync.cli import app
 from hubsync.errors import AuthenticationFailed, MissingScopes
 from hubsync.hubspot.classify import SCOPES_WHERE
-from hubsync.hubspot.properties import Action, definitions, setup
+from hubsync.jobs.properties import definitions
+from hubsync.jobs.setup import Action, setup
 from hubsync.sandbox import schema
+from hubsync.sandbox.catalog import PropertyDef
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import PushConfig
+from tests.support.paths import DEFAULT_CONFIG
 
-from .push_world import CONFIG, CREATE_GROUP, CREATE_PROPERTY, fast_client, stat
+from .push_world import CREATE_GROUP, CREATE_PROPERTY, fast_client, stat
 
 HUBSYNC = PushConfig()
 
@@ -51,9 +54,7 @@ def test_setup_creates_group_and_properties_then_nothing_the_second_time(sandbox
 def test_conflicting_property_is_reported_and_left_alone(sandbox: Sandbox) -> None:
     catalog = sandbox.portal.catalogs["contacts"]
     # An admin's own text property that happens to have hubsync's name.
-    theirs = schema.PropertyDef(
-        "hubsync_segment", "Segment", "string", "text", "contactinformation", hubspot_defined=False
-    )
+    theirs = PropertyDef("hubsync_segment", "Segment", "string", "text", "contactinformation", hubspot_defined=False)
     catalog.properties["hubsync_segment"] = theirs
     result = setup(fast_client(sandbox), HUBSYNC)
     assert [(c.definition.name, c.action) for c in result.conflicts] == [("hubsync_segment", Action.CONFLICT)]
@@ -85,7 +86,7 @@ def test_missing_scopes_are_all_named_before_anything_is_created(sandbox: Sandbo
 def test_cli_setup_twice_and_a_rejected_token(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUBSYNC_API_BASE_URL", sandbox.url)
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", sandbox.token)
-    monkeypatch.setenv("HUBSYNC_CONFIG", str(CONFIG))
+    monkeypatch.setenv("HUBSYNC_CONFIG", str(DEFAULT_CONFIG))
     runner = CliRunner()
     first = runner.invoke(app, ["setup"])
     assert first.exit_code == 0, first.output

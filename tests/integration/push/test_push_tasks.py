@@ -17,20 +17,21 @@ from typer.testing import CliRunner
 
 from hubsync.cli import app
 from hubsync.errors import RetriableHubSpotError
-from hubsync.hubspot import tasks as tasks_module
+from hubsync.hubspot import tasks_api
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.properties import setup
-from hubsync.hubspot.push import PushResult, push
+from hubsync.jobs import handoff as handoff_module
+from hubsync.jobs.push import PushResult, push
+from hubsync.jobs.setup import setup
 from hubsync.records import ActivityKind
 from hubsync.sandbox import snapshot
-from hubsync.sandbox.portal import CrmObject
+from hubsync.sandbox.records import CrmObject
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import company_t, contact_score_t, contact_t
+from tests.support.paths import DEFAULT_CONFIG
 
 from .push_world import (
-    CONFIG,
     CREATE_OBJECT,
     activity,
     dt_to_ms,
@@ -226,7 +227,7 @@ def test_crash_between_create_and_record_creates_no_duplicate_after_resume(
         raise SystemExit("killed after HubSpot created the task, before the database recorded it")
 
     with monkeypatch.context() as m:
-        m.setattr(tasks_module, "_record_created", crash)
+        m.setattr(handoff_module, "record_created", crash)
         with pytest.raises(SystemExit):
             jan.cycle(16.1)
     assert len(jan.hubsync_tasks()) == 1
@@ -248,7 +249,7 @@ def test_crash_before_the_create_lets_the_next_run_decide_again(jan: Jan, monkey
         raise SystemExit("killed after the intent, before the create")
 
     with monkeypatch.context() as m:
-        m.setattr(tasks_module, "_create_body", crash)
+        m.setattr(tasks_api, "_create_body", crash)
         with pytest.raises(SystemExit):
             jan.cycle(16.1)
     assert jan.hubsync_tasks() == []
@@ -338,7 +339,7 @@ def test_round_robin_when_neither_contact_nor_company_has_an_owner(jan: Jan) -> 
 def test_cli_push_dry_run_then_push(jan: Jan, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUBSYNC_API_BASE_URL", jan.sb.url)
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", jan.sb.token)
-    monkeypatch.setenv("HUBSYNC_CONFIG", str(CONFIG))
+    monkeypatch.setenv("HUBSYNC_CONFIG", str(DEFAULT_CONFIG))
     monkeypatch.setenv("HUBSYNC_DATABASE_URL", database_url)
     score(jan.engine, jan.cfg, day(16.1))
     runner = CliRunner()

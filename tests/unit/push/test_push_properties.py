@@ -5,17 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from hubsync.hubspot.classify import SCOPES_WHERE
-from hubsync.hubspot.properties import (
-    COMPANIES,
-    CONTACTS,
-    Action,
-    MissingScope,
-    Prop,
-    definitions,
-    missing_scopes_error,
-    plan_setup,
-    property_names,
-)
+from hubsync.hubspot.properties import COMPANIES, CONTACTS, MissingScope, missing_scopes_error
+from hubsync.jobs.properties import Prop, definitions, property_names
+from hubsync.jobs.setup import Action, plan_setup
 from hubsync.scoring import FitLight, LeadStatus, Tier
 from hubsync.settings import PushConfig
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
-from hubsync.hubspot.tasks import MARKER, hubspot_instant, is_hubsync_open, route_owner, task_body, task_subject
+from hubsync.hubspot.tasks_api import hubspot_instant
+from hubsync.jobs.open_tasks import is_hubsync_open
 from hubsync.records import Activity, ActivityKind, Company, Contact
+from hubsync.render.task_text import MARKER, task_body, task_subject
 from hubsync.scoring import explain_contact, history_lines
+from hubsync.scoring.handoff import route_owner
 from hubsync.settings import load_settings
+from tests.support.paths import DEFAULT_CONFIG
 
-CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
 ROUTES = ("contact_owner", "company_owner", "round_robin")
 
 
@@ -52,7 +54,7 @@ def test_no_route_no_owner() -> None:
 
 
 def test_subject_and_body_of_jan_kowalskis_task() -> None:
-    model = load_settings({}, str(CONFIG)).config.scoring
+    model = load_settings({}, str(DEFAULT_CONFIG)).config.scoring
     now = datetime(2025, 3, 19, 10, tzinfo=UTC)
     jan = Contact(id=1, firstname="Jan", lastname="Kowalski", jobtitle="CEO", company_id=5)
     acme = Company(id=5, numberofemployees="500", industry="COMPUTER_SOFTWARE")
@@ -80,7 +82,7 @@ def test_subject_and_body_of_jan_kowalskis_task() -> None:
 
 
 def test_long_histories_are_cut_to_the_newest_lines() -> None:
-    model = load_settings({}, str(CONFIG)).config.scoring
+    model = load_settings({}, str(DEFAULT_CONFIG)).config.scoring
     now = datetime(2025, 3, 19, 10, tzinfo=UTC)
     acts = [
         Activity(str(i), 1, ActivityKind.PAGE_VIEW, datetime(2025, 3, 1 + i % 18, 9, tzinfo=UTC), url="https://a/x")

@@ -15,32 +15,25 @@ from sqlalchemy.engine import Engine
 
 from hubsync.batching import batches
 from hubsync.errors import FatalHubSpotError
-from hubsync.hubspot.properties import COMPANIES, CONTACTS, property_names
-from hubsync.hubspot.push import (
-    BATCH_MAX,
-    PropertyPushResult,
-    RecordChange,
-    company_values,
-    contact_values,
-    diff,
-    lifecycle_advance,
-    send_changes,
-)
+from hubsync.hubspot.batch_update import BATCH_MAX
+from hubsync.hubspot.properties import COMPANIES, CONTACTS
+from hubsync.jobs.properties import company_values, contact_values, lifecycle_advance, property_names
+from hubsync.jobs.push import RecordChange, diff, send_changes
 from hubsync.jobs.rescore import _company_row, _contact_row
 from hubsync.records import Activity, ActivityKind, Company, Contact
 from hubsync.scoring import score_company, score_contact
 from hubsync.settings import PushConfig, load_settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import pushed_t
+from tests.support.paths import DEFAULT_CONFIG
 
 NOW = datetime(2025, 3, 19, 9, tzinfo=UTC)
-CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
 NAMES = property_names(PushConfig(), CONTACTS)
 
 
 def _jan() -> tuple[dict[str, Any], dict[str, Any]]:
     """Jan Kowalski's stored score rows (worked example 1), as rescore writes them."""
-    model = load_settings({}, str(CONFIG)).config.scoring
+    model = load_settings({}, str(DEFAULT_CONFIG)).config.scoring
     jan = Contact(id=1, email="jan@acme.example", jobtitle="CEO", company_id=500)
     acme = Company(id=500, numberofemployees="500", industry="COMPUTER_SOFTWARE")
     acts = [
@@ -152,8 +145,7 @@ def _pushed_ids(engine: Engine) -> set[int]:
 def test_a_refused_batch_is_split_until_the_bad_record_stands_alone(engine: Engine) -> None:
     changes: Sequence[RecordChange] = [RecordChange(CONTACTS, i, {"a": str(i)}, {"a": str(i)}) for i in range(16)]
     fake = RefusingHubSpot(bad={5})
-    result = PropertyPushResult()
-    send_changes(fake, engine, changes, result, now=NOW)  # type: ignore[arg-type]  # a fake at the client boundary
+    result = send_changes(fake, engine, changes, now=NOW)  # type: ignore[arg-type]  # a fake at the client boundary
     assert [(f.object_id, "bad value" in f.error) for f in result.failures] == [(5, True)]
     assert _pushed_ids(engine) == set(range(16)) - {5}
     assert result.records_pushed == 15
