@@ -1,0 +1,172 @@
+"""The root of the `hubsync` command: the Typer apps, the root options, and what every command shares.
+
+Exit codes (documented in the README): 0 success; 1 unexpected error; 2 configuration error; 3 database error;
+4 HubSpot error; 5 access token rejected; 6 missing scope; 7 daily quota (or hubsync's reserve) used up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import structlog
+import typer
+
+from hubsync import __version__, logs
+from hubsync.clock import Clock, make_clock
+from hubsync.errors import HubsyncError
+from hubsync.sandbox.cli import sandbox_app
+from hubsync.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from hubsync.hubspot.client import HubSpotClient
+
+log = structlog.get_logger("hubsync.cli")
+
+app = typer.Typer(
+    name="hubsync",
+    help="Lead scoring for HubSpot: pull, score locally, write back scores, segments, reasons and sales tasks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@dataclass
+class Invocation:
+    """What the root options said; settings are loaded on first use so `--version` needs no config."""
+
+    config_path: str | None
+    log_level: str
+    log_json: bool | None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(os.environ, self.config_path)
+            token = self._settings.access_token
+            # Now that the token is known, redact it by value too (not only by its pat-… shape).
+            logs.configure(secrets=[token.reveal()] if token else [], level=self.log_level, json=self.log_json)
+        return self._settings
+
+    def clock(self) -> Clock:
+        """The one clock of this command: the system's, or the sandbox portal's (HUBSYNC_CLOCK=sandbox)."""
+        settings = self.settings()
+        return make_clock(settings.clock, settings.api_base_url)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hubsync {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: str | None = typer.Option(
+        None, "--config", "-c", help="Config file (default: $HUBSYNC_CONFIG, else config/hubsync.toml)."
+    ),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    log_json: bool | None = typer.Option(
+        None, "--log-json/--log-console", help="Log format (default: JSON unless stdout is a terminal)."
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Lead scoring for HubSpot."""
+    del version  # handled by its eager callback
+    if log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise typer.BadParameter("expected debug, info, warning or error", param_hint="--log-level")
+    logs.configure(level=log_level, json=log_json)
+    ctx.obj = Invocation(config_path=config, log_level=log_level, log_json=log_json)
+
+
+def invocation(ctx: typer.Context) -> Invocation:
+    inv = ctx.find_root().obj
+    if not isinstance(inv, Invocation):
+        raise TypeError("the root callback did not run")
+    return inv
+
+
+def as_of_option(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("expected a date (2026-03-31) or an ISO time", param_hint="--as-of") from None
+    if len(value) == len("2026-03-31"):
+        # A day means the end of that day: everything that happened on it counts.
+        parsed = parsed.replace(hour=23, minute=59, second=59)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def since_option(value: str) -> datetime:
+    try:
+        day = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}", param_hint="--since") from None
+    return day.replace(tzinfo=UTC) if day.tzinfo is None else day.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    settings: Settings
+    engine: Engine
+    client: HubSpotClient
+
+
+@contextmanager
+def connected(ctx: typer.Context, stop: threading.Event | None = None) -> Iterator[Connected]:
+    """Settings, an up-to-date database and a HubSpot client: what every command that talks to HubSpot needs."""
+    from hubsync.hubspot.client import HubSpotClient, client_settings  # noqa: PLC0415  (see config_check)
+    from hubsync.store.db import open_database  # noqa: PLC0415
+
+    settings = invocation(ctx).settings()
+    client_config = client_settings(settings)  # fails early, before the database, when the token is missing
+    engine = open_database(settings.database_url)
+    try:
+        with HubSpotClient(client_config, stop=stop) as client:
+            yield Connected(settings, engine, client)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def stop_on_signals(on_stop: Callable[[], None]) -> Iterator[None]:
+    """SIGTERM / SIGINT call `on_stop`: the work in hand finishes and is saved, nothing new starts (Interrupted)."""
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("cli.stop_requested", signal=signal.Signals(signum).name)
+        on_stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def main() -> None:
+    try:
+        app()
+    except HubsyncError as err:
+        # One line, never a traceback; redacted in case a message quotes something token-shaped.
+        message = logs.Redactor().text(str(err))
+        typer.echo(f"hubsync: {message}", err=True)
+        sys.exit(err.exit_code)

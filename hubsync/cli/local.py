@@ -1,0 +1,132 @@
+"""Commands that work on the local database and the config alone: no HubSpot call."""
+
+from __future__ import annotations
+
+import typer
+
+from hubsync.cli.app import app, as_of_option, config_app, db_app, invocation
+from hubsync.errors import HubsyncError
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context) -> None:
+    """Validate the config file and print a summary of the effective settings and scoring model."""
+    from hubsync.render.config_summary import config_summary  # noqa: PLC0415  (keeps `hubsync --version` fast)
+
+    settings = invocation(ctx).settings()
+    typer.echo(config_summary(settings))
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema to the newest version (safe to run again)."""
+    from hubsync.store.db import make_engine, safe_url, upgrade  # noqa: PLC0415  (see config_check)
+
+    settings = invocation(ctx).settings()
+    engine = make_engine(settings.database_url)
+    try:
+        revision = upgrade(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"database {safe_url(settings.database_url)} is at revision {revision}")
+
+
+@app.command("score")
+def score(
+    ctx: typer.Context,
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Score as of a past day or time (UTC) to reproduce it; prints, stores nothing."
+    ),
+) -> None:
+    """Rescore every contact and company from the local database (no HubSpot calls)."""
+    from rich.progress import Progress  # noqa: PLC0415  (see config_check)
+
+    from hubsync.jobs.rescore import rescore  # noqa: PLC0415
+    from hubsync.render.matrix import segment_matrix  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+    from hubsync.store.reads import live_contact_ids  # noqa: PLC0415
+
+    settings = invocation(ctx).settings()
+    engine = open_database(settings.database_url)
+    now = as_of_option(as_of) or invocation(ctx).clock()()
+    with engine.connect() as conn:
+        total = len(live_contact_ids(conn))
+    with Progress(transient=True) as progress:
+        bar = progress.add_task("scoring contacts", total=total)
+        result = rescore(
+            engine,
+            settings.config.scoring,
+            now=now,
+            write=as_of is None,
+            on_progress=lambda n: progress.advance(bar, n),
+        )
+    engine.dispose()
+    stored = "stored" if as_of is None else "not stored (--as-of)"
+    typer.echo(
+        f"scored {result.contacts_scored:,} contacts ({result.contacts_changed:,} changed) and "
+        f"{result.companies_scored:,} companies ({result.companies_changed:,} changed) as of "
+        f"{now:%Y-%m-%d %H:%M} UTC; {stored}"
+    )
+    typer.echo(", ".join(f"{status}: {n:,}" for status, n in sorted(result.statuses.items())) or "no contacts")
+    typer.echo(segment_matrix(result.segments))
+
+
+@app.command("explain")
+def explain(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help="The contact's HubSpot id or email address."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Explain the score as of a past day or time (UTC)."),
+) -> None:
+    """Why a contact scores what it scores: every contribution, dated; fit rules and gates; the account."""
+
+    from hubsync.render.explain import explanation_text  # noqa: PLC0415
+    from hubsync.scoring import LeadStatus, explain_contact  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+    from hubsync.store.reads import (  # noqa: PLC0415
+        activities_by_contact,
+        companies_by_id,
+        find_contact,
+    )
+    from hubsync.store.scores import stored_contact_status, stored_scores  # noqa: PLC0415
+
+    settings = invocation(ctx).settings()
+    model = settings.config.scoring
+    engine = open_database(settings.database_url)
+    now = as_of_option(as_of) or invocation(ctx).clock()()
+    with engine.connect() as conn:
+        found = find_contact(conn, contact)
+        if found is None:
+            raise HubsyncError(f"no contact {contact!r} in the local database (by id or email); run `hubsync sync`")
+        company = companies_by_id(conn, [found.company_id]).get(found.company_id) if found.company_id else None
+        activities = activities_by_contact(conn, [found.id], until=now).get(found.id, [])
+        stored = stored_contact_status(conn, found.id)
+        account = stored_scores(conn, "company", [company.id]).get(company.id) if company is not None else None
+    engine.dispose()
+    previous = LeadStatus(stored) if stored is not None else None
+    explanation = explain_contact(found, company, activities, model, now=now, previous_status=previous)
+    typer.echo(explanation_text(found, company, explanation, model, account=account, stored_status=stored))
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON (for scripts and monitoring)."),
+) -> None:
+    """Last runs, cursors, handoff threshold and capacity, the segment matrix, recent errors (no HubSpot calls).
+
+    Exit code: 0 healthy; 8 the last run failed; 9 no run finished within [monitoring] max_age_minutes."""
+    import json  # noqa: PLC0415  (see config_check)
+
+    from hubsync.jobs.status import collect  # noqa: PLC0415
+    from hubsync.render.status import render  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+
+    inv = invocation(ctx)
+    settings = inv.settings()
+    engine = open_database(settings.database_url)
+    try:
+        report = collect(engine, settings.config, now=inv.clock()())
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(report.as_json(), indent=2) if as_json else render(report))
+    raise typer.Exit(report.exit_code)
