@@ -34,9 +34,10 @@ from typing import Any
 import requests
 import structlog
 
-from hubsync.hubspot.client import ClientSettings, HubSpotClient
-from hubsync.hubspot.pull import ASSOCIATION_PAIRS, PullOptions, pull
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.hubspot.streams import crm, email_events, forms, marketing_events, owners, web_events
+from hubsync.jobs.pull import ASSOCIATION_PAIRS, PullOptions, pull
 from hubsync.sandbox.generator import generate_portal
 from hubsync.sandbox.portal import Portal
 from hubsync.secret import Secret

@@ -165,3 +165,9 @@ class Association:
 
 def _full_name(first: str | None, last: str | None) -> str:
     return " ".join(part for part in (first, last) if part)
+
+
+def email_key(email: str) -> str:
+    """An address as hubsync compares it: HubSpot treats addresses case-insensitively, and the legacy APIs send
+    them as typed."""
+    return email.strip().lower()

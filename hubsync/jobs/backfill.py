@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from hubsync.errors import QuotaExhausted
 from hubsync.hubspot import cursors
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.pull import PullResult, backfill, pull
 from hubsync.jobs.cycle import pull_options
+from hubsync.jobs.pull import PullResult, backfill, pull
 from hubsync.jobs.runs import recorded_run
 from hubsync.settings import Settings
 from hubsync.store.db import transaction

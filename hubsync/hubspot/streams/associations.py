@@ -11,7 +11,8 @@ from hubspot.crm.associations.v4.models import (
 )
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import Skip, associations_from_batch_result
+from hubsync.hubspot.mapping import associations_from_batch_result
+from hubsync.hubspot.values import Skip
 from hubsync.records import Association
 
 BATCH: Final = 1_000

@@ -17,7 +17,8 @@ from hubspot.crm.objects.models import (
 )
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import parse_id
+from hubsync.hubspot.paging import next_after
+from hubsync.hubspot.values import parse_id
 from hubsync.records import EngagementType
 
 LIST_LIMIT: Final = 100
@@ -119,7 +120,7 @@ def list_page(
             else:
                 seen["properties"] = {**(seen.get("properties") or {}), **(obj.get("properties") or {})}
         if index == 0:
-            following = _next_after(page)
+            following = next_after(page)
     return list(merged.values()), following
 
 
@@ -138,7 +139,7 @@ def search_page(
         ],
         properties=spec.properties,
     )
-    return list(page.get("results") or []), _next_after(page) is not None, _total(page)
+    return list(page.get("results") or []), next_after(page) is not None, _total(page)
 
 
 def count_created_before(client: HubSpotClient, spec: ObjectSpec, before: datetime) -> int | None:
@@ -159,7 +160,7 @@ def ids_created_before(
         verb="scan",
     )
     ids = [i for r in page.get("results") or [] if (i := parse_id(r.get("id"))) is not None]
-    return ids, _next_after(page) is not None
+    return ids, next_after(page) is not None
 
 
 def read_live(
@@ -220,11 +221,6 @@ def _search(
         raw_json=True,
     )
     return page or {}
-
-
-def _next_after(page: Mapping[str, Any]) -> str | None:
-    after = ((page.get("paging") or {}).get("next") or {}).get("after")
-    return str(after) if after else None
 
 
 def _ms(value: datetime) -> int:

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from hubsync.hubspot.activity_mapping import email_event_to_activity
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import Skip, email_event_to_activity
+from hubsync.hubspot.values import Skip
 from hubsync.records import Activity
 
 PATH: Final = "/email/public/v1/events"

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from hubsync.hubspot.activity_mapping import form_names, form_submission_to_activity
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import Skip, as_json, form_names, form_submission_to_activity, parse_timestamp
+from hubsync.hubspot.paging import next_after
+from hubsync.hubspot.values import Skip, as_json, parse_timestamp
 from hubsync.records import Activity
 
 FORMS_LIMIT: Final = 100
@@ -26,11 +28,9 @@ def list_forms(client: HubSpotClient) -> dict[str, str]:
             kwargs["after"] = after
         answer = client.call(api.get_page, operation="list forms", **kwargs)
         found.extend(as_json(raw) for raw in getattr(answer, "results", None) or [])
-        paging = getattr(answer, "paging", None)
-        following = getattr(getattr(paging, "next", None), "after", None) if paging else None
-        if not following:
+        after = next_after(answer)
+        if after is None:
             return form_names(found)
-        after = str(following)
 
 
 def submissions_page(
@@ -66,6 +66,4 @@ def submissions_page(
             skipped += 1
         else:
             activities.append(mapped)
-    paging = answer.get("paging") or {}
-    following = (paging.get("next") or {}).get("after")
-    return activities, skipped, None if reached_older or not following else following
+    return activities, skipped, None if reached_older else next_after(answer)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from hubsync.hubspot.activity_mapping import marketing_event_participation_to_activity
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import Skip, as_json, marketing_event_participation_to_activity
+from hubsync.hubspot.paging import next_after
+from hubsync.hubspot.values import Skip, as_json
 from hubsync.records import Activity
 
 LIMIT: Final = 100
@@ -34,11 +36,9 @@ def list_events(client: HubSpotClient) -> dict[str, str]:
             out[str(event_id)] = "|".join(
                 str(obj.get(key)) for key in ("registrants", "attendees", "cancellations", "noShows", "updatedAt")
             )
-        paging = getattr(answer, "paging", None)
-        following = getattr(getattr(paging, "next", None), "after", None) if paging else None
-        if not following:
+        after = next_after(answer)
+        if after is None:
             return out
-        after = str(following)
 
 
 def participations_page(client: HubSpotClient, event_id: str, position: Any) -> tuple[list[Activity], int, Any]:
@@ -60,6 +60,4 @@ def participations_page(client: HubSpotClient, event_id: str, position: Any) -> 
             skipped += 1
         else:
             activities.append(mapped)
-    paging = getattr(answer, "paging", None)
-    following = getattr(getattr(paging, "next", None), "after", None) if paging else None
-    return activities, skipped, following or None
+    return activities, skipped, next_after(answer)

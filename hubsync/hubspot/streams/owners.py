@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import as_json, owner_from_hubspot
+from hubsync.hubspot.mapping import owner_from_hubspot
+from hubsync.hubspot.paging import next_after
+from hubsync.hubspot.values import as_json
 from hubsync.records import Owner
 
 LIMIT: Final = 100
@@ -29,9 +31,7 @@ def read_all(client: HubSpotClient) -> tuple[list[Owner], int]:
                     owners.append(mapped)
                 else:
                     skipped += 1
-            paging = getattr(page, "paging", None)
-            following = getattr(getattr(paging, "next", None), "after", None) if paging else None
-            if not following:
+            after = next_after(page)
+            if after is None:
                 break
-            after = str(following)
     return owners, skipped

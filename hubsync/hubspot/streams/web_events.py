@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from hubsync.hubspot.activity_mapping import page_view_to_activity
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.mapping import Skip, page_view_to_activity
+from hubsync.hubspot.paging import next_after
+from hubsync.hubspot.values import Skip
 from hubsync.records import Activity
 
 LIMIT: Final = 1_000
@@ -35,5 +37,4 @@ def page(client: HubSpotClient, since: datetime, until: datetime, position: Any)
             skipped += 1
         else:
             activities.append(mapped)
-    following = ((answer.get("paging") or {}).get("next") or {}).get("after")
-    return activities, skipped, following or None
+    return activities, skipped, next_after(answer)

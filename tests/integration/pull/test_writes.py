@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from hubsync.records import Activity, ActivityKind, Association, Contact
-from hubsync.store import writes
+from hubsync.store.activities import store_activities
+from hubsync.store.associations import replace_associations
+from hubsync.store.crm import apply_merges, contact_ids_by_email, store_objects
 from hubsync.store.db import open_database, transaction
 from hubsync.store.tables import activity_t, association_t, contact_t
 
@@ -23,8 +25,8 @@ def test_merge_moves_activities_and_associations(database_url: str) -> None:
     engine = open_database(database_url)
     try:
         with transaction(engine) as conn:
-            writes.store_objects(conn, [Contact(id=1, email="a@x.example"), Contact(id=2, email="b@x.example")])
-            writes.store_activities(
+            store_objects(conn, [Contact(id=1, email="a@x.example"), Contact(id=2, email="b@x.example")])
+            store_activities(
                 conn,
                 [
                     _activity("page_view:p1", 2),
@@ -34,11 +36,9 @@ def test_merge_moves_activities_and_associations(database_url: str) -> None:
                     _activity("crm_engagement:meeting:88:2", 2, ActivityKind.CRM_ENGAGEMENT),
                 ],
             )
-            writes.replace_associations(
-                conn, "contacts", "companies", [2], [Association("contacts", 2, "companies", 9, 279)]
-            )
-            writes.replace_associations(conn, "deals", "contacts", [5], [Association("deals", 5, "contacts", 2, 3)])
-            touched = writes.apply_merges(conn, {1: [2]})
+            replace_associations(conn, "contacts", "companies", [2], [Association("contacts", 2, "companies", 9, 279)])
+            replace_associations(conn, "deals", "contacts", [5], [Association("deals", 5, "contacts", 2, 3)])
+            touched = apply_merges(conn, {1: [2]})
         with engine.connect() as conn:
             activities = dict(conn.execute(sa.select(activity_t.c.id, activity_t.c.contact_id)).all())
             contacts = set(conn.execute(sa.select(contact_t.c.id)).scalars())
@@ -53,7 +53,7 @@ def test_merge_moves_activities_and_associations(database_url: str) -> None:
         assert links == {(1, 9), (5, 1)}
         # Applying the same merge again (the survivor is re-read every run while in the window) changes nothing.
         with transaction(engine) as conn:
-            assert writes.apply_merges(conn, {1: [2]}) == set()
+            assert apply_merges(conn, {1: [2]}) == set()
     finally:
         engine.dispose()
 
@@ -66,12 +66,12 @@ def test_replace_associations_reports_changes_only(database_url: str) -> None:
             Association("contacts", 1, "companies", 9, 1, "Primary"),
         ]
         with transaction(engine) as conn:
-            assert writes.replace_associations(conn, "contacts", "companies", [1, 2], first) == ({1}, {9})
+            assert replace_associations(conn, "contacts", "companies", [1, 2], first) == ({1}, {9})
         with transaction(engine) as conn:
-            assert writes.replace_associations(conn, "contacts", "companies", [1, 2], first) == (set(), set())
+            assert replace_associations(conn, "contacts", "companies", [1, 2], first) == (set(), set())
         with transaction(engine) as conn:
             moved = [Association("contacts", 1, "companies", 8, 279)]
-            assert writes.replace_associations(conn, "contacts", "companies", [1], moved) == ({1}, {8, 9})
+            assert replace_associations(conn, "contacts", "companies", [1], moved) == ({1}, {8, 9})
     finally:
         engine.dispose()
 
@@ -80,10 +80,10 @@ def test_recipients_resolve_to_live_contacts_first(database_url: str) -> None:
     engine = open_database(database_url)
     try:
         with transaction(engine) as conn:
-            writes.store_objects(conn, [Contact(id=3, email="Same@X.example"), Contact(id=4, email="same@x.example")])
-            writes.store_objects(conn, [Contact(id=1, email="same@x.example")], archived_at={1: T})
-            writes.store_objects(conn, [Contact(id=5, email="other@x.example")])
+            store_objects(conn, [Contact(id=3, email="Same@X.example"), Contact(id=4, email="same@x.example")])
+            store_objects(conn, [Contact(id=1, email="same@x.example")], archived_at={1: T})
+            store_objects(conn, [Contact(id=5, email="other@x.example")])
         with engine.connect() as conn:
-            assert writes.contact_ids_by_email(conn) == {"same@x.example": 3, "other@x.example": 5}
+            assert contact_ids_by_email(conn) == {"same@x.example": 3, "other@x.example": 5}
     finally:
         engine.dispose()

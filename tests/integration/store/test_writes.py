@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from hubsync.records import Contact
+from hubsync.store.crm import content_changed, store_objects
 from hubsync.store.db import open_database
-from hubsync.store.writes import content_changed, store_objects
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hubsync.hubspot import cursors
-from hubsync.hubspot.cursors import Listing, ListPage, LogWindow, Window, WindowPage, next_cursor, plan
+from . import cursor_json as cursors
+from .cursor_json import Listing, ListPage, LogWindow, Window, WindowPage, next_cursor, plan
 
 T0 = datetime(2025, 6, 2, 6, 0, tzinfo=UTC)
 RUN = T0 + timedelta(hours=1)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from hubsync.errors import QuotaExhausted
-from hubsync.hubspot.pull import _pipelined
+from hubsync.jobs.pull.pipelined import pipelined as _pipelined
 
 
 def test_pages_in_order() -> None:

@@ -1,0 +1,162 @@
+"""The pull: an incremental, checkpointed, rate-aware sync of everything scoring needs.
+
+Streams, in this order (later ones use what earlier ones stored: e-mail addresses, changed ids):
+owners → companies → contacts → deals → engagements (emails, calls, meetings, notes, tasks) → associations →
+email events → form submissions → marketing event participations → web events (page views).
+
+Each page is stored together with the stream's cursor in one transaction, so a crash at any moment loses at most
+the page in flight and duplicates nothing (every write is an upsert or a replacement). Cursor arithmetic lives in
+`hubspot/cursors.py`, endpoints in `hubspot/streams/`, SQL in `store/`; this package sequences them:
+`crm.py` (CRM objects and owners), `deletions.py` (archives, deletions for good, restores), `associations.py`,
+`activity_logs.py` (email, web, form and marketing event activity), `pipelined.py` (fetching a page ahead) and
+`run.py` (what the handlers of one run share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Final
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from hubsync.errors import QuotaExhausted
+from hubsync.hubspot import cursors
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.cursors import AssociationsCursor, CrmCursor, FormsCursor, LogCursor, MarketingEventsCursor
+from hubsync.jobs.pull.activity_logs import (
+    pull_email_events,
+    pull_form_submissions,
+    pull_marketing_events,
+    pull_web_events,
+)
+from hubsync.jobs.pull.associations import ASSOCIATION_PAIRS, pull_associations
+from hubsync.jobs.pull.crm import object_spec, pull_changes, pull_owners
+from hubsync.jobs.pull.deletions import reconcile_deletions
+from hubsync.jobs.pull.run import (
+    CRM_STREAMS,
+    ENGAGEMENT_STREAMS,
+    LOG_STREAMS,
+    STREAMS,
+    Progress,
+    PullOptions,
+    PullResult,
+    Run,
+    StreamCounts,
+)
+from hubsync.store.associations import companies_of
+from hubsync.store.db import transaction
+from hubsync.store.state import load_cursor, save_cursor
+
+__all__ = [
+    "ASSOCIATION_PAIRS",
+    "CRM_STREAMS",
+    "ENGAGEMENT_STREAMS",
+    "LOG_STREAMS",
+    "STREAMS",
+    "Progress",
+    "PullOptions",
+    "PullResult",
+    "StreamCounts",
+    "backfill",
+    "pull",
+]
+
+log = structlog.get_logger(__name__)
+
+
+def pull(
+    client: HubSpotClient,
+    engine: Engine,
+    options: PullOptions,
+    *,
+    now: Callable[[], datetime],
+    progress: Progress | None = None,
+) -> PullResult:
+    """Pull every selected stream once. `now` is the clock (HubSpot's modified dates are compared with it).
+
+    HubsyncErrors other than QuotaExhausted propagate (what was stored so far stays stored, cursors included);
+    QuotaExhausted ends the run early and is returned in `PullResult.stopped`.
+    """
+    # Cursors keep milliseconds (as HubSpot's dates do): the run's start is cut to them, so a window closed at
+    # the run's start compares equal to it after a round trip through the cursor.
+    started = now()
+    run = Run(client, engine, options, started.replace(microsecond=started.microsecond // 1000 * 1000), progress)
+    before = client.stats().total
+    log.info("pull.started", streams=sorted(options.streams), run_started=cursors.iso(run.started))
+    stopped: QuotaExhausted | None = None
+    try:
+        for stream in STREAMS:
+            if stream in options.streams:
+                _STREAM_FUNCTIONS[stream](run, stream)
+    except QuotaExhausted as err:
+        log.warning("pull.stopped", reason="daily quota", message=str(err))
+        stopped = err
+    with transaction(engine) as conn:
+        companies = run.companies | companies_of(conn, run.contacts)
+    result = PullResult(
+        counts=dict(run.counts),
+        touched_contacts=frozenset(run.contacts),
+        touched_companies=frozenset(companies),
+        api_calls=client.stats().total - before,
+        started_at=run.started,
+        stopped=stopped,
+    )
+    log.info(
+        "pull.finished",
+        stored=result.stored,
+        api_calls=result.api_calls,
+        touched_contacts=len(result.touched_contacts),
+        touched_companies=len(result.touched_companies),
+        stopped=stopped is not None,
+    )
+    return result
+
+
+def backfill(engine: Engine, streams: Iterable[str], *, since: datetime, now: datetime) -> None:
+    """Point the cursors of `streams` back to `since`, so that the next pull re-reads from there. The pull then
+    checkpoints as usual: a backfill interrupted at any point resumes where it stopped, and re-running it is
+    harmless (every write is an upsert)."""
+    with transaction(engine) as conn:
+        for stream in streams:
+            state = _reopened(stream, load_cursor(conn, stream), since=since, now=now)
+            if state is not None:
+                save_cursor(conn, stream, state, now=now)
+
+
+def _reopened(
+    stream: str, stored: Mapping[str, Any] | None, *, since: datetime, now: datetime
+) -> dict[str, Any] | None:
+    """A stream's cursor pointed back to `since`; None for a stream a backfill leaves alone (owners)."""
+    if stream in CRM_STREAMS:
+        return cursors.backfill_state(CrmCursor.from_json(stored), since, now).to_json()
+    if stream == "form_submissions":
+        forms = cursors.log_backfill_state(FormsCursor.from_json(stored), since, now)
+        return replace(forms, poll=True).to_json()
+    if stream in LOG_STREAMS:
+        return cursors.log_backfill_state(LogCursor.from_json(stored), since, now).to_json()
+    # Neither reads by time: a backfill makes the next run reconcile everything.
+    if stream == "associations":
+        return replace(AssociationsCursor.from_json(stored), reconciled_at=None).to_json()
+    if stream == "marketing_events":
+        return replace(MarketingEventsCursor.from_json(stored), reconciled_at=None, fingerprints={}).to_json()
+    return None
+
+
+def _crm_objects(run: Run, stream: str) -> None:
+    spec = object_spec(run, stream)
+    cutoff = pull_changes(run, spec)
+    reconcile_deletions(run, spec, cutoff)
+
+
+_STREAM_FUNCTIONS: Final[dict[str, Callable[[Run, str], None]]] = {
+    "owners": pull_owners,
+    **dict.fromkeys(CRM_STREAMS, _crm_objects),
+    "associations": pull_associations,
+    "email_events": pull_email_events,
+    "form_submissions": pull_form_submissions,
+    "marketing_events": pull_marketing_events,
+    "web_events": pull_web_events,
+}

@@ -1,0 +1,205 @@
+"""The activity streams: email events and web events (time-windowed logs), form submissions (per form, newest
+first) and marketing event participations (per event, when its counters changed). Each page of activities is
+stored with the stream's cursor after it, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from typing import Final
+
+import structlog
+
+from hubsync.errors import FatalHubSpotError, MissingScopes
+from hubsync.hubspot import cursors
+from hubsync.hubspot.cursors import FormsCursor, LogCursor, LogWindow, MarketingEventsCursor, Token
+from hubsync.hubspot.streams import email_events, forms, marketing_events, web_events
+from hubsync.jobs.pull.pipelined import pipelined
+from hubsync.jobs.pull.run import Run
+from hubsync.records import Activity
+from hubsync.store.activities import store_activities
+from hubsync.store.crm import contact_ids_by_email
+from hubsync.store.db import transaction
+from hubsync.store.state import load_cursor, save_cursor
+
+log = structlog.get_logger(__name__)
+
+_HTTP_FORBIDDEN: Final = 403
+_HTTP_NOT_FOUND: Final = 404
+
+# A page of a log window: its activities, how many raw events were skipped, and the position after it.
+_Fetch = Callable[[LogWindow, Token], tuple[list[Activity], int, Token]]
+
+
+def _store_activity_page(
+    run: Run,
+    stream: str,
+    activities: list[Activity],
+    skipped: int,
+    cursor: LogCursor | FormsCursor | MarketingEventsCursor,
+) -> None:
+    """A page of an activity stream and the cursor after it, in one transaction."""
+    with transaction(run.engine) as conn:
+        run.contacts |= store_activities(conn, activities)
+        save_cursor(conn, stream, cursor.to_json(), now=run.started)
+    run.count(stream).skipped += skipped
+    run.page_done(stream, len(activities))
+
+
+def _save(run: Run, stream: str, cursor: LogCursor | FormsCursor | MarketingEventsCursor) -> None:
+    with transaction(run.engine) as conn:
+        save_cursor(conn, stream, cursor.to_json(), now=run.started)
+
+
+# -- time-windowed logs: email events, web events ---------------------------------------------------------------
+
+
+def pull_email_events(run: Run, stream: str) -> None:
+    with transaction(run.engine) as conn:
+        by_email = contact_ids_by_email(conn)
+
+    def fetch(window: LogWindow, position: Token) -> tuple[list[Activity], int, Token]:
+        return email_events.page(run.client, window.since, window.until, position, by_email)
+
+    _log_stream(run, stream, fetch)
+
+
+def pull_web_events(run: Run, stream: str) -> None:
+    if not run.options.page_views:
+        return
+    with transaction(run.engine) as conn:
+        cursor = LogCursor.from_json(load_cursor(conn, stream))
+    if cursor.unavailable and not cursors.due(cursor.checked_at, run.started, run.options.full_reconcile_every):
+        return
+
+    def fetch(window: LogWindow, position: Token) -> tuple[list[Activity], int, Token]:
+        return web_events.page(run.client, window.since, window.until, position)
+
+    try:
+        _log_stream(run, stream, fetch)
+    except FatalHubSpotError as err:
+        if isinstance(err, MissingScopes) or err.status not in (_HTTP_FORBIDDEN, _HTTP_NOT_FOUND):
+            raise
+        if not cursor.unavailable:
+            log.warning(
+                "pull.page_views_unavailable",
+                status=err.status,
+                message="the events API is not available for this portal (it needs an Enterprise hub): "
+                "scoring goes on without page views",
+            )
+        _save(run, stream, replace(cursor, unavailable=True, checked_at=run.started))
+
+
+def _log_stream(run: Run, stream: str, fetch: _Fetch) -> None:
+    with transaction(run.engine) as conn:
+        cursor = LogCursor.from_json(load_cursor(conn, stream))
+    cursor = replace(cursor, unavailable=False, checked_at=None)
+    for activities, skipped, after in pipelined(_log_pages(run, cursor, fetch)):
+        _store_activity_page(run, stream, activities, skipped, after)
+
+
+def _log_pages(run: Run, cursor: LogCursor, fetch: _Fetch) -> Iterator[tuple[list[Activity], int, LogCursor]]:
+    while True:
+        window = _plan(run, cursor)
+        activities, skipped, position = fetch(window, window.position)
+        cursor = cursors.next_log_cursor(cursor, window, position, run.started)
+        yield activities, skipped, cursor
+        if position is None and window.until >= run.started:
+            return
+
+
+def _plan(run: Run, cursor: LogCursor | FormsCursor) -> LogWindow:
+    return cursors.plan_log(
+        cursor, run_started=run.started, overlap=run.options.overlap, history_start=run.started - run.options.history
+    )
+
+
+# -- form submissions -------------------------------------------------------------------------------------------
+
+
+def pull_form_submissions(run: Run, stream: str) -> None:
+    """Submissions per form, newest first, down to the window's start. Polled only when it can find something:
+    on the first run, on a full reconciliation, on a backfill, or when the contacts stream saw a contact whose
+    `recent_conversion_date` is inside the window (HubSpot sets it on every form submission)."""
+    with transaction(run.engine) as conn:
+        cursor = FormsCursor.from_json(load_cursor(conn, stream))
+        by_email = contact_ids_by_email(conn)
+    refresh = cursors.due(cursor.forms_at, run.started, run.options.full_reconcile_every)
+    poll = refresh or cursor.poll or cursor.window is not None or run.saw_conversion
+    if not poll:
+        # Nothing can have been submitted since the last poll (no contact converted): the window is covered.
+        _save(run, stream, replace(cursor, synced_to=run.started))
+        return
+    if refresh or cursor.forms is None:
+        cursor = replace(cursor, forms=forms.list_forms(run.client), forms_at=run.started)
+    while True:
+        window = _plan(run, cursor)
+        cursor = _forms_window(run, stream, cursor, window, by_email)
+        # A window left by an interrupted run ends before this run's start: read on up to it.
+        if window.until >= run.started:
+            return
+
+
+def _forms_window(
+    run: Run, stream: str, cursor: FormsCursor, window: LogWindow, by_email: Mapping[str, int]
+) -> FormsCursor:
+    names = cursor.forms or {}
+    form_ids = sorted(names)
+    index = (cursor.form_index or 0) if cursor.window is not None else 0
+    position = window.position
+    done = replace(
+        cursor, window=None, form_index=None, position=None, poll=False, synced_to=min(window.until, run.started)
+    )
+    if index >= len(form_ids):
+        _save(run, stream, done)
+        return done
+    while index < len(form_ids):
+        form_id = form_ids[index]
+        activities, skipped, following = forms.submissions_page(
+            run.client,
+            form_id=form_id,
+            form_name=names.get(form_id),
+            since=window.since,
+            position=position,
+            contact_id_by_email=by_email,
+        )
+        if following is None:
+            index, position = index + 1, None
+        else:
+            position = following
+        after = done
+        if index < len(form_ids):
+            after = replace(cursor, window=(window.since, window.until), form_index=index, position=position)
+        _store_activity_page(run, stream, activities, skipped, after)
+        cursor = after
+    return cursor
+
+
+# -- marketing event participations -----------------------------------------------------------------------------
+
+
+def pull_marketing_events(run: Run, stream: str) -> None:
+    """Participations of the events whose counters changed since they were last read (none filter by time)."""
+    with transaction(run.engine) as conn:
+        cursor = MarketingEventsCursor.from_json(load_cursor(conn, stream))
+    seen = dict(cursor.fingerprints)
+    if cursors.due(cursor.reconciled_at, run.started, run.options.full_reconcile_every):
+        seen = {}
+        cursor = replace(cursor, reconciled_at=run.started)
+    current = marketing_events.list_events(run.client)
+    for event_id in sorted(current, key=lambda e: (len(e), e)):
+        if seen.get(event_id) == current[event_id]:
+            continue
+        position = cursor.position if cursor.event == event_id else None
+        while True:
+            activities, skipped, position = marketing_events.participations_page(run.client, event_id, position)
+            if position is None:
+                seen[event_id] = current[event_id]
+            cursor = replace(
+                cursor, fingerprints=dict(seen), event=None if position is None else event_id, position=position
+            )
+            _store_activity_page(run, stream, activities, skipped, cursor)
+            if position is None:
+                break
+    # Events that disappeared are forgotten, so a re-created id is read again.
+    _save(run, stream, replace(cursor, fingerprints={k: v for k, v in seen.items() if k in current}))

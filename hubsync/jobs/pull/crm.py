@@ -1,0 +1,189 @@
+"""CRM objects: owners (read whole), and contacts, companies, deals and engagements, read page by page since their
+cursor (a listing on the first run, then windows of modified dates) and stored with the cursor after each page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy.engine import Connection
+
+from hubsync.hubspot import cursors
+from hubsync.hubspot.activity_mapping import engagement_to_activities
+from hubsync.hubspot.cursors import CrmCursor
+from hubsync.hubspot.mapping import company_from_hubspot, contact_from_hubspot, deal_from_hubspot
+from hubsync.hubspot.streams import associations, crm, owners
+from hubsync.hubspot.values import Skip, engagement_created_at, parse_id, parse_timestamp
+from hubsync.jobs.pull.pipelined import pipelined
+from hubsync.jobs.pull.run import Run
+from hubsync.records import Activity, Company, Contact, Deal, EngagementType
+from hubsync.store.activities import replace_engagement_activities
+from hubsync.store.crm import apply_merges, content_changed, store_engagements, store_objects, store_owners
+from hubsync.store.db import transaction
+from hubsync.store.state import load_cursor, save_cursor
+
+_MAPPERS: Final[dict[str, Callable[[Any], Contact | Company | Deal | Skip]]] = {
+    "contacts": contact_from_hubspot,
+    "companies": company_from_hubspot,
+    "deals": deal_from_hubspot,
+}
+
+
+def map_record(object_type: str, raw: Any) -> Contact | Company | Deal | Skip:
+    """A contact, company or deal as HubSpot sent it → its record."""
+    return _MAPPERS[object_type](raw)
+
+
+def pull_owners(run: Run, stream: str) -> None:
+    found, skipped = owners.read_all(run.client)
+    with transaction(run.engine) as conn:
+        store_owners(conn, found)
+    run.count(stream).skipped += skipped
+    run.page_done(stream, len(found))
+
+
+def object_spec(run: Run, stream: str) -> crm.ObjectSpec:
+    if stream == "contacts":
+        return crm.ObjectSpec(stream, "contacts", (*crm.CONTACT_PROPERTIES, *run.options.contact_properties))
+    if stream == "companies":
+        return crm.ObjectSpec(stream, "companies", (*crm.COMPANY_PROPERTIES, *run.options.company_properties))
+    if stream == "deals":
+        return crm.ObjectSpec(stream, "deals", crm.DEAL_PROPERTIES)
+    engagement = next(t for t, name in crm.ENGAGEMENT_OBJECTS.items() if stream == f"engagement_{name}")
+    return crm.ObjectSpec(stream, crm.ENGAGEMENT_OBJECTS[engagement], crm.ENGAGEMENT_PROPERTIES[engagement], engagement)
+
+
+@dataclass(frozen=True, slots=True)
+class _CrmPage:
+    results: list[dict[str, Any]]
+    contact_links: Mapping[int, list[int]] | None
+    cursor: CrmCursor
+    total: int | None
+
+
+def pull_changes(run: Run, spec: crm.ObjectSpec) -> datetime | None:
+    """Every page of the stream since its cursor, each stored with the cursor after it. Returns the start of the
+    run's first window (None when the run listed everything): what the deletions count is cut at."""
+    with transaction(run.engine) as conn:
+        cursor = CrmCursor.from_json(load_cursor(conn, spec.stream))
+    first = cursors.plan(cursor, run_started=run.started, overlap=run.options.overlap)
+    run.conversions_since = None
+    for page in pipelined(_pages(run, spec, cursor)):
+        with transaction(run.engine) as conn:
+            stored = store_page(run, conn, spec, page.results, page.contact_links)
+            save_cursor(conn, spec.stream, page.cursor.to_json(), now=run.started)
+        run.page_done(spec.stream, stored, page.total)
+    return first.since if isinstance(first, cursors.Window) else None
+
+
+def _pages(run: Run, spec: crm.ObjectSpec, cursor: CrmCursor) -> Iterator[_CrmPage]:
+    """The pages of a CRM stream and the cursor after each; fetching needs no database, so it runs ahead."""
+    seen = 0
+    while True:
+        step = cursors.plan(cursor, run_started=run.started, overlap=run.options.overlap)
+        if isinstance(step, cursors.Listing):
+            results, following = crm.list_page(run.client, spec, step.after)
+            after = cursors.next_cursor(cursor, cursors.ListPage(following), run.started)
+            contact_links, total = None, None
+        else:
+            if cursor.window is None:
+                cursor = cursors.start_window(cursor, step)
+            if spec.object_type == "contacts" and run.conversions_since is None:
+                run.conversions_since = step.since
+            results, more, remaining = crm.search_page(run.client, spec, step.since, step.until, step.after_id)
+            total = None if remaining is None else seen + remaining
+            ids = [i for r in results if (i := parse_id(r.get("id"))) is not None]
+            after = cursors.next_cursor(cursor, cursors.WindowPage(max(ids, default=None), more), run.started)
+            # Search results carry no associations: read the engagements' contacts separately.
+            contact_links = (
+                associations.contacts_of(run.client, spec.object_type, ids) if spec.engagement and ids else None
+            )
+        seen += len(results)
+        yield _CrmPage(results, contact_links, after, total)
+        cursor = after
+        # Done once a window (or a listing) that reaches this run's start is closed; an older one (resumed from
+        # an interrupted run) is followed by a window up to now.
+        closed = cursor.window is None and cursor.mode == "incremental"
+        reached = step.started if isinstance(step, cursors.Listing) else step.until
+        if closed and reached >= run.started:
+            return
+
+
+def store_page(
+    run: Run,
+    conn: Connection,
+    spec: crm.ObjectSpec,
+    results: list[dict[str, Any]],
+    contact_links: Mapping[int, list[int]] | None,
+) -> int:
+    """A page of live records as HubSpot sent them → stored; returns how many were stored."""
+    if spec.engagement is not None:
+        return _store_engagements(
+            run, conn, spec, engagement=spec.engagement, results=results, contact_links=contact_links
+        )
+    counts = run.count(spec.stream)
+    records = []
+    for raw in results:
+        mapped = map_record(spec.object_type, raw)
+        if isinstance(mapped, Skip):
+            counts.skipped += 1
+        else:
+            records.append(mapped)
+    # Compared before storing: only real changes are rescored, not records read again because hubsync itself wrote
+    # their scores (which moves their modified date). Every record read still has its associations re-checked.
+    fresh = content_changed(conn, records)
+    ids = store_objects(conn, records)
+    run.changed.setdefault(spec.stream, set()).update(ids)
+    if spec.object_type == "contacts":
+        run.contacts |= fresh
+        run.contacts |= _contacts_stored(run, conn, [r for r in records if isinstance(r, Contact)])
+    elif spec.object_type == "companies":
+        run.companies |= fresh
+    return len(records)
+
+
+def _store_engagements(
+    run: Run,
+    conn: Connection,
+    spec: crm.ObjectSpec,
+    *,
+    engagement: EngagementType,
+    results: list[dict[str, Any]],
+    contact_links: Mapping[int, list[int]] | None,
+) -> int:
+    """One activity per associated contact; the engagement's previous activities are replaced (its contacts may
+    have changed)."""
+    counts = run.count(spec.stream)
+    activities: list[Activity] = []
+    created: dict[int, datetime | None] = {}
+    for raw in results:
+        engagement_id = parse_id(raw.get("id"))
+        if engagement_id is None:
+            counts.skipped += 1
+            continue
+        created[engagement_id] = engagement_created_at(raw)
+        links = contact_links.get(engagement_id, []) if contact_links is not None else None
+        for item in engagement_to_activities(raw, engagement_type=engagement, contact_ids=links):
+            if isinstance(item, Skip):
+                counts.skipped += 1
+            else:
+                activities.append(item)
+    run.contacts |= replace_engagement_activities(conn, engagement, created, activities)
+    store_engagements(conn, spec.object_type, created)
+    return len(activities)
+
+
+def _contacts_stored(run: Run, conn: Connection, contacts: list[Contact]) -> set[int]:
+    """Merges named by survivors (`hs_merged_object_ids`, "id1;id2"), applied in the page's transaction; and
+    whether a contact converted (a form submission) inside this run's window. Returns the contacts touched."""
+    merges: dict[int, list[int]] = {}
+    for contact in contacts:
+        old = [parse_id(x) for x in contact.properties.get("hs_merged_object_ids", "").split(";")]
+        if any(x is not None for x in old):
+            merges[contact.id] = [x for x in old if x is not None]
+        conversion = parse_timestamp(contact.properties.get("recent_conversion_date"))
+        if conversion is not None and run.conversions_since is not None and conversion >= run.conversions_since:
+            run.saw_conversion = True
+    return apply_merges(conn, merges)

@@ -1,0 +1,138 @@
+"""One pull: its streams, its options, what it counts and touches as it goes, and what it reports at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from hubsync.errors import QuotaExhausted
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.streams import crm
+from hubsync.records import EngagementType
+from hubsync.settings import SyncConfig
+
+log = structlog.get_logger(__name__)
+
+ENGAGEMENT_STREAMS: Final = tuple(f"engagement_{crm.ENGAGEMENT_OBJECTS[t]}" for t in EngagementType)
+CRM_STREAMS: Final = ("companies", "contacts", "deals", *ENGAGEMENT_STREAMS)
+LOG_STREAMS: Final = ("email_events", "form_submissions", "web_events")
+# The order of a run: later streams use what earlier ones stored (e-mail addresses, changed ids).
+STREAMS: Final = (
+    "owners",
+    "companies",
+    "contacts",
+    "deals",
+    *ENGAGEMENT_STREAMS,
+    "associations",
+    "email_events",
+    "form_submissions",
+    "marketing_events",
+    "web_events",
+)
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PullOptions:
+    """What the pull needs from the configuration, as frozen data."""
+
+    overlap: timedelta = timedelta(minutes=10)
+    history: timedelta = timedelta(days=730)
+    recent: timedelta = timedelta(days=30)
+    recent_checks_per_run: int = 2_000
+    full_reconcile_every: timedelta = timedelta(days=7)
+    page_views: bool = True
+    # Extra properties to pull (e.g. those the scoring model's profile rules name).
+    contact_properties: tuple[str, ...] = ()
+    company_properties: tuple[str, ...] = ()
+    streams: frozenset[str] = frozenset(STREAMS)
+
+    @classmethod
+    def from_config(
+        cls,
+        sync: SyncConfig,
+        *,
+        contact_properties: Iterable[str] = (),
+        company_properties: Iterable[str] = (),
+        streams: Iterable[str] | None = None,
+    ) -> PullOptions:
+        return cls(
+            overlap=timedelta(minutes=sync.overlap_minutes),
+            history=timedelta(days=sync.history_days),
+            recent=timedelta(days=sync.recent_days),
+            recent_checks_per_run=sync.recent_checks_per_run,
+            full_reconcile_every=timedelta(days=sync.full_reconcile_days),
+            page_views=sync.page_views,
+            contact_properties=tuple(contact_properties),
+            company_properties=tuple(company_properties),
+            streams=frozenset(streams) if streams is not None else frozenset(STREAMS),
+        )
+
+
+@dataclass(slots=True)
+class StreamCounts:
+    stored: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    pages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """What one pull did. `touched_*` are the ids whose scores may have changed (new or changed records, new
+    activity, merges, deletions, association changes); `stopped` is set when the daily quota ended the run early
+    (every stored page's cursor is saved: the next run resumes)."""
+
+    counts: Mapping[str, StreamCounts]
+    touched_contacts: frozenset[int]
+    touched_companies: frozenset[int]
+    api_calls: int
+    started_at: datetime
+    stopped: QuotaExhausted | None = None
+
+    @property
+    def stored(self) -> int:
+        return sum(c.stored for c in self.counts.values())
+
+
+@dataclass
+class Run:
+    """What the stream handlers of one pull share: its collaborators, and what it has counted and touched."""
+
+    client: HubSpotClient
+    engine: Engine
+    options: PullOptions
+    started: datetime
+    progress: Progress | None
+    counts: dict[str, StreamCounts] = field(default_factory=dict)
+    contacts: set[int] = field(default_factory=set)
+    companies: set[int] = field(default_factory=set)
+    # Ids changed in this run, for the association reconciliation.
+    changed: dict[str, set[int]] = field(default_factory=dict)
+    # Set while the contacts stream runs: a contact converted inside its window means a form was submitted.
+    conversions_since: datetime | None = None
+    saw_conversion: bool = False
+
+    def count(self, stream: str) -> StreamCounts:
+        return self.counts.setdefault(stream, StreamCounts())
+
+    def page_done(self, stream: str, stored: int, total: int | None = None) -> None:
+        counts = self.count(stream)
+        counts.pages += 1
+        counts.stored += stored
+        log.info("pull.page_stored", stream=stream, rows=stored)
+        if self.progress is not None:
+            self.progress(stream, stored, total)
+
+    def touch(self, object_type: str, ids: set[int]) -> None:
+        """Note records whose scores may change: contacts and companies are rescored, other types are not."""
+        if object_type == "contacts":
+            self.contacts |= ids
+        elif object_type == "companies":
+            self.companies |= ids

@@ -1,0 +1,26 @@
+"""Records → rows, and ids in chunks small enough for an `IN (...)` list: what the pull's writes share."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Final
+
+from hubsync.batching import batches
+from hubsync.records import Activity, Company, Contact, Deal, Owner
+
+_IN_CHUNK: Final = 900  # ids per IN (...) list: below SQLite's default bound-parameter limit
+
+
+def id_chunks(ids: Iterable[Any]) -> Iterator[Sequence[Any]]:
+    return batches(list(ids), _IN_CHUNK)
+
+
+def record_row(record: Contact | Company | Deal | Owner | Activity) -> dict[str, Any]:
+    """A record as its table's row: the tables' columns carry the records' field names."""
+    if isinstance(record, Activity):
+        return {**record._asdict(), "kind": str(record.kind)}
+    row = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+    if "properties" in row:
+        row["properties"] = dict(row["properties"])
+    return row
