@@ -133,7 +133,8 @@ class Connected:
 @contextmanager
 def connected(ctx: typer.Context, stop: threading.Event | None = None) -> Iterator[Connected]:
     """Settings, an up-to-date database and a HubSpot client: what every command that talks to HubSpot needs."""
-    from hubsync.hubspot.client import HubSpotClient, client_settings  # noqa: PLC0415  (see config_check)
+    from hubsync.hubspot.client import HubSpotClient  # noqa: PLC0415  (see config_check)
+    from hubsync.hubspot.client_settings import client_settings  # noqa: PLC0415  (see config_check)
     from hubsync.store.db import open_database  # noqa: PLC0415
 
     settings = invocation(ctx).settings()

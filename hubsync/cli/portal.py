@@ -49,7 +49,7 @@ def run(
     """The service: scheduled cycles, a daily full rescore, a weekly reconciliation; one active syncer per database.
 
     Stops cleanly on SIGTERM / SIGINT (the page in hand is saved, the lease released), exit code 0."""
-    from hubsync.hubspot.client import client_settings  # noqa: PLC0415  (see config_check)
+    from hubsync.hubspot.client_settings import client_settings  # noqa: PLC0415  (see config_check)
     from hubsync.jobs.scheduler import Service  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
 
@@ -132,7 +132,8 @@ def setup_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check scopes and show the plan; create nothing."),
 ) -> None:
     """Check the token and scopes, then create the hubsync property group and properties (safe to run again)."""
-    from hubsync.hubspot.client import HubSpotClient, client_settings  # noqa: PLC0415  (see config_check)
+    from hubsync.hubspot.client import HubSpotClient  # noqa: PLC0415  (see config_check)
+    from hubsync.hubspot.client_settings import client_settings  # noqa: PLC0415  (see config_check)
     from hubsync.jobs.setup import setup  # noqa: PLC0415
 
     settings = invocation(ctx).settings()

@@ -36,17 +36,8 @@ import structlog
 import urllib3
 from hubspot.hubspot import HubSpot
 from hubspot.utils.requests.http_request_builder import Request
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
-from tenacity.wait import wait_base
 
 from hubsync.errors import (
-    ConfigError,
     HubSpotError,
     Interrupted,
     QuotaExhausted,
@@ -54,75 +45,17 @@ from hubsync.errors import (
     RetriableHubSpotError,
 )
 from hubsync.hubspot.classify import classify
+from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.hubspot.pacing import CallKind, Pacer, PacerLimits
-from hubsync.secret import Secret
-from hubsync.settings import PortalConfig, Settings
+from hubsync.hubspot.retry_policy import retrying
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_BASE_URL: Final = "https://api.hubapi.com"
-_BACKOFF_FIRST_SECONDS: Final = 1.0
-_BACKOFF_MAX_SECONDS: Final = 60.0
-_BACKOFF_JITTER_SECONDS: Final = 1.0
 _NO_RESPONSE: Final = "no_response"
-_SETTINGS_SOURCE: Final = "HubSpot client settings"
 # Path segments that are ids (numbers, GUIDs): folded so the per-operation counters stay a short list.
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{16,})$")
 
 Kind = Literal["standard", "search"] | CallKind
-_DEFAULT_PORTAL: Final = PortalConfig()
-
-
-@dataclass(frozen=True, slots=True)
-class ClientSettings:
-    """What the gateway needs, as frozen data handed down from the settings loader."""
-
-    access_token: Secret
-    base_url: str = DEFAULT_BASE_URL
-    # The defaults are the configuration's (a default `[portal]`): one home for each number.
-    # The app's 10-second budget for its tier; the -Max header overrides it.
-    requests_per_10s: int = _DEFAULT_PORTAL.effective_requests_per_10s
-    # Share of the 10-second budget hubsync uses, so it paces before the limit instead of bouncing off it.
-    pace_fraction: float = _DEFAULT_PORTAL.pace_fraction
-    search_per_second: int = _DEFAULT_PORTAL.search_requests_per_second
-    daily_quota: int = _DEFAULT_PORTAL.effective_daily_quota
-    # Fraction of the daily quota left for the account's other integrations.
-    daily_reserve: float = _DEFAULT_PORTAL.daily_quota_reserve
-    timeout_seconds: float = _DEFAULT_PORTAL.timeout_seconds
-    # Retries after the first attempt of one call (so max_retries + 1 attempts at most).
-    max_retries: int = 5
-
-    def __post_init__(self) -> None:
-        checks: list[tuple[str, bool, str]] = [
-            ("access_token", bool(self.access_token.reveal().strip()), "a non-empty private app token"),
-            ("base_url", self.base_url.startswith(("http://", "https://")), "an http(s) URL"),
-            ("requests_per_10s", self.requests_per_10s > 0, "a positive number"),
-            ("pace_fraction", 0 < self.pace_fraction <= 1, "a number in (0, 1]"),
-            ("search_per_second", self.search_per_second > 0, "a positive number"),
-            ("daily_quota", self.daily_quota > 0, "a positive number"),
-            ("daily_reserve", 0 <= self.daily_reserve < 1, "a number in [0, 1)"),
-            ("timeout_seconds", self.timeout_seconds > 0, "a positive number of seconds"),
-            ("max_retries", self.max_retries >= 0, "zero or more"),
-        ]
-        for key, ok, expected in checks:
-            if not ok:
-                raise ConfigError(_SETTINGS_SOURCE, key, expected)
-
-
-def client_settings(settings: Settings, *, max_retries: int = 5) -> ClientSettings:
-    """The client's settings from the loaded configuration: the one place the two meet."""
-    portal = settings.config.portal
-    return ClientSettings(
-        access_token=settings.require_token(),
-        base_url=settings.api_base_url,
-        requests_per_10s=portal.effective_requests_per_10s,
-        pace_fraction=portal.pace_fraction,
-        search_per_second=portal.search_requests_per_second,
-        daily_quota=portal.effective_daily_quota,
-        daily_reserve=portal.daily_quota_reserve,
-        timeout_seconds=portal.timeout_seconds,
-        max_retries=max_retries,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,20 +69,6 @@ class ClientStats:
     @property
     def total(self) -> int:
         return sum(self.by_operation.values())
-
-
-class _RetryAfterOrBackoff(wait_base):
-    """Exponential backoff with jitter, but never shorter than the Retry-After HubSpot sent with a 429."""
-
-    def __init__(self, backoff: wait_base) -> None:
-        self._backoff = backoff
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        backoff = float(self._backoff(retry_state))
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return max(backoff, error.retry_after)
-        return backoff
 
 
 class HubSpotClient:
@@ -198,18 +117,7 @@ class HubSpotClient:
         self._by_operation: Counter[str] = Counter()
         self._by_status: Counter[str] = Counter()
         # Built once; tenacity keeps each call's state thread-locally, so threads can share it.
-        self._retrying = Retrying(
-            retry=retry_if_exception_type(RetriableHubSpotError),
-            stop=stop_after_attempt(settings.max_retries + 1),
-            wait=_RetryAfterOrBackoff(
-                wait_exponential_jitter(
-                    initial=_BACKOFF_FIRST_SECONDS, max=_BACKOFF_MAX_SECONDS, jitter=_BACKOFF_JITTER_SECONDS
-                )
-            ),
-            sleep=sleep,
-            before_sleep=_log_retry,
-            reraise=True,
-        )
+        self._retrying = retrying(settings.max_retries, sleep)
 
     def __repr__(self) -> str:
         return f"HubSpotClient(base_url={self._settings.base_url!r}, calls={sum(self._by_operation.values())})"
@@ -409,18 +317,6 @@ class HubSpotClient:
         elif isinstance(error, QuotaExhausted):
             self._pacer.mark_daily_exhausted()
             log.error("client.quota_exhausted", operation=name, status=error.status)
-
-
-def _log_retry(retry_state: RetryCallState) -> None:
-    error = retry_state.outcome.exception() if retry_state.outcome else None
-    log.warning(
-        "client.retry",
-        operation=retry_state.args[0] if retry_state.args else None,
-        attempt=retry_state.attempt_number,
-        wait=round(retry_state.upcoming_sleep, 3),
-        status=getattr(error, "status", None),
-        error=type(error).__name__ if error else None,
-    )
 
 
 def _parse_json(body: bytes, status: int) -> Any:

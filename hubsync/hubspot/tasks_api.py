@@ -28,9 +28,9 @@ from hubspot.crm.objects.tasks import (
 )
 
 from hubsync.errors import FatalHubSpotError
-from hubsync.hubspot.mapping import parse_id
 from hubsync.hubspot.paging import next_after
 from hubsync.hubspot.streams import crm
+from hubsync.hubspot.values import parse_id
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

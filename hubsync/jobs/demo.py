@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from hubsync.hubspot.client import HubSpotClient, client_settings
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.client_settings import client_settings
 from hubsync.jobs.cycle import CycleResult, run_cycle
 from hubsync.jobs.setup import setup
 from hubsync.records import Contact

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from hubsync.hubspot import tasks_api
-from hubsync.hubspot.mapping import parse_id, parse_timestamp
+from hubsync.hubspot.values import parse_id, parse_timestamp
 from hubsync.render.task_text import MARKER
 from hubsync.scoring.handoff import handed_over
 from hubsync.store import tasks as task_store

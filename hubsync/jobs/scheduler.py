@@ -42,7 +42,8 @@ from hubsync.errors import (
     SetupRequired,
     StoreError,
 )
-from hubsync.hubspot.client import ClientSettings, HubSpotClient
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.settings import Settings
 from hubsync.store import lease

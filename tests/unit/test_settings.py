@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,9 @@ import pytest
 from hubsync.errors import ConfigError
 from hubsync.secret import Secret
 from hubsync.settings import DEFAULT_DATABASE_URL, load_settings
+from tests.support.cli import cli_env, run_hubsync
+from tests.support.paths import DEFAULT_CONFIG, REPO
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG = REPO / "config" / "hubsync.toml"
 TOKEN = "pat-eu1-0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
 
@@ -167,16 +166,8 @@ def test_token_never_shows_in_repr_or_str_of_settings() -> None:
     assert settings.require_token().reveal() == TOKEN
 
 
-def _cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
-        [sys.executable, "-m", "hubsync", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", **(env or {})},
-        check=False,
-        timeout=60,
-    )
+def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return run_hubsync(cli_env(), *args, log_json=False, cwd=cwd, timeout=60)
 
 
 def test_cli_config_check_accepts_the_default() -> None:
@@ -252,7 +243,7 @@ def test_cli_broken_scoring_model_exits_2_naming_the_key(
 
 
 def test_client_settings_follow_the_portal_tier(tmp_path: Path) -> None:
-    from hubsync.hubspot.client import client_settings  # noqa: PLC0415  (only this test needs the client)
+    from hubsync.hubspot.client_settings import client_settings  # noqa: PLC0415  (only this test needs the client)
 
     data = _default()
     data["portal"].update(tier="starter", daily_quota_reserve=0.3)

@@ -29,7 +29,8 @@ from hubsync.errors import (
     RetriableHubSpotError,
 )
 from hubsync.hubspot.classify import AUTH_MESSAGE, SCOPES_WHERE
-from hubsync.hubspot.client import ClientSettings, HubSpotClient
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.secret import Secret
 
 from .hubspot_fakes import TOKEN, FakeClock, FakeGeneratedApi, FakeHTTPResponse

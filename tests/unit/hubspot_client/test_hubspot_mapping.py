@@ -23,22 +23,22 @@ from hubspot.marketing.events.models import (
     ParticipationProperties,
 )
 
-from hubsync.hubspot.mapping import (
-    Skip,
-    associations_from_batch_result,
-    company_from_hubspot,
-    contact_from_hubspot,
-    deal_from_hubspot,
+from hubsync.hubspot.activity_mapping import (
     email_event_to_activity,
     engagement_to_activities,
     form_names,
     form_submission_to_activity,
     marketing_event_participation_to_activity,
-    owner_from_hubspot,
     page_view_to_activity,
-    parse_id,
-    parse_timestamp,
 )
+from hubsync.hubspot.mapping import (
+    associations_from_batch_result,
+    company_from_hubspot,
+    contact_from_hubspot,
+    deal_from_hubspot,
+    owner_from_hubspot,
+)
+from hubsync.hubspot.values import Skip, parse_id, parse_timestamp
 from hubsync.records import (
     Activity,
     ActivityKind,
