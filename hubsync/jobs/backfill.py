@@ -24,8 +24,9 @@ from hubsync.jobs.cycle import pull_options
 from hubsync.jobs.pull import PullResult, backfill, pull
 from hubsync.jobs.runs import recorded_run
 from hubsync.settings import Settings
+from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
-from hubsync.store.state import RunCounts, load_cursor, save_cursor
+from hubsync.store.runs import RunCounts
 
 MARKER = "backfill"
 

@@ -22,7 +22,7 @@ from hubsync.jobs.push import PushResult, push
 from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.jobs.runs import recorded_run
 from hubsync.settings import Settings
-from hubsync.store.state import RunCounts
+from hubsync.store.runs import RunCounts
 
 log = structlog.get_logger(__name__)
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from hubsync.errors import HubsyncError, Interrupted
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.store.db import transaction
-from hubsync.store.state import RunCounts, finish_run, start_run
+from hubsync.store.runs import RunCounts, finish_run, start_run
 
 STOPPED_ON_REQUEST = "stopped on request"
 

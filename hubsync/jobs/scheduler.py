@@ -48,7 +48,7 @@ from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.settings import Settings
 from hubsync.store import lease
 from hubsync.store.db import transaction
-from hubsync.store.state import abandon_runs
+from hubsync.store.runs import abandon_runs
 
 log = structlog.get_logger(__name__)
 

@@ -47,8 +47,8 @@ from hubsync.jobs.pull.run import (
     StreamCounts,
 )
 from hubsync.store.associations import companies_of
+from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
-from hubsync.store.state import load_cursor, save_cursor
 
 __all__ = [
     "ASSOCIATION_PAIRS",

@@ -19,8 +19,8 @@ from hubsync.jobs.pull.run import Run
 from hubsync.records import Activity
 from hubsync.store.activities import store_activities
 from hubsync.store.crm import contact_ids_by_email
+from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
-from hubsync.store.state import load_cursor, save_cursor
 
 log = structlog.get_logger(__name__)
 

@@ -18,8 +18,8 @@ from hubsync.jobs.pull.run import Run
 from hubsync.store.activities import recently_active_contacts
 from hubsync.store.associations import replace_associations
 from hubsync.store.crm import live_ids
+from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
-from hubsync.store.state import load_cursor, save_cursor
 
 log = structlog.get_logger(__name__)
 

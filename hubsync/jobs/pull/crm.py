@@ -21,8 +21,8 @@ from hubsync.jobs.pull.run import Run
 from hubsync.records import Activity, Company, Contact, Deal, EngagementType
 from hubsync.store.activities import replace_engagement_activities
 from hubsync.store.crm import apply_merges, content_changed, store_engagements, store_objects, store_owners
+from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
-from hubsync.store.state import load_cursor, save_cursor
 
 _MAPPERS: Final[dict[str, Callable[[Any], Contact | Company | Deal | Skip]]] = {
     "contacts": contact_from_hubspot,

@@ -24,8 +24,8 @@ from hubsync.records import Company, Contact, Deal
 from hubsync.store.activities import delete_engagement_activities
 from hubsync.store.associations import delete_associations_from
 from hubsync.store.crm import already_archived, live_created_before, mark_archived, store_engagements, store_objects
+from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
-from hubsync.store.state import load_cursor, save_cursor
 
 log = structlog.get_logger(__name__)
 

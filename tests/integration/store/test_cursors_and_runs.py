@@ -9,16 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hubsync.store import lease
+from hubsync.store.cursors import all_cursors, load_cursor, save_cursor
 from hubsync.store.db import open_database
-from hubsync.store.state import (
-    RunCounts,
-    abandon_runs,
-    all_cursors,
-    finish_run,
-    load_cursor,
-    save_cursor,
-    start_run,
-)
+from hubsync.store.runs import RunCounts, abandon_runs, finish_run, start_run
 from hubsync.store.tables import run_t
 
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
