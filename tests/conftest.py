@@ -23,9 +23,6 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 for _name in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_ACCESS_TOKEN_FILE", "HUBSYNC_DATABASE_URL", "HUBSYNC_CONFIG"):
     os.environ.pop(_name, None)
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = REPO / "config" / "hubsync.toml"
-
 
 def _postgres_or_skip() -> sa.Engine:
     if not POSTGRES_URL:

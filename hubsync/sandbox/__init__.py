@@ -6,7 +6,8 @@ It binds to 127.0.0.1 only and says what it is in every answer (`X-Sandbox` head
 
 from hubsync.sandbox.generator import generate_portal
 from hubsync.sandbox.limits import FaultSettings, LimitSettings
-from hubsync.sandbox.portal import Portal, PortalError
+from hubsync.sandbox.portal import Portal
+from hubsync.sandbox.records import PortalError
 from hubsync.sandbox.server import Sandbox, serve, start_sandbox
 
 __all__ = [

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from hubsync.sandbox import responses, schema
 from hubsync.sandbox.limits import FAULT_KINDS, FaultSettings, Gate
-from hubsync.sandbox.portal import Portal, PortalError
+from hubsync.sandbox.portal import Portal
+from hubsync.sandbox.records import PortalError
 from hubsync.sandbox.responses import Reply
 from hubsync.sandbox.routing import Request, Route
 

@@ -21,10 +21,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from hubsync.sandbox import admin_api, crm_api, marketing_api, responses, schema, snapshot
+from hubsync.sandbox import admin_api, responses, schema, snapshot
+from hubsync.sandbox.crm.routes import routes as crm_routes
 from hubsync.sandbox.generator import generate_portal
 from hubsync.sandbox.limits import FaultSettings, Gate, LimitSettings
-from hubsync.sandbox.portal import Portal, PortalError
+from hubsync.sandbox.marketing.routes import routes as marketing_routes
+from hubsync.sandbox.portal import Portal
+from hubsync.sandbox.records import PortalError
 from hubsync.sandbox.routing import Request, Route, Router
 
 if TYPE_CHECKING:
@@ -71,7 +74,7 @@ class SandboxServer(ThreadingHTTPServer):
         self.portal = portal
         self.gate = gate
         self.counters = Stats()
-        self.router = Router(crm_api.routes() + marketing_api.routes() + admin_api.routes(self))
+        self.router = Router(crm_routes() + marketing_routes() + admin_api.routes(self))
         super().__init__((HOST, port), _Handler)
 
     # admin_api.Context

@@ -46,18 +46,15 @@ from pathlib import Path
 from typing import Any
 
 from hubsync.sandbox import schema
-from hubsync.sandbox.crm_api import to_ms
+from hubsync.sandbox.catalog import BUILTIN_GROUPS, GroupDef, PropertyDef
+from hubsync.sandbox.crm.parsing import to_ms
 from hubsync.sandbox.portal import (
     BOUNCE_CATEGORIES,
     EMAIL_EVENT_TYPES,
     PARTICIPATION_STATES,
-    Campaign,
-    CrmObject,
-    Form,
-    MarketingEvent,
-    Owner,
     Portal,
 )
+from hubsync.sandbox.records import Campaign, CrmObject, Form, MarketingEvent, Owner
 
 FORMAT = "hubsync-sandbox-portal"
 VERSION = 1
@@ -140,7 +137,7 @@ def dumps(portal: Portal) -> bytes:
         t: [_property_json(d) for d in c.properties.values() if not d.hubspot_defined] for t, c in p.catalogs.items()
     }
     parts.append(f'"properties": {_j({t: v for t, v in custom.items() if v})}')
-    builtin_groups = {t: {g.name for g in schema.BUILTIN_GROUPS[t]} for t in schema.OBJECT_TYPES}
+    builtin_groups = {t: {g.name for g in BUILTIN_GROUPS[t]} for t in schema.OBJECT_TYPES}
     groups = {
         t: [g.to_json() for g in c.groups.values() if g.name not in builtin_groups[t]] for t, c in p.catalogs.items()
     }
@@ -227,7 +224,7 @@ def dumps(portal: Portal) -> bytes:
     return ("{\n" + ",\n".join(parts) + "\n}\n").encode()
 
 
-def _property_json(d: schema.PropertyDef) -> dict[str, Any]:
+def _property_json(d: PropertyDef) -> dict[str, Any]:
     return {
         "name": d.name,
         "label": d.label,
@@ -319,12 +316,12 @@ def loads(data: bytes | str) -> Portal:  # noqa: C901, PLR0912  # one pass over 
         )
     for t, defs in (doc.get("propertyGroups") or {}).items():
         for g in defs:
-            p.catalogs[schema.TYPE_ALIASES[t]].groups[g["name"]] = schema.GroupDef(
+            p.catalogs[schema.TYPE_ALIASES[t]].groups[g["name"]] = GroupDef(
                 g["name"], g.get("label", g["name"]), int(g.get("displayOrder", -1))
             )
     for t, defs in (doc.get("properties") or {}).items():
         for d in defs:
-            p.catalogs[schema.TYPE_ALIASES[t]].properties[d["name"]] = schema.PropertyDef(
+            p.catalogs[schema.TYPE_ALIASES[t]].properties[d["name"]] = PropertyDef(
                 d["name"],
                 d.get("label", d["name"]),
                 d.get("type", "string"),

@@ -1,22 +1,22 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.cli import cli_env, run_hubsync
 
 
 def test_demo_runs_the_whole_product_and_reports_it(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    result = subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
-        [sys.executable, "-m", "hubsync", "demo", "--contacts", "400", "--database", f"sqlite:///{db}"],
-        capture_output=True,
-        text=True,
+    result = run_hubsync(
+        cli_env(),
+        "demo",
+        "--contacts",
+        "400",
+        "--database",
+        f"sqlite:///{db}",
+        log_json=False,
         cwd=tmp_path,  # no config/ here: the packaged default config is used, as after `pip install`
-        env={"PATH": "/usr/bin:/bin"},
-        check=False,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]

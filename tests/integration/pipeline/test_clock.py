@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -9,8 +8,7 @@ from hubsync.clock import make_clock, system_clock
 from hubsync.errors import ConfigError, HubSpotError
 from hubsync.sandbox import start_sandbox
 from hubsync.settings import load_settings
-
-CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
+from tests.support.paths import DEFAULT_CONFIG
 
 
 def test_the_sandbox_clock_follows_the_portal() -> None:
@@ -23,13 +21,13 @@ def test_the_sandbox_clock_follows_the_portal() -> None:
 
 
 def test_the_system_clock_is_the_default() -> None:
-    settings = load_settings({}, str(CONFIG))
+    settings = load_settings({}, str(DEFAULT_CONFIG))
     assert make_clock(settings.clock, settings.api_base_url) is system_clock
 
 
 def test_an_unknown_clock_source_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="HUBSYNC_CLOCK"):
-        load_settings({"HUBSYNC_CLOCK": "portal"}, str(CONFIG))
+        load_settings({"HUBSYNC_CLOCK": "portal"}, str(DEFAULT_CONFIG))
 
 
 def test_an_unreachable_sandbox_clock_says_so() -> None:

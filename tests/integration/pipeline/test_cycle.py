@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from hubsync.errors import Interrupted, SetupRequired
-from hubsync.hubspot.client import HubSpotClient, client_settings
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.client_settings import client_settings
 from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.jobs.setup import setup
 from hubsync.sandbox import Sandbox, start_sandbox

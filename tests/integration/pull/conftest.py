@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.pull import PullOptions
+from hubsync.jobs.pull import PullOptions
 from hubsync.sandbox.server import Sandbox
 from hubsync.store.db import open_database
 

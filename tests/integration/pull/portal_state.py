@@ -10,13 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hubsync.hubspot import mapping
-from hubsync.hubspot.pull import ASSOCIATION_PAIRS
+from hubsync.hubspot import activity_mapping, mapping, values
 from hubsync.hubspot.streams import crm
-from hubsync.records import Activity, EngagementType
-from hubsync.sandbox import crm_api, marketing_api
+from hubsync.jobs.pull import ASSOCIATION_PAIRS
+from hubsync.records import Activity, EngagementType, email_key
+from hubsync.sandbox.crm.answers import prop_value
+from hubsync.sandbox.marketing.rows import row_uuid
 from hubsync.sandbox.portal import EMAIL_EVENT_TYPES, PARTICIPATION_STATES, Portal
-from hubsync.store import writes
+from hubsync.store.rows import record_row
 from hubsync.store.tables import activity_t, association_t, company_t, contact_t, deal_t, engagement_t, owner_t
 
 _EMAIL_TYPES = {
@@ -34,7 +35,7 @@ def portal_time(portal: Portal) -> datetime:
 
 
 def _props(object_type: str, obj: Any, names: Iterable[str]) -> dict[str, str]:
-    return {n: v for n in names if (v := crm_api.prop_value(object_type, obj, n)) is not None}
+    return {n: v for n in names if (v := prop_value(object_type, obj, n)) is not None}
 
 
 def _ms(value: datetime | None) -> int | None:
@@ -50,8 +51,8 @@ def _crm_rows(portal: Portal, object_type: str, names: tuple[str, ...]) -> dict[
     out: dict[int, dict[str, Any]] = {}
     for obj in portal.stores[object_type].by_id.values():
         record = mapper({"id": str(obj.id), "properties": _props(object_type, obj, names)})
-        assert not isinstance(record, mapping.Skip)
-        row = writes._row(record)
+        assert not isinstance(record, values.Skip)
+        row = record_row(record)
         row["archived_at"] = None if obj.archived_at is None else obj.archived_at
         out[obj.id] = _normalise(row)
     return out
@@ -105,7 +106,7 @@ def _engagements(portal: Portal) -> set[tuple[Any, ...]]:
     out: set[tuple[Any, ...]] = set()
     for object_type in crm.ENGAGEMENT_OBJECTS.values():
         for obj in portal.stores[object_type].by_id.values():
-            created = mapping.parse_timestamp(crm_api.prop_value(object_type, obj, "hs_createdate"))
+            created = values.parse_timestamp(prop_value(object_type, obj, "hs_createdate"))
             out.add((object_type, obj.id, _ms(created), obj.archived_at))
     return out
 
@@ -118,7 +119,7 @@ def _engagement_activities(portal: Portal) -> dict[str, tuple[Any, ...]]:
                 continue
             raw = {"id": str(obj.id), "properties": _props(object_type, obj, crm.ENGAGEMENT_PROPERTIES[engagement])}
             links = portal.assoc.of(object_type, obj.id, "contacts")
-            for item in mapping.engagement_to_activities(
+            for item in activity_mapping.engagement_to_activities(
                 raw, engagement_type=EngagementType(engagement), contact_ids=links
             ):
                 if isinstance(item, Activity):
@@ -132,9 +133,9 @@ def _email_map(portal: Portal, extra_emails: Mapping[str, int]) -> dict[str, int
     ordered = sorted(portal.stores["contacts"].by_id.values(), key=lambda o: (o.archived_at is None, -o.id))
     for obj in ordered:
         if obj.props.get("email"):
-            by_email[mapping.email_key(obj.props["email"])] = obj.id
+            by_email[email_key(obj.props["email"])] = obj.id
     for address, survivor in extra_emails.items():
-        by_email.setdefault(mapping.email_key(address), survivor)
+        by_email.setdefault(email_key(address), survivor)
     return by_email
 
 
@@ -142,20 +143,20 @@ def _log_activities(portal: Portal, by_email: Mapping[str, int], start: int, end
     out: dict[str, tuple[Any, ...]] = {}
     ts, ids, rec, typ, _camp, _url, _cat = portal.email_events.data
     for i in range(len(ts)):
-        contact = by_email.get(mapping.email_key(portal.strings[rec[i]]))
+        contact = by_email.get(email_key(portal.strings[rec[i]]))
         if start <= ts[i] < end and contact is not None:
-            key = f"email_event:{marketing_api._uuid(portal, ids[i])}"
+            key = f"email_event:{row_uuid(portal, ids[i])}"
             out[key] = (key, contact, "email_event", ts[i], _EMAIL_TYPES[EMAIL_EVENT_TYPES[typ[i]]])
     ts, ids, contact_col, _urls = portal.page_views.data
     for i in range(len(ts)):
         if start <= ts[i] < end:
-            key = f"page_view:{marketing_api._uuid(portal, ids[i])}"
+            key = f"page_view:{row_uuid(portal, ids[i])}"
             out[key] = (key, portal.resolve_contact(contact_col[i]), "page_view", ts[i], None)
     ts, ids, _form_col, _contacts, emails, _pages = portal.form_submissions.data
     for i in range(len(ts)):
-        contact = by_email.get(mapping.email_key(portal.strings[emails[i]]))
+        contact = by_email.get(email_key(portal.strings[emails[i]]))
         if start <= ts[i] < end and contact is not None:
-            key = f"form_submission:{marketing_api._uuid(portal, ids[i])}"
+            key = f"form_submission:{row_uuid(portal, ids[i])}"
             out[key] = (key, contact, "form_submission", ts[i], None)
     ts, ids, _events, contact_col, states = portal.participations.data
     for i in range(len(ts)):

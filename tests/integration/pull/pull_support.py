@@ -11,8 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from hubsync.hubspot.client import ClientSettings, HubSpotClient
-from hubsync.hubspot.pull import PullOptions, PullResult, pull
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.client_settings import ClientSettings
+from hubsync.jobs.pull import PullOptions, PullResult, pull
 from hubsync.sandbox.server import Sandbox
 from hubsync.secret import Secret
 

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from hubsync.sandbox.server import start_sandbox
 from hubsync.store.db import open_database
 from hubsync.store.tables import run_t
+from tests.support.cli import cli_env, run_hubsync, start_hubsync
+from tests.support.config import UNPACED_CONFIG, WHOLE_HISTORY, config_with
 
-from .cli_runner import REPO, command, env, run, write_config
 from .portal_state import differences, expected, stored
 from .pull_support import UNPACED
 
@@ -24,13 +25,11 @@ from .pull_support import UNPACED
 @pytest.mark.slow
 def test_backfill_resumes_and_is_idempotent(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
-    config = write_config(tmp_path / "c.toml")
+    config = config_with(tmp_path, {**UNPACED_CONFIG, **WHOLE_HISTORY})
     args = ("backfill", "--since", "2019-01-01", "--no-progress")
     with start_sandbox(contacts=2000, seed=6, rate_limits=False, per_ten_seconds=UNPACED) as sb:
-        environment = env(sb.url, sb.token, db, config)
-        proc = subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
-            command(*args), cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        environment = cli_env(db, sandbox=sb, config=config)
+        proc = start_hubsync(environment, *args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Wait until it has stored something, then kill it mid-way.
         engine = open_database(db)
         deadline = time.monotonic() + 60
@@ -41,7 +40,7 @@ def test_backfill_resumes_and_is_idempotent(tmp_path: Path) -> None:
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        resumed = run(environment, *args)
+        resumed = run_hubsync(environment, *args)
         assert resumed.returncode == 0, resumed.stderr[-2000:]
         assert "(resumed)" in resumed.stdout
         # The backfill's windows run from its date to the wall clock's now, past the portal's clock.
@@ -49,7 +48,7 @@ def test_backfill_resumes_and_is_idempotent(tmp_path: Path) -> None:
         want = expected(sb.portal, run_started=now, history=now - datetime(2019, 1, 1, tzinfo=UTC))
         first = stored(engine)
         assert differences(want, first) == {}
-        again = run(environment, *args)
+        again = run_hubsync(environment, *args)
         assert again.returncode == 0, again.stderr[-2000:]
         assert "(started)" in again.stdout
         assert stored(engine) == first

@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubsync.hubspot.pull import PullOptions
 from hubsync.hubspot.streams.crm import MAX_PROPERTY_CHARS
+from hubsync.jobs.pull import PullOptions
 from hubsync.sandbox.server import start_sandbox
 
 from .portal_state import differences, expected, stored

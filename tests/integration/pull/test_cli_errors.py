@@ -9,11 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from hubsync.sandbox.server import start_sandbox
+from hubsync.store.cursors import all_cursors
 from hubsync.store.db import open_database
-from hubsync.store.state import all_cursors
 from hubsync.store.tables import run_t
+from tests.support.cli import cli_env, run_hubsync
+from tests.support.config import UNPACED_CONFIG, WHOLE_HISTORY, config_with
 
-from .cli_runner import env, run, write_config
 from .portal_state import differences, expected, stored
 from .pull_support import UNPACED
 
@@ -31,8 +32,9 @@ def _runs(database_url: str) -> list[tuple[str, str]]:
 def test_401_stops_at_once(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
     with start_sandbox(contacts=50, seed=2, rate_limits=False, per_ten_seconds=UNPACED) as sb:
-        result = run(
-            env(sb.url, "pat-na1-00000000-0000-0000-0000-000000000000", db, write_config(tmp_path / "c.toml")),
+        config = config_with(tmp_path, {**UNPACED_CONFIG, **WHOLE_HISTORY})
+        result = run_hubsync(
+            cli_env(db, sandbox=sb, token="pat-na1-00000000-0000-0000-0000-000000000000", config=config),
             "sync",
             "--no-push",
         )
@@ -53,7 +55,8 @@ def test_403_missing_scope_named(tmp_path: Path) -> None:
     with start_sandbox(contacts=50, seed=2, rate_limits=False, per_ten_seconds=UNPACED) as sb:
         scopes = tuple(s for s in ("crm.objects.contacts.read", "crm.objects.owners.read", "forms", "content"))
         token = sb.add_token(scopes)  # no crm.objects.companies.read
-        result = run(env(sb.url, token, db, write_config(tmp_path / "c.toml")), "sync", "--no-push")
+        config = config_with(tmp_path, {**UNPACED_CONFIG, **WHOLE_HISTORY})
+        result = run_hubsync(cli_env(db, sandbox=sb, token=token, config=config), "sync", "--no-push")
     assert result.returncode == 6, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("hubsync:")]
     assert len(lines) == 1
@@ -63,10 +66,11 @@ def test_403_missing_scope_named(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_daily_quota_stops_cleanly_and_resumes(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
-    config = write_config(tmp_path / "c.toml", search_per_second=5)
+    # The 10-second budget raised, the search budget as shipped (5 per second).
+    config = config_with(tmp_path, {"# requests_per_10s = 190": "requests_per_10s = 10000", **WHOLE_HISTORY})
     with start_sandbox(contacts=400, seed=2, rate_limits=True, per_ten_seconds=100_000, per_day=40) as sb:
-        environment = env(sb.url, sb.token, db, config)
-        first = run(environment, "sync", "--no-push")
+        environment = cli_env(db, sandbox=sb, config=config)
+        first = run_hubsync(environment, "sync", "--no-push")
         assert first.returncode == 7, first.stderr
         # `hubsync sync` (the pipeline's command) reports the stop on stdout; nothing on stderr is a traceback.
         assert "stopped" in first.stdout
@@ -79,7 +83,7 @@ def test_daily_quota_stops_cleanly_and_resumes(tmp_path: Path) -> None:
         assert saved, "the pages stored before the quota ran out keep their cursors"
         # The quota is back (a new day on the portal's clock): the next run continues and completes.
         sb.gate.limits.per_day = None
-        second = run(environment, "sync", "--no-push")
+        second = run_hubsync(environment, "sync", "--no-push")
         assert second.returncode == 0, second.stderr
         assert [outcome for _, outcome in _runs(db)] == ["stopped", "ok"]
         engine = open_database(db)

@@ -11,9 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hubsync.hubspot.pull import PullOptions
+from hubsync.jobs.pull import PullOptions
 from hubsync.sandbox.server import Sandbox, start_sandbox
-from hubsync.store import writes
+from hubsync.store.activities import recently_active_contacts
+from hubsync.store.crm import live_ids
 from hubsync.store.tables import activity_t, association_t, company_t, contact_t
 
 from .pull_support import UNPACED, Puller
@@ -157,8 +158,7 @@ def test_association_only_changes_of_recently_active_contacts_are_found_in_turn(
         puller = _synced(make_puller, sb, PullOptions(recent_checks_per_run=per_run))
         with puller.engine.connect() as conn:
             recent = sorted(
-                writes.recently_active_contacts(conn, puller.now() - timedelta(days=30))
-                & set(writes.live_ids(conn, contact_t))
+                recently_active_contacts(conn, puller.now() - timedelta(days=30)) & set(live_ids(conn, "contacts"))
             )
         turns = math.ceil(len(recent) / per_run)
         assert turns >= 3, len(recent)  # the portal is big enough for the test to mean something
@@ -187,7 +187,7 @@ def test_a_contact_with_new_activity_has_its_associations_checked_in_the_same_ru
     with _sandbox(contacts=400) as sb:
         puller = _synced(make_puller, sb, PullOptions(recent_checks_per_run=50))
         with puller.engine.connect() as conn:
-            recent = writes.recently_active_contacts(conn, puller.now() - timedelta(days=30))
+            recent = recently_active_contacts(conn, puller.now() - timedelta(days=30))
         # A contact no turn would reach: no activity in 30 days. A rep logs a call and links a company.
         contact = next(c for c in sb.portal.stores["contacts"].live if c not in recent)
         company = sb.portal.stores["companies"].live[11]

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from hubsync.hubspot.pull import PullOptions
+from hubsync.jobs.pull import PullOptions
 from hubsync.sandbox.server import start_sandbox
 
 from .portal_state import differences, expected, stored

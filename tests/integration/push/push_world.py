@@ -11,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hubsync.hubspot.client import ClientSettings, HubSpotClient
+from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.records import ActivityKind
 from hubsync.sandbox.portal import PARTICIPATION_STATES, Portal

@@ -53,7 +53,8 @@ from hubspot.marketing.events.models import (
 from hubspot.marketing.forms.models import CollectionResponseFormDefinitionBaseForwardPaging
 
 from hubsync.sandbox import schema
-from hubsync.sandbox.marketing_api import EXTERNAL_ACCOUNT_ID
+from hubsync.sandbox.catalog import BUILTIN_PROPERTIES
+from hubsync.sandbox.marketing.marketing_events import EXTERNAL_ACCOUNT_ID
 
 if TYPE_CHECKING:
     from hubspot import HubSpot
@@ -139,7 +140,7 @@ def test_get_by_email_id_property(client: HubSpot, sandbox: Sandbox) -> None:
 
 def test_generic_objects_api(client: HubSpot, sandbox: Sandbox) -> None:
     page = client.crm.objects.basic_api.get_page("meetings", limit=2, properties=["hs_meeting_outcome"])
-    assert page.results[0].properties["hs_meeting_outcome"] in schema.BUILTIN_PROPERTIES["meetings"][-1].options
+    assert page.results[0].properties["hs_meeting_outcome"] in BUILTIN_PROPERTIES["meetings"][-1].options
     one = client.crm.objects.basic_api.get_by_id("0-1", a_live_id(sandbox, "contacts"))
     assert one.properties["lastmodifieddate"]
 

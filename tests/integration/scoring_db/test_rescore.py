@@ -3,7 +3,6 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ from hubsync.store.db import open_database
 from hubsync.store.tables import activity_t, company_score_t, company_t, contact_score_t, contact_t, history_t
 from hubsync.store.upsert import upsert
 from hubsync.validation import parse
+from tests.support.paths import DEFAULT_CONFIG
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
 DAY0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

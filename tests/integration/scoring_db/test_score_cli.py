@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,21 +9,13 @@ import sqlalchemy as sa
 from hubsync.store.db import open_database
 from hubsync.store.tables import activity_t, company_t, contact_score_t, contact_t
 from hubsync.store.upsert import upsert
+from tests.support.cli import cli_env, run_hubsync
 
-REPO = Path(__file__).resolve().parents[3]
 DAY0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def _cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
-        [sys.executable, "-m", "hubsync", "--log-json", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "HUBSYNC_DATABASE_URL": db},
-        check=False,
-        timeout=120,
-    )
+    return run_hubsync(cli_env(db), *args, timeout=120)
 
 
 def _jan(db: str) -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,9 +21,8 @@ from sqlalchemy.engine import Engine, Row
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.store.db import open_database
 from hubsync.store.tables import lease_t, run_t
-from tests.service_support import UNPACED, cli_env, config_with
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.cli import cli_env, run_hubsync, start_hubsync
+from tests.support.config import UNPACED_CONFIG, config_with
 
 LEASE_S = 10  # the smallest lease the config allows
 CYCLE_S = 2
@@ -42,13 +39,7 @@ class Service:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
         with log.open("wb") as err, log.with_suffix(".out").open("wb") as out:
-            self.proc = subprocess.Popen(  # noqa: S603  (our own CLI, fixed arguments)
-                [sys.executable, "-m", "hubsync", "--log-json", "run", "--cycle-seconds", str(CYCLE_S)],
-                cwd=REPO,
-                env=env,
-                stdout=out,
-                stderr=err,
-            )
+            self.proc = start_hubsync(env, "run", "--cycle-seconds", str(CYCLE_S), stdout=out, stderr=err)
 
     @property
     def pid(self) -> int:
@@ -113,15 +104,12 @@ def test_one_of_two_services_syncs_and_the_other_takes_over_when_it_dies(
     sandbox: Sandbox, database_url: str, tmp_path: Path
 ) -> None:
     env = cli_env(
-        sandbox,
         database_url,
-        config_with(tmp_path, {"lease_seconds = 120": f"lease_seconds = {LEASE_S}", **UNPACED}),
-        sandbox_clock=False,
+        sandbox=sandbox,
+        config=config_with(tmp_path, {"lease_seconds = 120": f"lease_seconds = {LEASE_S}", **UNPACED_CONFIG}),
     )
     # As in a deployment: `hubsync setup` once, and the schema exists before the services start.
-    setup = subprocess.run(
-        [sys.executable, "-m", "hubsync", "setup"], env=env, cwd=REPO, capture_output=True, text=True, check=False
-    )
+    setup = run_hubsync(env, "setup", log_json=False, timeout=None)
     assert setup.returncode == 0, setup.stderr[-2000:]
     engine = open_database(database_url)
     services = [Service(env, tmp_path / "a.log"), Service(env, tmp_path / "b.log")]

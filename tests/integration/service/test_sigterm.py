@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
@@ -21,29 +20,22 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hubsync.hubspot.pull import STREAMS
 from hubsync.hubspot.streams import crm
 from hubsync.jobs.cycle import pull_options
+from hubsync.jobs.pull import STREAMS
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.settings import load_settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import contact_t, cursor_t, lease_t, run_t
 from tests.integration.pull.portal_state import differences, expected, portal_time, stored
-from tests.service_support import cli_env, config_with
-
-REPO = Path(__file__).resolve().parents[3]
-# The pull tests' comparison of a database with the portal's own state (tests are not a package: by path).
-
+from tests.support.cli import cli_env, run_hubsync, start_hubsync
+from tests.support.config import config_with
 
 PER_10S = 100  # HubSpot's starter budget
 DEADLINE_S = 120.0
 # Wait for this many contacts stored (a few list pages) before SIGTERM: the contacts listing is then in progress.
 CONTACTS_BEFORE_STOP = 200
 CRM_SECTIONS = {"companies": "companies", "contacts": "contacts", "deals": "deals"}
-
-
-def _command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "hubsync", "--log-json", *args]
 
 
 def _contacts_stored(engine: Engine) -> int:
@@ -72,12 +64,12 @@ def test_sigterm_mid_cycle_stops_cleanly_and_a_later_sync_completes_the_portal(
     # portal_state compares the pull's fixed property lists; profile rules naming more would need them too.
     assert set(options.contact_properties) <= set(crm.CONTACT_PROPERTIES)
     assert set(options.company_properties) <= set(crm.COMPANY_PROPERTIES)
-    env = cli_env(sandbox, database_url, config, sandbox_clock=True)
+    env = cli_env(database_url, sandbox=sandbox, config=config, sandbox_clock=True)
     engine = open_database(database_url)
     log = tmp_path / "run.log"
     try:
         with log.open("wb") as out:
-            proc = subprocess.Popen(_command("run"), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603  (our own CLI)
+            proc = start_hubsync(env, "run", stdout=out, stderr=subprocess.STDOUT)
             try:
                 deadline = time.monotonic() + DEADLINE_S
                 while _contacts_stored(engine) < CONTACTS_BEFORE_STOP:
@@ -106,9 +98,7 @@ def test_sigterm_mid_cycle_stops_cleanly_and_a_later_sync_completes_the_portal(
         want = expected(sandbox.portal, run_started=now, history=history)
         _assert_cursors_cover_stored_data(cursors, want, stored(engine))
 
-        done = subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
-            _command("sync", "--no-push"), cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
-        )
+        done = run_hubsync(env, "sync", "--no-push", timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
         with engine.connect() as conn:
             outcomes = conn.execute(sa.select(run_t.c.outcome).order_by(run_t.c.id)).scalars().all()

@@ -2,28 +2,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from hubsync.store.db import open_database
-from hubsync.store.state import RunCounts, finish_run, start_run
-
-REPO = Path(__file__).resolve().parents[3]
+from hubsync.store.runs import RunCounts, finish_run, start_run
+from tests.support.cli import cli_env, run_hubsync
 
 
 def _status(db: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
-        [sys.executable, "-m", "hubsync", "status", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "HUBSYNC_DATABASE_URL": db},
-        check=False,
-        timeout=120,
-    )
+    return run_hubsync(cli_env(db), "status", *args, log_json=False, timeout=120)
 
 
 def _run(db: str, outcome: str, *, minutes_ago: float, error: str | None = None) -> None:

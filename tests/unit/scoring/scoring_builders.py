@@ -8,14 +8,13 @@ import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from hubsync.records import Activity, ActivityKind, Company, Contact
 from hubsync.scoring import ScoringModel
 from hubsync.validation import parse
+from tests.support.paths import DEFAULT_CONFIG
 
-CONFIG = Path(__file__).resolve().parents[3] / "config" / "hubsync.toml"
 # Day 0 of every story; a Monday morning, UTC.
 DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 SITE = "https://www.acme.example"
@@ -24,14 +23,14 @@ _ids = itertools.count(1)
 
 def raw_scoring() -> dict[str, Any]:
     """The `[scoring]` table as read from the file, fresh each time so a test may change it."""
-    with CONFIG.open("rb") as f:
+    with DEFAULT_CONFIG.open("rb") as f:
         data: dict[str, Any] = tomllib.load(f)["scoring"]
     return data
 
 
 @cache
 def default_model() -> ScoringModel:
-    return parse(ScoringModel, raw_scoring(), source=str(CONFIG), prefix=("scoring",))
+    return parse(ScoringModel, raw_scoring(), source=str(DEFAULT_CONFIG), prefix=("scoring",))
 
 
 def day(n: float) -> datetime:
@@ -84,4 +83,4 @@ def load_variant(change: Callable[[dict[str, Any]], object]) -> ScoringModel:
     """The default model with `change` applied to its raw `[scoring]` table (validated like the file)."""
     data = raw_scoring()
     change(data)
-    return parse(ScoringModel, data, source=str(CONFIG), prefix=("scoring",))
+    return parse(ScoringModel, data, source=str(DEFAULT_CONFIG), prefix=("scoring",))
