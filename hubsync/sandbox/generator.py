@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hubsync.sandbox import catalog, schema, vocabulary
-from hubsync.sandbox.personas import HOUR, Company, Person, PersonaActivity, iso_instant
-from hubsync.sandbox.portal import MS_PER_DAY, Portal
+from hubsync.sandbox.personas import HOUR, Company, Person, PersonaActivity
+from hubsync.sandbox.portal import MS_PER_DAY, Portal, iso_instant
 from hubsync.sandbox.records import Campaign, Form, MarketingEvent, Owner
 
 # The generated portal's "now": a fixed instant, so that a seed alone decides the portal.

@@ -17,11 +17,16 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from hubsync.sandbox import catalog, schema, vocabulary
-from hubsync.sandbox.portal import BOUNCE_CATEGORIES, EMAIL_EVENT_TYPES, MS_PER_DAY, PARTICIPATION_STATES
+from hubsync.sandbox.portal import (
+    BOUNCE_CATEGORIES,
+    EMAIL_EVENT_TYPES,
+    MS_PER_DAY,
+    PARTICIPATION_STATES,
+    iso_instant,
+)
 
 if TYPE_CHECKING:
     import random
@@ -388,7 +393,3 @@ class PersonaActivity:
         end = self._sessions(moved, moved.obj.created, now, self._count("researcher", "views"))
         moved.obj.updated = min(now, end)
         return left + 7 * MS_PER_DAY
-
-
-def iso_instant(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"

@@ -260,7 +260,7 @@ class Portal:
             # sync learns of new submissions from it.
             previous = contact.props.get("recent_conversion_date")
             if previous is None or _epoch_ms(previous) <= when:
-                contact.props["recent_conversion_date"] = _iso(when)
+                contact.props["recent_conversion_date"] = iso_instant(when)
             contact.updated = max(contact.updated, when)
             return row_id
 
@@ -285,7 +285,8 @@ class Portal:
         return obj
 
 
-def _iso(ms: int) -> str:
+def iso_instant(ms: int) -> str:
+    """HubSpot's ISO form of an epoch-milliseconds instant: 2026-03-31T12:00:00.000Z."""
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "hubsync"
+from tests.support.paths import REPO
+
+PACKAGE = REPO / "hubsync"
 # Only these parts of SQLAlchemy may be imported outside the store: types to annotate with and errors to classify.
 ALLOWED_SQLALCHEMY = {"sqlalchemy.engine", "sqlalchemy.exc"}
 RUNS_SQL = {"execute", "exec_driver_sql", "scalar", "scalars", "executemany"}

@@ -10,8 +10,9 @@ from hubsync.hubspot.client import HubSpotClient
 from hubsync.jobs.pull import PullOptions
 from hubsync.sandbox.server import Sandbox
 from hubsync.store.db import open_database
+from tests.support.sandbox import fast_client
 
-from .pull_support import Puller, fast_client
+from .pull_support import Puller
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ through the API: CRM rows field by field, activities, associations, owners."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from hubsync.sandbox.marketing.rows import row_uuid
 from hubsync.sandbox.portal import EMAIL_EVENT_TYPES, PARTICIPATION_STATES, Portal
 from hubsync.store.rows import record_row
 from hubsync.store.tables import activity_t, association_t, company_t, contact_t, deal_t, engagement_t, owner_t
+from tests.support.sandbox import dt_to_ms
 
 _EMAIL_TYPES = {
     "OPEN": "open",
@@ -30,16 +31,12 @@ _EMAIL_TYPES = {
 }
 
 
-def portal_time(portal: Portal) -> datetime:
-    return datetime.fromtimestamp(portal.now / 1000, UTC)
-
-
 def _props(object_type: str, obj: Any, names: Iterable[str]) -> dict[str, str]:
     return {n: v for n in names if (v := prop_value(object_type, obj, n)) is not None}
 
 
 def _ms(value: datetime | None) -> int | None:
-    return None if value is None else round(value.timestamp() * 1000)
+    return None if value is None else dt_to_ms(value)
 
 
 def _crm_rows(portal: Portal, object_type: str, names: tuple[str, ...]) -> dict[int, dict[str, Any]]:

@@ -12,31 +12,13 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.jobs.pull import PullOptions, PullResult, pull
 from hubsync.sandbox.server import Sandbox
-from hubsync.secret import Secret
-
-from .portal_state import portal_time
+from tests.support.sandbox import portal_now
 
 # Limits off still sends rate-limit headers with the tier's budget, which the pacer follows: a budget this large
 # in the headers keeps tests that do not measure pacing from waiting for it.
 UNPACED = 10_000_000
-
-
-def fast_client(sb: Sandbox, *, max_retries: int = 5, per_10s: int = 100_000) -> HubSpotClient:
-    """A client for a sandbox with rate limits off: the pacer's own budget high enough not to slow the test."""
-    return HubSpotClient(
-        ClientSettings(
-            access_token=Secret(sb.token),
-            base_url=sb.url,
-            requests_per_10s=per_10s,
-            pace_fraction=1.0,
-            search_per_second=1_000,
-            max_retries=max_retries,
-        ),
-        sleep=lambda _s: None,
-    )
 
 
 @dataclass
@@ -47,7 +29,7 @@ class Puller:
     options: PullOptions
 
     def now(self) -> datetime:
-        return portal_time(self.sb.portal)
+        return portal_now(self.sb.portal)
 
     def __call__(self) -> PullResult:
         return pull(self.client, self.engine, self.options, now=self.now)

@@ -87,10 +87,10 @@ def test_daily_quota_stops_cleanly_and_resumes(tmp_path: Path) -> None:
         assert second.returncode == 0, second.stderr
         assert [outcome for _, outcome in _runs(db)] == ["stopped", "ok"]
         engine = open_database(db)
-        from .portal_state import portal_time  # noqa: PLC0415
+        from tests.support.sandbox import portal_now  # noqa: PLC0415
 
         want = expected(
-            sb.portal, run_started=portal_time(sb.portal), history=__import__("datetime").timedelta(days=3650)
+            sb.portal, run_started=portal_now(sb.portal), history=__import__("datetime").timedelta(days=3650)
         )
         diff = differences(want, stored(engine))
         engine.dispose()

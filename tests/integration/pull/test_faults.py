@@ -10,9 +10,10 @@ import pytest
 
 from hubsync.sandbox.limits import FaultSettings
 from hubsync.sandbox.server import start_sandbox
+from tests.support.sandbox import fast_client
 
 from .portal_state import differences, expected, stored
-from .pull_support import UNPACED, fast_client
+from .pull_support import UNPACED
 
 
 @pytest.mark.slow

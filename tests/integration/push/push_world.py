@@ -5,19 +5,16 @@ portal's Python handle so these tests depend on the push side only) before `resc
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.records import ActivityKind
 from hubsync.sandbox.portal import PARTICIPATION_STATES, Portal
 from hubsync.sandbox.server import Sandbox
-from hubsync.secret import Secret
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import transaction
 from hubsync.store.tables import (
@@ -29,21 +26,7 @@ from hubsync.store.tables import (
 )
 from hubsync.store.upsert import upsert
 from tests.support.paths import DEFAULT_CONFIG
-
-
-def fast_client(sb: Sandbox, *, token: str | None = None, max_retries: int = 3) -> HubSpotClient:
-    """A client whose own pacing never slows a test (the sandbox's limits still apply) and that never sleeps."""
-    return HubSpotClient(
-        ClientSettings(
-            access_token=Secret(token or sb.token),
-            base_url=sb.url,
-            requests_per_10s=100_000,
-            pace_fraction=1.0,
-            search_per_second=1_000,
-            max_retries=max_retries,
-        ),
-        sleep=lambda _s: None,
-    )
+from tests.support.sandbox import ms_to_dt
 
 
 def settings(**sections: Mapping[str, Any]) -> Settings:
@@ -52,18 +35,6 @@ def settings(**sections: Mapping[str, Any]) -> Settings:
     config = loaded.config
     updates = {name: getattr(config, name).model_copy(update=dict(values)) for name, values in sections.items()}
     return Settings(config=config.model_copy(update=updates), config_source=loaded.config_source)
-
-
-def ms_to_dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def dt_to_ms(at: datetime) -> int:
-    return round(at.timestamp() * 1000)
-
-
-def portal_now(portal: Portal) -> datetime:
-    return ms_to_dt(portal.now)
 
 
 def stat(sb: Sandbox, endpoint: str) -> int:

@@ -23,18 +23,9 @@ from hubsync.store.tables import (
     contact_score_t,
     pushed_t,
 )
+from tests.support.sandbox import fast_client, portal_now
 
-from .push_world import (
-    BATCH_UPDATE,
-    activity,
-    fast_client,
-    load_portal,
-    portal_now,
-    score,
-    settings,
-    stat,
-    write_rows,
-)
+from .push_world import BATCH_UPDATE, activity, load_portal, score, settings, stat, write_rows
 
 
 def expected_contact(row: Any) -> dict[str, str]:

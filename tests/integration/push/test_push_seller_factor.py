@@ -22,8 +22,9 @@ from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import contact_score_t, owner_t
+from tests.support.sandbox import fast_client
 
-from .push_world import activity, fast_client, load_portal, score, settings, tasks_in_db, write_rows
+from .push_world import activity, load_portal, score, settings, tasks_in_db, write_rows
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 ANNA, BEN = 1, 2

@@ -17,8 +17,9 @@ from hubsync.sandbox.catalog import PropertyDef
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import PushConfig
 from tests.support.paths import DEFAULT_CONFIG
+from tests.support.sandbox import fast_client
 
-from .push_world import CREATE_GROUP, CREATE_PROPERTY, fast_client, stat
+from .push_world import CREATE_GROUP, CREATE_PROPERTY, stat
 
 HUBSYNC = PushConfig()
 

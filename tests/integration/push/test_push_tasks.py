@@ -30,19 +30,9 @@ from hubsync.settings import Settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import company_t, contact_score_t, contact_t
 from tests.support.paths import DEFAULT_CONFIG
+from tests.support.sandbox import dt_to_ms, fast_client
 
-from .push_world import (
-    CREATE_OBJECT,
-    activity,
-    dt_to_ms,
-    fast_client,
-    load_portal,
-    score,
-    settings,
-    stat,
-    tasks_in_db,
-    write_rows,
-)
+from .push_world import CREATE_OBJECT, activity, load_portal, score, settings, stat, tasks_in_db, write_rows
 
 DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 JAN, ACME, OWNER, COMPANY_OWNER = 1001, 500, 77, 78

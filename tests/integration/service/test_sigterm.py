@@ -27,9 +27,10 @@ from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.settings import load_settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import contact_t, cursor_t, lease_t, run_t
-from tests.integration.pull.portal_state import differences, expected, portal_time, stored
+from tests.integration.pull.portal_state import differences, expected, stored
 from tests.support.cli import cli_env, run_hubsync, start_hubsync
 from tests.support.config import config_with
+from tests.support.sandbox import portal_now
 
 PER_10S = 100  # HubSpot's starter budget
 DEADLINE_S = 120.0
@@ -93,7 +94,7 @@ def test_sigterm_mid_cycle_stops_cleanly_and_a_later_sync_completes_the_portal(
         assert [(r.outcome, r.error) for r in runs] == [("stopped", "stopped on request")]
         assert runs[0].finished_at is not None
         assert leases == []
-        now = portal_time(sandbox.portal)
+        now = portal_now(sandbox.portal)
         history = timedelta(days=settings.config.sync.history_days)
         want = expected(sandbox.portal, run_started=now, history=history)
         _assert_cursors_cover_stored_data(cursors, want, stored(engine))

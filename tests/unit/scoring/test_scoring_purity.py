@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-SCORING = Path(__file__).resolve().parents[3] / "hubsync" / "scoring"
+from tests.support.paths import REPO
+
+SCORING = REPO / "hubsync" / "scoring"
 FORBIDDEN_MODULES = ("hubsync.hubspot", "hubsync.store", "hubsync.settings", "hubsync.jobs", "hubsync.cli")
 # Attribute calls that read the clock or the environment, whatever the object is called (datetime.now(),
 # dt.datetime.utcnow(), date.today(), time.time(), …).
