@@ -1,42 +1,7 @@
 """Export a portal to JSON and load one back, so a test can start from a hand-written portal.
 
 The same portal always gives the same bytes: sections come in a fixed order, one record or row per line, and
-nothing depends on hash order. The format (version 1), every section optional except `portal.now`:
-
-    {
-    "format": "hubsync-sandbox-portal",
-    "version": 1,
-    "portal": {"now": 1748844000000, "portalId": 9900001, "vendor": "leadwerk", "seed": 7,
-               "tier": "enterprise", "nextId": 123456},
-    "owners": [
-    {"id": 70000000, "userId": 4100000, "email": "…", "firstName": "…", "lastName": "…",
-     "createdAt": …, "updatedAt": …, "archived": false, "team": "Inside Sales"}
-    ],
-    "objects": {
-    "contacts": [
-    {"id": 1001, "createdAt": …, "updatedAt": …, "archivedAt": null, "properties": {"email": "…", …}}
-    ], "companies": [...], "deals": [...], "tasks": [...], "emails": [...], "calls": [...], "meetings": [...],
-    "notes": [...]},
-    "merged": [[old contact id, survivor id], …],
-    "associations": [[from type, from id, to type, to id, primary], …],
-    "properties": {"contacts": [{"name", "label", "type", "fieldType", "groupName", "options": [values]}]},
-    "propertyGroups": {"contacts": [{"name", "label", "displayOrder"}]},
-    "forms": [{"guid", "name", "createdAt", "updatedAt", "archived"}],
-    "emailCampaigns": [{"id", "name", "subject", "sentAt"}],
-    "marketingEvents": [{"id", "externalEventId", "name", "startAt", "endAt", "createdAt", "updatedAt",
-                         "eventType", "organizer"}],
-    "pageViews": [[ts, id, contact id, url], …],
-    "emailEvents": [[ts, id, recipient, "OPEN"|"CLICK"|"BOUNCE"|"STATUSCHANGE"|"SPAMREPORT"|"DELIVERED",
-                     campaign id, clicked url or null, "HARD_BOUNCE"|"SOFT_BOUNCE" or null], …],
-    "formSubmissions": [[ts, id, form guid or name, contact id, email, page url], …],
-    "marketingEventParticipations": [[ts, id, marketing event id, contact id,
-                                      "REGISTERED"|"ATTENDED"|"NO_SHOW"|"CANCELLED"], …]
-    }
-
-Times are milliseconds since the epoch; a hand-written snapshot may write them as ISO instants
-("2025-06-01T09:00:00Z") instead. A row or record id may be null: the loader gives it the next free id.
-Associations are listed once (the loader adds both directions); `properties` and `propertyGroups` hold only
-what was created on top of HubSpot's built-in ones. `createdAt`/`updatedAt` of a record default to `portal.now`.
+nothing depends on hash order. The format (version 1) is described in this folder's README ("Snapshot format").
 """
 
 from __future__ import annotations
