@@ -83,7 +83,7 @@ def _root(
     ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
     log_json: bool | None = typer.Option(
-        None, "--log-json/--log-console", help="Log format (default: JSON unless stdout is a terminal)."
+        None, "--log-json/--log-console", help="Log format (default: JSON unless standard error is a terminal)."
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:

@@ -1,4 +1,4 @@
-"""Sales tasks at handoff (scoring.md §5): who is handed over, to whom, and how a task is never created twice.
+"""Sales tasks at handoff (docs/scoring.md): who is handed over, to whom, and how a task is never created twice.
 
 Plan, then apply. `plan_handoff` only reads: where the tasks stand (`jobs/open_tasks.py`), scoring's decision on the
 stored scores (`decide`: triggers, the one-open-task rule, the seller factor), each selected contact's owner

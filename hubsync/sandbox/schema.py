@@ -63,7 +63,7 @@ def read_scope(object_type: str) -> str:
         return "crm.objects.companies.read"
     if object_type == DEALS:
         return "crm.objects.deals.read"
-    # Engagement objects are covered by the contacts scopes (hubspot.md).
+    # Engagement objects are covered by the contacts scopes (docs/hubspot.md).
     return "crm.objects.contacts.read"
 
 

@@ -1,7 +1,7 @@
 """Names, titles, pages and forms the generator draws from.
 
 Page urls, form names and webinar names follow the conventions the default scoring config recognises
-(`scoring.md`): comparison pages contain `/vergleich`, `/compare` or `/vs-`; case studies `/case-studies/` or
+(`docs/scoring.md`): comparison pages contain `/vergleich`, `/compare` or `/vs-`; case studies `/case-studies/` or
 `/fallstudien/`; pricing `/preise` or `/pricing`; the homepage is `/`.
 """
 

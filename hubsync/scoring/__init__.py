@@ -1,6 +1,6 @@
-"""Pure scoring: records + model + `now` in, scores out (docs: scoring.md).
+"""Pure scoring: records + model + `now` in, scores out (docs/scoring.md).
 
-Nothing here reads the clock, the environment, HubSpot or the database; `tests/unit/scoring/test_purity.py`
+Nothing here reads the clock, the environment, HubSpot or the database; `tests/unit/scoring/test_scoring_purity.py`
 keeps it that way. Load the model once with
 `hubsync.validation.parse(ScoringModel, data["scoring"], source=path, prefix=("scoring",))` and pass it down.
 

@@ -1,4 +1,4 @@
-"""Account (company) scores (scoring.md §6): the buying center seen as a whole, from its contacts' scores."""
+"""Account (company) scores (docs/scoring.md): the buying center seen as a whole, from its contacts' scores."""
 
 from __future__ import annotations
 

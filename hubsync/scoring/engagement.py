@@ -1,4 +1,4 @@
-"""The engagement score (scoring.md §2): decayed, capped signal points, pattern bonuses, inactivity, and surge.
+"""The engagement score (docs/scoring.md): decayed, capped signal points, pattern bonuses, inactivity, and surge.
 
 This is the hot path of a rescore (tens of activities per contact, a hundred thousand contacts). The work per
 activity is done by C-level `map` calls (memo look-up of its signal, its timestamp) and one grouping loop; the

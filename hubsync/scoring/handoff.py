@@ -1,4 +1,4 @@
-"""Who is handed to sales this cycle (scoring.md §5): triggers, the seller factor, one open task per contact,
+"""Who is handed to sales this cycle (docs/scoring.md): triggers, the seller factor, one open task per contact,
 and to which owner.
 
 The handoff job keeps one `HandoffState` per contact. Each cycle `decide` rearms every contact with its new status,

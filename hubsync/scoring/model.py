@@ -1,4 +1,4 @@
-"""The scoring model: the schema of the `[scoring]` tables of `config/hubsync.toml` (see docs: scoring.md).
+"""The scoring model: the schema of the `[scoring]` tables of `config/hubsync.toml` (see docs/scoring.md).
 
 Everything is validated on load, so that a mistake in the file is reported with the key that holds it
 (`scoring.signals[3].match[0].url: not a valid regular expression …`) instead of surfacing as a wrong score.

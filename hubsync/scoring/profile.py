@@ -1,4 +1,4 @@
-"""The profile (fit) score (scoring.md §3): rules on contact and company properties, gates, completeness.
+"""The profile (fit) score (docs/scoring.md): rules on contact and company properties, gates, completeness.
 
 A value that is missing or cannot be read scores 0 for its rule and counts against completeness; it is never an
 error. Gates cap the score whatever the points (a student with a great company is still not a buyer).

@@ -1,4 +1,4 @@
-"""Reasons in words (scoring.md §7): the short form for the CRM property, and the dated history for tasks and
+"""Reasons in words (docs/scoring.md): the short form for the CRM property, and the dated history for tasks and
 `hubsync explain`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The segment matrix (scoring.md §4), the ICP fit light and tier (§3), and the lead status with hysteresis (§5)."""
+"""The segment matrix, the ICP fit light and tier, and the lead status with hysteresis (docs/scoring.md)."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ _MODIFIED = frozenset({"updated_at", "lastmodifieddate", "hs_lastmodifieddate"})
 def content_changed(conn: Connection, records: Sequence[Contact | Company | Deal]) -> set[int]:
     """The ids of `records` that are new, were archived, or differ from the stored row in more than their modified
     date. hubsync's own property writes move a record's modified date, so the next pull reads it again; it must not
-    count as new data to rescore (hubspot.md, "own writes")."""
+    count as new data to rescore (docs/hubspot.md, "Own writes")."""
     if not records:
         return set()
     table = _RECORD_TABLES[type(records[0])]

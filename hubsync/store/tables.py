@@ -74,7 +74,7 @@ class OwnerRow(SQLModel, table=True):
     lastname: str | None = None
     user_id: int | None = _id()
     archived: bool = False
-    # Open hubsync tasks in HubSpot (scoring.md §5: capacity counts hubsync tasks): the seller factor's load.
+    # Open hubsync tasks in HubSpot (docs/scoring.md: capacity counts hubsync tasks): the seller factor's load.
     open_tasks: int = 0
 
 
@@ -270,7 +270,7 @@ class RunRow(SQLModel, table=True):
     tasks_created: int = 0
     api_calls: int = 0
     daily_quota_left: int | None = None
-    # The seller factor at this run's handoff (scoring.md §5), for `hubsync status`.
+    # The seller factor at this run's handoff (docs/scoring.md), for `hubsync status`.
     effective_threshold: int | None = None
     free_capacity: int | None = None
     error: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,4 +1,4 @@
-"""The worked examples of scoring.md §8, each with the default model from config/hubsync.toml.
+"""The worked examples of docs/scoring.md, each with the default model from config/hubsync.toml.
 
 Days are relative to the first activity; scores are taken as of the last day named.
 """

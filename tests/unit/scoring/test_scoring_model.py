@@ -1,4 +1,4 @@
-"""The scoring model: the default file loads and means what scoring.md says; mistakes are named by their key."""
+"""The scoring model: the default file loads and means what docs/scoring.md says; mistakes are named by their key."""
 
 from __future__ import annotations
 
