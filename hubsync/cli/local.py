@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from hubsync.cli.app import app, as_of_option, config_app, db_app, invocation
-from hubsync.errors import HubsyncError
 
 
 @config_app.command("check")
@@ -79,32 +78,27 @@ def explain(
 ) -> None:
     """Why a contact scores what it scores: every contribution, dated; fit rules and gates; the account."""
 
+    from hubsync.jobs.explain import explain as explain_job  # noqa: PLC0415  (see config_check)
     from hubsync.render.explain import explanation_text  # noqa: PLC0415
-    from hubsync.scoring import LeadStatus, explain_contact  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
-    from hubsync.store.reads import (  # noqa: PLC0415
-        activities_by_contact,
-        companies_by_id,
-        find_contact,
-    )
-    from hubsync.store.scores import stored_contact_status, stored_scores  # noqa: PLC0415
 
     settings = invocation(ctx).settings()
     model = settings.config.scoring
     engine = open_database(settings.database_url)
-    now = as_of_option(as_of) or invocation(ctx).clock()()
-    with engine.connect() as conn:
-        found = find_contact(conn, contact)
-        if found is None:
-            raise HubsyncError(f"no contact {contact!r} in the local database (by id or email); run `hubsync sync`")
-        company = companies_by_id(conn, [found.company_id]).get(found.company_id) if found.company_id else None
-        activities = activities_by_contact(conn, [found.id], until=now).get(found.id, [])
-        stored = stored_contact_status(conn, found.id)
-        account = stored_scores(conn, "company", [company.id]).get(company.id) if company is not None else None
-    engine.dispose()
-    previous = LeadStatus(stored) if stored is not None else None
-    explanation = explain_contact(found, company, activities, model, now=now, previous_status=previous)
-    typer.echo(explanation_text(found, company, explanation, model, account=account, stored_status=stored))
+    try:
+        found = explain_job(engine, model, contact, now=as_of_option(as_of) or invocation(ctx).clock()())
+    finally:
+        engine.dispose()
+    typer.echo(
+        explanation_text(
+            found.contact,
+            found.company,
+            found.explanation,
+            model,
+            account=found.account,
+            stored_status=found.stored_status,
+        )
+    )
 
 
 @app.command("status")
