@@ -5,12 +5,7 @@ which gives the same camelCase keys). Odd values never raise: an unparseable opt
 record that cannot be used at all (no id, no time, no known contact) comes back as a `Skip` naming the reason, so
 the caller can count and log skips instead of losing the page.
 
-Activity ids are `<stream>:<source id>` (records.py). Streams: `email_event`, `form_submission`, `page_view`,
-`marketing_event`, and `crm_engagement` whose source id is `<type>:<engagement id>:<contact id>`, since one
-engagement (a meeting with three attendees) yields one activity per associated contact.
-
-Lookups by email (`contact_id_by_email`) expect keys made with `records.email_key` (trimmed, lower case): HubSpot
-treats addresses case-insensitively and the legacy APIs send them as typed.
+Activities (page views, email events, forms, webinars, CRM engagements) are mapped in `activity_mapping.py`.
 """
 
 from __future__ import annotations
