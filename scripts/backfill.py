@@ -6,8 +6,8 @@
 A thin wrapper of `hubsync backfill` (same options, same exit codes): it shows a progress bar (records, rate, ETA)
 on stderr, can be interrupted at any moment (Ctrl-C, a kill, the daily quota) and continues where it stopped when
 run again with the same options, and is safe to repeat (every write is an upsert). It records a run of kind
-`backfill` in the run log. It does not rescore: run `hubsync score` afterwards (or let `hubsync run` do its daily
-full rescore).
+`backfill` in the run log. It does not rescore: what it stored is pending, and the next `hubsync sync` (or
+`hubsync run` cycle) rescores it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """One cycle: pull → score → push, taking its collaborators as arguments, recorded as one row of the run log.
 
-The cycle rescores only what the pull touched, unless asked for a full rescore (the daily job: decay moves every
-score even without new data). A daily quota that runs out ends the cycle early but cleanly (outcome "stopped"); a
+The cycle rescores what is pending — what this pull touched, and what an earlier run stored but died before
+scoring — unless asked for a full rescore (the daily job: decay moves every score even without new data). Push
+diffs every score against what HubSpot last confirmed, so nothing an earlier run scored is left unpushed either.
+A daily quota that runs out ends the cycle early but cleanly (outcome "stopped"); a
 stop request (SIGTERM) ends it after the page in hand (outcome "stopped", Interrupted re-raised for the caller).
 """
 
@@ -22,6 +24,7 @@ from hubsync.jobs.push import PushResult, push
 from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.jobs.runs import recorded_run
 from hubsync.settings import Settings
+from hubsync.store.pending import pending_work
 from hubsync.store.runs import RunCounts
 
 log = structlog.get_logger(__name__)
@@ -100,15 +103,24 @@ def run_cycle(
             )
             # One scoring instant per cycle: every score of this cycle is "as of" the same moment.
             now = clock()
-            touched = None if options.full_rescore else pulled.touched_contacts
-            companies = () if options.full_rescore else pulled.touched_companies
-            scored = rescore(
-                engine, settings.config.scoring, now=now, contact_ids=touched, company_ids=companies, stop=stop
-            )
+            if options.full_rescore:
+                scored = rescore(engine, settings.config.scoring, now=now, stop=stop)
+            else:
+                # What this pull touched and whatever an earlier run stored but did not live to rescore.
+                with engine.connect() as conn:
+                    work = pending_work(conn)
+                scored = rescore(
+                    engine,
+                    settings.config.scoring,
+                    now=now,
+                    contact_ids=work.contacts,
+                    company_ids=work.companies,
+                    stop=stop,
+                )
             if options.push and pulled.stopped is None:
                 pushed = push(client, engine, settings, now=now)
             if pulled.stopped is not None or (pushed is not None and pushed.stopped is not None):
-                run.stopped_early("daily API quota reserve reached; continues next run")
+                run.stopped_early(str(pulled.stopped or (pushed and pushed.stopped)))
         except Interrupted:
             log.info("cycle.interrupted", run_id=run.run_id)
             raise

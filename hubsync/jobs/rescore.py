@@ -3,7 +3,8 @@
 The imperative shell around `hubsync.scoring`: no HubSpot calls, no clock (the caller passes `now`). A full
 rescore reads every live contact in id-ordered batches; an incremental one only the contacts new data touched
 (and the contacts of touched companies, whose firmographics feed the profile score), then the companies of
-every contact it rescored. A history row is written whenever scores, segment or status change.
+every contact it rescored. A history row is written whenever scores, segment or status change, and each batch
+clears the pending rows of what it scored (store/pending.py) in the transaction that stores the new scores.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from hubsync.scoring import (
     score_contact,
 )
 from hubsync.store.db import transaction
+from hubsync.store.pending import clear_pending, clear_pending_of_gone_records
 from hubsync.store.reads import (
     activities_by_contact,
     companies_by_id,
@@ -138,6 +140,7 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
             company_targets = live_company_ids(conn)
             if write:
                 drop_scores_of_gone_records(conn)
+                clear_pending_of_gone_records(conn)
         else:
             company_targets = sorted(touched_companies)
     companies_scored = companies_changed = 0
@@ -222,6 +225,7 @@ def _score_contacts(
             )
     if write:
         store_scores(conn, "contact", rows, history, gone=[i for i in ids if i not in contacts])
+        clear_pending(conn, "contacts", ids)
     return _Batch(scores, by_company, len(history))
 
 
@@ -258,6 +262,7 @@ def _score_companies(
             )
     if write:
         store_scores(conn, "company", rows, history, gone=[i for i in ids if i not in companies])
+        clear_pending(conn, "companies", ids)
     return len(rows), len(history)
 
 

@@ -225,6 +225,21 @@ class PushedValuesRow(SQLModel, table=True):
     pushed_at: datetime | None = _time()
 
 
+class PendingRescoreRow(SQLModel, table=True):
+    """A contact or company whose score may have changed and is not recomputed yet.
+
+    Written in the transaction that stores the page that touched it; deleted in the transaction that stores its new
+    score. A run that dies in between leaves the row, and the next run scores it first. (Push needs no such row: it
+    diffs every score against what HubSpot last confirmed.)"""
+
+    __tablename__ = "pending_rescore"
+
+    # "contacts" or "companies", as HubSpot names the object types.
+    object_type: str = Field(primary_key=True)
+    object_id: int = _id(primary_key=True)
+    marked_at: datetime = _time(nullable=False)
+
+
 class TaskRow(SQLModel, table=True):
     """A sales task hubsync intends to create or has created. The intent is written before the API call."""
 
@@ -304,6 +319,7 @@ contact_score_t: Final = _handle(ContactScoreRow)
 company_score_t: Final = _handle(CompanyScoreRow)
 history_t: Final = _handle(ScoreHistoryRow)
 pushed_t: Final = _handle(PushedValuesRow)
+pending_t: Final = _handle(PendingRescoreRow)
 task_t: Final = _handle(TaskRow)
 run_t: Final = _handle(RunRow)
 lease_t: Final = _handle(LeaseRow)

@@ -21,15 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, Row
 
 from hubsync.hubspot.tasks_api import COMPLETED
-from hubsync.jobs.properties import company_values, contact_values, property_names
 from hubsync.render.task_text import MARKER
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.sandbox.simulate import simulate
 from hubsync.settings import load_settings
 from hubsync.store.db import open_database
-from hubsync.store.tables import company_score_t, company_t, contact_score_t, contact_t, run_t, task_t
+from hubsync.store.tables import contact_score_t, run_t, task_t
 from tests.support.cli import cli_env, run_hubsync, start_hubsync
 from tests.support.config import UNPACED_CONFIG, config_with
+from tests.support.portal_checks import assert_properties_in_portal
 
 # Generous: a cycle of this portal takes a few seconds; a loaded CI machine may take many times that.
 DEADLINE_S = 120.0
@@ -124,42 +124,10 @@ def test_setup_run_sigterm_status_leaves_the_portal_equal_to_the_local_scores(
         assert f"#{r.id} cycle" in status.stdout
 
     try:
-        _assert_properties_in_portal(sandbox, engine, config)
+        assert_properties_in_portal(sandbox, engine, load_settings({}, str(config)).config.push)
         _assert_tasks_in_portal(sandbox, engine, buyers)
     finally:
         engine.dispose()
-
-
-def _assert_properties_in_portal(sb: Sandbox, engine: Engine, config: Path) -> None:
-    push_config = load_settings({}, str(config)).config.push
-    names = {object_type: property_names(push_config, object_type) for object_type in ("contacts", "companies")}
-    with engine.connect() as conn:
-        contacts = {
-            int(r["contact_id"]): contact_values(r, names["contacts"])
-            for r in conn.execute(
-                sa.select(contact_score_t)
-                .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
-                .where(contact_t.c.archived_at.is_(None))
-            ).mappings()
-        }
-        companies = {
-            int(r["company_id"]): company_values(r, names["companies"])
-            for r in conn.execute(
-                sa.select(company_score_t)
-                .join(company_t, company_t.c.id == company_score_t.c.company_id)
-                .where(company_t.c.archived_at.is_(None))
-            ).mappings()
-        }
-    for object_type, local in (("contacts", contacts), ("companies", companies)):
-        with sb.portal.lock:
-            store = sb.portal.store(object_type)
-            in_portal = {
-                object_id: {name: store.by_id[object_id].props.get(name) for name in names[object_type].values()}
-                for object_id in store.live
-            }
-        assert set(in_portal) == set(local), f"{object_type}: live in the portal but not scored locally, or back"
-        wrong = {i: (local[i], in_portal[i]) for i in local if local[i] != in_portal[i]}
-        assert wrong == {}, f"{len(wrong)} {object_type} differ, e.g. {next(iter(wrong.items()))}"
 
 
 def _assert_tasks_in_portal(sb: Sandbox, engine: Engine, buyers: Sequence[int]) -> None:

@@ -40,7 +40,7 @@ def _store_activity_page(
 ) -> None:
     """A page of an activity stream and the cursor after it, in one transaction."""
     with transaction(run.engine) as conn:
-        run.contacts |= store_activities(conn, activities)
+        run.touch(conn, "contacts", store_activities(conn, activities))
         save_cursor(conn, stream, cursor.to_json(), now=run.started)
     run.count(stream).skipped += skipped
     run.page_done(stream, len(activities))

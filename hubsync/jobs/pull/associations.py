@@ -57,8 +57,8 @@ def pull_associations(run: Run, stream: str) -> None:
             found = associations.read(run.client, from_type, to_type, chunk)
             with transaction(run.engine) as conn:
                 changed_from, changed_to = replace_associations(conn, from_type, to_type, chunk, found)
-            run.touch(from_type, changed_from)
-            run.touch(to_type, changed_to)
+                run.touch(conn, from_type, changed_from)
+                run.touch(conn, to_type, changed_to)
             run.page_done(stream, len(found))
     reconciled = run.started if full else state.reconciled_at
     with transaction(run.engine) as conn:

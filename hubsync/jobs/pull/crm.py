@@ -137,10 +137,9 @@ def store_page(
     ids = store_objects(conn, records)
     run.changed.setdefault(spec.stream, set()).update(ids)
     if spec.object_type == "contacts":
-        run.contacts |= fresh
-        run.contacts |= _contacts_stored(run, conn, [r for r in records if isinstance(r, Contact)])
+        run.touch(conn, "contacts", fresh | _contacts_stored(run, conn, [r for r in records if isinstance(r, Contact)]))
     elif spec.object_type == "companies":
-        run.companies |= fresh
+        run.touch(conn, "companies", fresh)
     return len(records)
 
 
@@ -170,7 +169,7 @@ def _store_engagements(
                 counts.skipped += 1
             else:
                 activities.append(item)
-    run.contacts |= replace_engagement_activities(conn, engagement, created, activities)
+    run.touch(conn, "contacts", replace_engagement_activities(conn, engagement, created, activities))
     store_engagements(conn, spec.object_type, created)
     return len(activities)
 

@@ -132,8 +132,8 @@ def _forget(run: Run, conn: Connection, spec: crm.ObjectSpec, ids: set[int]) -> 
     """After records were marked archived: an engagement's activities go; a record keeps no associations of its
     own (they are no longer reconciled). Whose scores change is noted for the rescore."""
     if spec.engagement is not None:
-        run.contacts |= delete_engagement_activities(conn, spec.engagement, ids)
+        run.touch(conn, "contacts", delete_engagement_activities(conn, spec.engagement, ids))
     else:
         delete_associations_from(conn, spec.object_type, ids)
-        run.touch(spec.object_type, ids)
+        run.touch(conn, spec.object_type, ids)
     run.count(spec.stream).deleted += len(ids)

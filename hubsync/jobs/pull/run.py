@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from hubsync.errors import QuotaExhausted
+from hubsync.errors import StoppedForNow
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.streams import crm
 from hubsync.records import EngagementType
 from hubsync.settings import SyncConfig
+from hubsync.store.pending import Scored, mark_pending
 
 log = structlog.get_logger(__name__)
 
@@ -94,7 +95,7 @@ class PullResult:
     touched_companies: frozenset[int]
     api_calls: int
     started_at: datetime
-    stopped: QuotaExhausted | None = None
+    stopped: StoppedForNow | None = None
 
     @property
     def stored(self) -> int:
@@ -130,9 +131,19 @@ class Run:
         if self.progress is not None:
             self.progress(stream, stored, total)
 
-    def touch(self, object_type: str, ids: set[int]) -> None:
-        """Note records whose scores may change: contacts and companies are rescored, other types are not."""
+    def touch(self, conn: Connection, object_type: str, ids: set[int]) -> None:
+        """Note records whose scores may change: contacts and companies are rescored, other types are not.
+
+        Noted in the store too, in `conn`'s transaction (the page's), so the rescore owes them even if this run dies
+        before it gets there."""
+        kind: Scored
         if object_type == "contacts":
             self.contacts |= ids
+            kind = "contacts"
         elif object_type == "companies":
             self.companies |= ids
+            kind = "companies"
+        else:
+            return
+        if ids:
+            mark_pending(conn, kind, ids, now=self.started)

@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "company_score",
     "score_history",
     "pushed_values",
+    "pending_rescore",
     "task",
     "run",
     "lease",

@@ -1,0 +1,57 @@
+"""Work a pull left for the rescore: contacts and companies touched by stored pages and not yet rescored.
+
+Marked in the same transaction as the page that touched them and cleared in the same transaction as their new
+scores, so work survives a run that dies anywhere in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hubsync.store.associations import companies_of
+from hubsync.store.rows import id_chunks
+from hubsync.store.tables import company_t, contact_t, pending_t
+from hubsync.store.upsert import upsert
+
+Scored = Literal["contacts", "companies"]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWork:
+    contacts: frozenset[int]
+    # The pending companies and every company linked to a pending contact.
+    companies: frozenset[int]
+
+
+def mark_pending(conn: Connection, object_type: Scored, ids: Collection[int], *, now: datetime) -> None:
+    upsert(conn, pending_t, [{"object_type": object_type, "object_id": i, "marked_at": now} for i in sorted(ids)])
+
+
+def pending_work(conn: Connection) -> PendingWork:
+    rows = conn.execute(sa.select(pending_t.c.object_type, pending_t.c.object_id)).all()
+    contacts = frozenset(i for kind, i in rows if kind == "contacts")
+    companies = {i for kind, i in rows if kind == "companies"} | companies_of(conn, contacts)
+    return PendingWork(contacts, frozenset(companies))
+
+
+def clear_pending(conn: Connection, object_type: Scored, ids: Collection[int]) -> None:
+    """The records' new scores are stored (or they are gone): nothing is pending for them any more."""
+    for chunk in id_chunks(sorted(ids)):
+        conn.execute(
+            sa.delete(pending_t).where(pending_t.c.object_type == object_type, pending_t.c.object_id.in_(chunk))
+        )
+
+
+def clear_pending_of_gone_records(conn: Connection) -> None:
+    """After a full rescore, which scores live records only: archived or deleted ones have nothing left to score."""
+    for object_type, table in (("contacts", contact_t), ("companies", company_t)):
+        live = sa.select(table.c.id).where(table.c.archived_at.is_(None))
+        conn.execute(
+            sa.delete(pending_t).where(pending_t.c.object_type == object_type, pending_t.c.object_id.not_in(live))
+        )
