@@ -43,6 +43,12 @@ class RetriableHubSpotError(HubSpotError):
     """Worth retrying after a pause: 5xx, timeouts, dropped connections."""
 
 
+class MalformedAnswer(RetriableHubSpotError):
+    """A 2xx answer whose body is not the endpoint's page (not JSON, empty, `null`, a list, an object without its
+    results): nothing of it is used, the call is retried, and if it persists the stream fails with its cursor
+    where it was."""
+
+
 class RateLimited(RetriableHubSpotError):
     """429 from a rolling or per-second budget. `retry_after` is in seconds when HubSpot said it."""
 
@@ -72,10 +78,25 @@ class MissingScopes(FatalHubSpotError):
         super().__init__(message, status=403, category="MISSING_SCOPES")
 
 
-class QuotaExhausted(HubSpotError):
-    """The daily quota (or hubsync's reserve of it) is used up: stop cleanly and resume next run."""
+class StoppedForNow(HubSpotError):
+    """HubSpot said "not now": the run stops cleanly (outcome "stopped", everything so far saved) and the next run
+    continues. Exit code 7."""
 
     exit_code = 7
+
+
+class QuotaExhausted(StoppedForNow):
+    """The daily quota (or hubsync's reserve of it) is used up: stop cleanly and resume next run."""
+
+
+class RetryAfterTooLong(StoppedForNow):
+    """A 429 whose Retry-After is beyond `[portal] max_retry_after_seconds`: rather than sleep that long, stop
+    cleanly and resume next run."""
+
+    def __init__(self, message: str, *, retry_after: float, policy: str | None = None) -> None:
+        self.retry_after = retry_after
+        self.policy = policy
+        super().__init__(message, status=429, category="RATE_LIMIT")
 
 
 class Interrupted(HubsyncError):
@@ -91,3 +112,10 @@ class SetupRequired(FatalHubSpotError):
     """hubsync's properties do not exist in the portal: `hubsync setup` has not run (or they were deleted)."""
 
     exit_code = 2
+
+
+class LeaseBusy(HubsyncError):
+    """Another live hubsync process holds the sync lease (one writer per database): nothing was done, or the
+    command stopped after the page in hand because another process took the lease over."""
+
+    exit_code = 10

@@ -20,6 +20,15 @@ class ActivityKind(StrEnum):
     EMAIL_EVENT = "email_event"
     MARKETING_EVENT = "marketing_event"
     CRM_ENGAGEMENT = "crm_engagement"
+    # Made by the pull, not read from HubSpot: a held contact's job title or primary company changed.
+    PROFILE_CHANGE = "profile_change"
+
+
+class ProfileField(StrEnum):
+    """What a `profile_change` activity says changed (its `event_type`)."""
+
+    JOBTITLE = "jobtitle"
+    COMPANY = "company"
 
 
 class EmailEventType(StrEnum):
@@ -61,7 +70,8 @@ class Activity(NamedTuple):
 
     `id` is unique across streams: the stream name, a colon, and the source's own id (`email_event:4711`).
     `event_type` holds the value of the enum that matches `kind` (EmailEventType, MarketingEventType,
-    EngagementType); page views and form submissions leave it None. Attributes that do not apply stay None.
+    EngagementType, ProfileField); page views and form submissions leave it None. Attributes that do not apply
+    stay None. A `profile_change` keeps the change in words in `title` ("Manager → Head of IT").
     """
 
     id: str

@@ -58,6 +58,7 @@ class PortalConfig(ConfigModel):
     pace_fraction: Annotated[float, Field(ge=0.5, le=1.0)] = 0.9
     search_requests_per_second: Annotated[int, Field(ge=1, le=50)] = 5
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    max_retry_after_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
 
     @property
     def effective_requests_per_10s(self) -> int:
@@ -84,6 +85,7 @@ class ScheduleConfig(ConfigModel):
     weekly_reconcile_at: str = "04:00"
     timezone: str = "Europe/Berlin"
     lease_seconds: Annotated[int, Field(ge=10, le=3600)] = 120
+    lease_wait_seconds: Annotated[int, Field(ge=0, le=3600)] = 30
 
     _check_times = field_validator("daily_rescore_at", "weekly_reconcile_at")(_clock_time)
 
@@ -118,6 +120,7 @@ OwnerRoute = Literal["contact_owner", "company_owner", "round_robin"]
 class TasksConfig(ConfigModel):
     sla_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
     priority: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
+    hand_raiser_outside_icp_priority: Literal["LOW", "MEDIUM", "HIGH"] = "LOW"
     type: Literal["TODO", "CALL", "EMAIL"] = "TODO"
     # TOML arrays arrive as lists: accept them for these tuples (the items stay strictly typed).
     owner_routing: Annotated[tuple[OwnerRoute, ...], Strict(False)] = ("contact_owner", "company_owner", "round_robin")
@@ -201,14 +204,27 @@ def _read_config(env: Mapping[str, str], config_path: str | None) -> tuple[str, 
     if explicit:
         path = Path(explicit)
         try:
-            return str(path), path.read_text(encoding="utf-8")
+            return str(path), _utf8(path, str(path), "")
         except OSError as err:
             raise ConfigError(str(path), "", f"cannot read the config file: {err.strerror}") from None
     if DEFAULT_CONFIG_PATH.is_file():
-        return str(DEFAULT_CONFIG_PATH), DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+        return str(DEFAULT_CONFIG_PATH), _utf8(DEFAULT_CONFIG_PATH, str(DEFAULT_CONFIG_PATH), "")
     # An installed wheel has no config/ folder next to the working directory: use the copy packaged with hubsync.
     packaged = resources.files("hubsync").joinpath("default_config.toml")
     return "<packaged default config>", packaged.read_text(encoding="utf-8")
+
+
+def _utf8(path: Path, source: str, key: str) -> str:
+    """The file's text; a file that is not UTF-8 (saved as Latin-1 or UTF-16 by an editor) is a ConfigError."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        what = "not UTF-8 text" if source == str(path) else f"{path} is not UTF-8 text"
+        raise ConfigError(
+            source, key, f"{what} (byte 0x{data[err.start]:02x} on line {line}): save it as UTF-8"
+        ) from None
 
 
 def _base_url(value: str) -> str:
@@ -232,7 +248,7 @@ def _token(env: Mapping[str, str]) -> Secret | None:
         )
     if token_file:
         try:
-            token = Path(token_file).read_text(encoding="utf-8").strip()
+            token = _utf8(Path(token_file), "environment", "HUBSPOT_ACCESS_TOKEN_FILE").strip()
         except OSError as err:
             raise ConfigError(
                 "environment", "HUBSPOT_ACCESS_TOKEN_FILE", f"cannot read {token_file}: {err.strerror}"

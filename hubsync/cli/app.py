@@ -1,7 +1,8 @@
 """The root of the `hubsync` command: the Typer apps, the root options, and what every command shares.
 
 Exit codes (documented in the README): 0 success; 1 unexpected error; 2 configuration error; 3 database error;
-4 HubSpot error; 5 access token rejected; 6 missing scope; 7 daily quota (or hubsync's reserve) used up.
+4 HubSpot error; 5 access token rejected; 6 missing scope; 7 stopped for now: daily quota (or hubsync's reserve) used
+up, or a Retry-After beyond `[portal] max_retry_after_seconds`; 10 another hubsync process holds the sync lease.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +46,16 @@ db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(sandbox_app, name="sandbox")
+
+
+@dataclass
+class _Output:
+    """What `main` needs to know once the command has failed: whether `--log-level debug` asked for tracebacks."""
+
+    tracebacks: bool = False
+
+
+_output = _Output()
 
 
 @dataclass
@@ -92,6 +104,7 @@ def _root(
     if log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise typer.BadParameter("expected debug, info, warning or error", param_hint="--log-level")
     logs.configure(level=log_level, json=log_json)
+    _output.tracebacks = log_level.upper() == "DEBUG"
     ctx.obj = Invocation(config_path=config, log_level=log_level, log_json=log_json)
 
 
@@ -128,6 +141,8 @@ class Connected:
     settings: Settings
     engine: Engine
     client: HubSpotClient
+    # The sync lease's holder id, for a command that writes (its runs carry it).
+    holder: str | None = None
 
 
 @contextmanager
@@ -145,6 +160,19 @@ def connected(ctx: typer.Context, stop: threading.Event | None = None) -> Iterat
             yield Connected(settings, engine, client)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def writing(ctx: typer.Context, command: str, stop: threading.Event) -> Iterator[Connected]:
+    """`connected`, holding the sync lease for as long as the command runs: one writer per database (see
+    hubsync/jobs/lease.py). Waits for another holder up to `[schedule] lease_wait_seconds`, then exits 10."""
+    from hubsync.jobs.lease import writer_lease  # noqa: PLC0415  (see config_check)
+
+    with connected(ctx, stop) as c:
+        schedule = c.settings.config.schedule
+        clock = invocation(ctx).clock()
+        with writer_lease(c.engine, schedule, command=command, clock=clock, stop=stop) as held:
+            yield Connected(c.settings, c.engine, c.client, held.holder)
 
 
 @contextmanager
@@ -167,7 +195,17 @@ def main() -> None:
     try:
         app()
     except HubsyncError as err:
-        # One line, never a traceback; redacted in case a message quotes something token-shaped.
-        message = logs.Redactor().text(str(err))
-        typer.echo(f"hubsync: {message}", err=True)
-        sys.exit(err.exit_code)
+        _fail(err, str(err), err.exit_code)
+    except Exception as err:  # noqa: BLE001  (anything else is a bug: one line here, the traceback on request)
+        detail = " ".join(str(err).split())[:300]
+        what = f"{type(err).__name__}: {detail}" if detail else type(err).__name__
+        _fail(err, f"unexpected error: {what} (run with --log-level debug for the traceback)", 1)
+
+
+def _fail(err: BaseException, message: str, exit_code: int) -> None:
+    # One line, a traceback only with --log-level debug; redacted in case something quotes a token-shaped string.
+    redactor = logs.Redactor()
+    if _output.tracebacks:
+        typer.echo(redactor.text("".join(traceback.format_exception(err))), err=True, nl=False)
+    typer.echo(f"hubsync: {redactor.text(message)}", err=True)
+    sys.exit(exit_code)

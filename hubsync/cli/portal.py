@@ -6,8 +6,8 @@ import threading
 
 import typer
 
-from hubsync.cli.app import app, connected, invocation, since_option, stop_on_signals
-from hubsync.errors import QuotaExhausted
+from hubsync.cli.app import app, connected, invocation, since_option, stop_on_signals, writing
+from hubsync.errors import StoppedForNow
 
 
 @app.command("sync")
@@ -20,7 +20,7 @@ def sync(
     from hubsync.jobs.cycle import CycleOptions, run_cycle  # noqa: PLC0415  (see config_check)
 
     stop = threading.Event()
-    with connected(ctx, stop) as c, stop_on_signals(stop.set):
+    with stop_on_signals(stop.set), writing(ctx, "sync", stop) as c:
         result = run_cycle(
             c.settings,
             c.engine,
@@ -28,6 +28,7 @@ def sync(
             clock=invocation(ctx).clock(),
             options=CycleOptions(full_rescore=full_rescore, push=not no_push),
             stop=stop,
+            holder=c.holder,
         )
     pulled, scored, pushed = result.pulled, result.scored, result.pushed
     typer.echo(f"run {result.run_id}: {result.outcome}; pulled {pulled.stored:,} records")
@@ -36,7 +37,7 @@ def sync(
     if pushed is not None:
         typer.echo("\n".join(pushed.lines()))
     if result.outcome == "stopped":
-        raise typer.Exit(QuotaExhausted.exit_code)
+        raise typer.Exit(StoppedForNow.exit_code)
 
 
 @app.command("run")
@@ -110,7 +111,7 @@ def backfill_command(
         )
     day = since_option(since)  # before connecting: a typo in the date is reported as such
     stop = threading.Event()
-    with connected(ctx, stop) as c, stop_on_signals(stop.set):
+    with stop_on_signals(stop.set), writing(ctx, "backfill", stop) as c:
         outcome = run_backfill(
             c.settings,
             c.engine,
@@ -119,6 +120,7 @@ def backfill_command(
             streams=chosen,
             clock=invocation(ctx).clock(),
             progress=progress_bar,
+            holder=c.holder,
         )
     typer.echo(outcome.line())
     if outcome.stopped is not None:
@@ -160,7 +162,10 @@ def push_command(
     """Write changed scores back to HubSpot and create sales tasks (from the local database; no pull, no rescore)."""
     from hubsync.jobs.push import push  # noqa: PLC0415  (see config_check)
 
-    with connected(ctx) as c:
+    stop = threading.Event()
+    # A dry run writes nothing, so it needs no lease: an admin can preview beside a running service.
+    opened = connected(ctx, stop) if dry_run else writing(ctx, "push", stop)
+    with stop_on_signals(stop.set), opened as c:
         result = push(c.client, c.engine, c.settings, now=invocation(ctx).clock()(), dry_run=dry_run, tasks=tasks)
     for line in result.lines():
         typer.echo(line)

@@ -11,6 +11,7 @@ from hubspot.crm.companies import SimplePublicObjectBatchInput as CompanyInput
 from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput as ContactBatchInput
 from hubspot.crm.contacts import SimplePublicObjectBatchInput as ContactInput
 
+from hubsync.hubspot.answers import results_page
 from hubsync.hubspot.properties import COMPANIES, CONTACTS
 
 if TYPE_CHECKING:
@@ -34,8 +35,8 @@ def update_batch(client: HubSpotClient, object_type: str, updates: Mapping[int, 
         inputs=[input_model(id=str(object_id), properties=dict(props)) for object_id, props in updates.items()]
     )
     api = client.api(f"crm.{object_type}.batch_api")
-    answer = client.call(api.update, body, operation=f"push.{object_type}.batch_update")
-    updated = {str(r.id) for r in (getattr(answer, "results", None) or [])}
+    answer = client.call(api.update, body, operation=f"push.{object_type}.batch_update", expect=results_page)
+    updated = {str(r.id) for r in answer.results}
     errors: dict[str, str] = {}
     for error in getattr(answer, "errors", None) or []:
         context = error.context or {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import re
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -145,7 +146,8 @@ def missing_scopes(payload: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
-    """`Retry-After` in seconds. The HTTP-date form would need the clock; it is left to the backoff (None)."""
+    """`Retry-After` in seconds; None (absent: the backoff decides) for anything that is not a finite number of
+    seconds, zero or more ("soon", "-5", "nan", "1e999"). The HTTP-date form would need the clock; it is None too."""
     if not headers:
         return None
     for key, value in headers.items():
@@ -154,7 +156,7 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
                 seconds = float(str(value).strip())
             except ValueError:
                 return None
-            return seconds if seconds >= 0 else None
+            return seconds if math.isfinite(seconds) and seconds >= 0 else None
     return None
 
 

@@ -17,11 +17,18 @@ tree it maps `tests/unit/hubspot/` (no `__init__.py`) to a namespace package `hu
 
 Retries belong to hubsync alone: urllib3's built-in retries are switched off (they would retry silently, without
 backoff, outside the counters), and tenacity retries only RetriableHubSpotError.
+
+Strict pages: a 2xx answer is used only when its body is what the endpoint sends (`answers.py`): its JSON must have
+the caller's `expect` shape (for SDK models, checked in the SDK's hooked deserialization), and be JSON at all.
+Anything else raises MalformedAnswer inside the attempt, so it is retried like a 5xx and, if it persists, fails the
+call instead of passing for an empty page.
+
+A 429 whose Retry-After is beyond `max_retry_after_seconds` is not slept on: it raises RetryAfterTooLong (a
+StoppedForNow, like the daily quota), so the run stops cleanly and the next one continues.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -40,10 +47,13 @@ from hubspot.utils.requests.http_request_builder import Request
 from hubsync.errors import (
     HubSpotError,
     Interrupted,
+    MalformedAnswer,
     QuotaExhausted,
     RateLimited,
     RetriableHubSpotError,
+    RetryAfterTooLong,
 )
+from hubsync.hubspot.answers import BadBody, Shape, expecting, parse_json, strict_models
 from hubsync.hubspot.classify import classify
 from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.hubspot.pacing import CallKind, Pacer, PacerLimits
@@ -150,6 +160,7 @@ class HubSpotClient:
                 api = self._sdk
                 for part in dotted.split("."):
                     api = getattr(api, part)
+                strict_models(api.api_client)
                 self._apis[dotted] = api
             return api
 
@@ -161,6 +172,7 @@ class HubSpotClient:
         operation: str | None = None,
         retry: bool = True,
         raw_json: bool = False,
+        expect: Shape | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run a generated SDK operation (e.g. `client.api("crm.contacts.basic_api").get_page`) with pacing,
@@ -172,7 +184,8 @@ class HubSpotClient:
         `raw_json=True` returns the answer's parsed JSON (wire keys, as the model's `to_dict(serialize=True)` has
         them) instead of the model: the SDK still builds and sends the request, but skips its model
         deserialization, which parses every timestamp with dateutil and costs more than everything else of a bulk
-        read (a third of a full sync's time, measured)."""
+        read (a third of a full sync's time, measured). `expect` is the shape the answer's JSON must have
+        (`answers.py`); an answer without it raises MalformedAnswer, which is retried."""
         call_kind = CallKind(kind)
         with_info = _with_http_info(fn)
         name = operation or _operation_name(fn)
@@ -195,9 +208,13 @@ class HubSpotClient:
                         body = response.data
                     finally:
                         response.release_conn()
-                    data, status, headers = _parse_json(body, response.status), response.status, response.headers
+                    status, headers = response.status, response.headers
+                    data = parse_json(body, status, headers, expect)
                 else:
-                    data, status, headers = with_info(*args, **kwargs)
+                    with expecting(expect):
+                        data, status, headers = with_info(*args, **kwargs)
+            except BadBody as bad:
+                raise self._malformed(name, bad) from None
             except Exception as exc:
                 error = self._failed(name, exc, getattr(exc, "headers", None))
                 if error is None:
@@ -219,8 +236,10 @@ class HubSpotClient:
         *,
         kind: Kind = "standard",
         operation: str | None = None,
+        expect: Shape | None = None,
     ) -> Any:
-        """Call a legacy endpoint (`path` from the API root, e.g. "/email/public/v1/events"); returns parsed JSON."""
+        """Call a legacy endpoint (`path` from the API root, e.g. "/email/public/v1/events"); returns parsed JSON,
+        which must have the shape `expect` when it is given (else MalformedAnswer, retried)."""
         call_kind = CallKind(kind)
         name = operation or _path_operation(method, path)
         options: dict[str, Any] = {"method": method.upper(), "path": path}
@@ -246,22 +265,17 @@ class HubSpotClient:
                 if error is None:
                     raise
                 raise error from exc
-            self._count(name, response.status_code)
-            self._pacer.observe(response.headers)
             error = classify(response)
             if error is not None:
-                self._note_failure(name, error, response.headers)
-                raise error
-            if not response.content:
-                return None
+                self._count(name, response.status_code)
+                raise self._noted(name, error, response.headers)
             try:
-                return response.json()
-            except ValueError:
-                # A proxy's HTML page or a cut-off body: the next attempt usually gets the real answer.
-                raise RetriableHubSpotError(
-                    f"HubSpot answered {response.status_code} with a body that is not JSON",
-                    status=response.status_code,
-                ) from None
+                data = parse_json(response.content, response.status_code, response.headers, expect)
+            except BadBody as bad:
+                raise self._malformed(name, bad) from None
+            self._count(name, response.status_code)
+            self._pacer.observe(response.headers)
+            return data
 
         return self._retry(attempt, name)
 
@@ -270,7 +284,8 @@ class HubSpotClient:
             return self._retrying(attempt, name)
         except RetriableHubSpotError as err:
             # The last attempt's error is what the admin reads: say that hubsync did retry, and stopped.
-            err.args = (f"{err.args[0]} (gave up after {self._settings.max_retries + 1} attempts)", *err.args[1:])
+            attempts = self._retrying.statistics.get("attempt_number", self._settings.max_retries + 1)
+            err.args = (f"{err.args[0]} (gave up after {attempts} attempts)", *err.args[1:])
             raise
 
     def _check_stop(self) -> None:
@@ -305,28 +320,46 @@ class HubSpotClient:
         if error is None:
             return None
         self._count(name, error.status if error.status is not None else _NO_RESPONSE)
-        self._note_failure(name, error, headers)
-        return error
+        return self._noted(name, error, headers)
 
-    def _note_failure(self, name: str, error: HubSpotError, headers: object) -> None:
+    def _noted(self, name: str, error: HubSpotError, headers: object) -> HubSpotError:
+        """Learn from a failed answer (its headers, the quota) and log it; the error to raise, which for a 429 that
+        asks for a longer wait than the client may sleep is RetryAfterTooLong (not retried: the run stops)."""
         if isinstance(headers, Mapping):
             # 429 answers carry the rate-limit headers too: they tell the pacer how full the window is.
             self._pacer.observe(headers)
         if isinstance(error, RateLimited):
+            cap = self._settings.max_retry_after_seconds
+            if error.retry_after is not None and error.retry_after > cap:
+                log.warning(
+                    "client.retry_after_capped",
+                    operation=name,
+                    policy=error.policy,
+                    retry_after=error.retry_after,
+                    max_retry_after_seconds=cap,
+                )
+                return RetryAfterTooLong(
+                    f"HubSpot asked hubsync to wait {error.retry_after:g} s (429 {error.policy or 'unknown policy'}), "
+                    f"longer than [portal] max_retry_after_seconds = {cap:g}: stopping; the next run continues",
+                    retry_after=error.retry_after,
+                    policy=error.policy,
+                )
             log.warning("client.rate_limited", operation=name, policy=error.policy, retry_after=error.retry_after)
         elif isinstance(error, QuotaExhausted):
             self._pacer.mark_daily_exhausted()
             log.error("client.quota_exhausted", operation=name, status=error.status)
+        return error
 
-
-def _parse_json(body: bytes, status: int) -> Any:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        # A proxy's HTML page or a cut-off body: the next attempt usually gets the real answer.
-        raise RetriableHubSpotError(f"HubSpot answered {status} with a body that is not JSON", status=status) from None
+    def _malformed(self, name: str, bad: BadBody) -> MalformedAnswer:
+        """A 2xx answer that is not the endpoint's page: counted and learnt from like any answer, and retried."""
+        self._count(name, bad.status)
+        if isinstance(bad.headers, Mapping):
+            self._pacer.observe(bad.headers)
+        log.warning("client.malformed_answer", operation=name, status=bad.status, problem=bad.problem)
+        return MalformedAnswer(
+            f"HubSpot's answer to {name!r} ({bad.status}) is not what that endpoint sends: {bad.problem}",
+            status=bad.status,
+        )
 
 
 def _with_http_info(fn: Callable[..., Any]) -> Callable[..., Any] | None:

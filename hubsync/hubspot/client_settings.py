@@ -30,6 +30,8 @@ class ClientSettings:
     # Fraction of the daily quota left for the account's other integrations.
     daily_reserve: float = _DEFAULT_PORTAL.daily_quota_reserve
     timeout_seconds: float = _DEFAULT_PORTAL.timeout_seconds
+    # A 429 asking for a longer wait than this stops the run (RetryAfterTooLong) instead of sleeping.
+    max_retry_after_seconds: float = _DEFAULT_PORTAL.max_retry_after_seconds
     # Retries after the first attempt of one call (so max_retries + 1 attempts at most).
     max_retries: int = 5
 
@@ -43,6 +45,7 @@ class ClientSettings:
             ("daily_quota", self.daily_quota > 0, "a positive number"),
             ("daily_reserve", 0 <= self.daily_reserve < 1, "a number in [0, 1)"),
             ("timeout_seconds", self.timeout_seconds > 0, "a positive number of seconds"),
+            ("max_retry_after_seconds", self.max_retry_after_seconds >= 0, "zero or more seconds"),
             ("max_retries", self.max_retries >= 0, "zero or more"),
         ]
         for key, ok, expected in checks:
@@ -62,5 +65,6 @@ def client_settings(settings: Settings, *, max_retries: int = 5) -> ClientSettin
         daily_quota=portal.effective_daily_quota,
         daily_reserve=portal.daily_quota_reserve,
         timeout_seconds=portal.timeout_seconds,
+        max_retry_after_seconds=portal.max_retry_after_seconds,
         max_retries=max_retries,
     )

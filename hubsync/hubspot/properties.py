@@ -8,11 +8,13 @@ HubSpot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
 import structlog
 
 from hubsync.errors import AuthenticationFailed, FatalHubSpotError, MissingScopes
+from hubsync.hubspot.answers import results_page
 from hubsync.hubspot.classify import SCOPES_WHERE
 
 if TYPE_CHECKING:
@@ -147,26 +149,48 @@ def read_portal_schema(
     groups: dict[str, list[str]] = {}
     properties: dict[str, dict[str, dict[str, Any]]] = {}
     for t in OBJECT_TYPES:
-        g = client.request("GET", f"/crm/v3/properties/{t}/groups", operation="setup.read_groups")
+        g = client.request("GET", f"/crm/v3/properties/{t}/groups", operation="setup.read_groups", expect=results_page)
         groups[t] = [str(x.get("name")) for x in (g or {}).get("results", [])]
-        p = client.request("GET", f"/crm/v3/properties/{t}", operation="setup.read_properties")
+        p = client.request("GET", f"/crm/v3/properties/{t}", operation="setup.read_properties", expect=results_page)
         properties[t] = {str(x.get("name")): x for x in (p or {}).get("results", [])}
     return groups, properties
 
 
-def create_group(client: HubSpotClient, object_type: str, name: str, label: str) -> None:
-    client.request(
-        "POST",
-        f"/crm/v3/properties/{object_type}/groups",
-        body={"name": name, "label": label, "displayOrder": -1},
-        operation="setup.create_group",
-    )
+def create_group(client: HubSpotClient, object_type: str, name: str, label: str) -> bool:
+    """Create a property group. False when HubSpot answers 409: a group of that name exists, most likely made by an
+    earlier attempt of this very call whose answer was lost (the retry then conflicts)."""
+    try:
+        client.request(
+            "POST",
+            f"/crm/v3/properties/{object_type}/groups",
+            body={"name": name, "label": label, "displayOrder": -1},
+            operation="setup.create_group",
+        )
+    except FatalHubSpotError as err:
+        if err.status != HTTPStatus.CONFLICT:
+            raise
+        return False
+    return True
 
 
-def create_property(client: HubSpotClient, definition: PropertyDefinition) -> None:
-    client.request(
-        "POST",
-        f"/crm/v3/properties/{definition.object_type}",
-        body=definition.create_body(),
-        operation="setup.create_property",
-    )
+def create_property(client: HubSpotClient, definition: PropertyDefinition) -> dict[str, Any] | None:
+    """Create a property: None when created. When HubSpot answers 409 (the name exists: an earlier attempt was
+    processed but its answer lost, or someone created it meanwhile), the existing property as HubSpot has it, for
+    the caller to judge."""
+    try:
+        client.request(
+            "POST",
+            f"/crm/v3/properties/{definition.object_type}",
+            body=definition.create_body(),
+            operation="setup.create_property",
+        )
+    except FatalHubSpotError as err:
+        if err.status != HTTPStatus.CONFLICT:
+            raise
+        found = client.request(
+            "GET",
+            f"/crm/v3/properties/{definition.object_type}/{definition.name}",
+            operation="setup.read_property",
+        )
+        return found if isinstance(found, dict) else {}
+    return None

@@ -1,5 +1,5 @@
 """HubSpot's task endpoints as hubsync uses them: search open tasks by a subject marker, read tasks by id, task ↔
-contact associations, the association type id, and the create.
+contact associations, the association type id, the create, and the update of an open task's body and priority.
 
 Which tasks are hubsync's is the caller's word (`marker`, the prefix of every subject hubsync writes); the create is
 sent without automatic retry, because a timeout may hide a task HubSpot did create (the caller looks first).
@@ -24,10 +24,12 @@ from hubspot.crm.objects.tasks import (
     PublicAssociationsForObject,
     PublicObjectId,
     PublicObjectSearchRequest,
+    SimplePublicObjectInput,
     SimplePublicObjectInputForCreate,
 )
 
 from hubsync.errors import FatalHubSpotError
+from hubsync.hubspot.answers import created_object, results_page
 from hubsync.hubspot.paging import next_after
 from hubsync.hubspot.streams import crm
 from hubsync.hubspot.values import parse_id
@@ -63,8 +65,10 @@ def hubspot_instant(at: datetime) -> str:
 def association_type_id(client: HubSpotClient) -> int:
     """HubSpot's type id for an unlabeled task → contact association, from the v4 labels endpoint."""
     api = client.api("crm.associations.v4.schema.definitions_api")
-    answer = client.call(api.get_all, "tasks", "contacts", operation="push.task_association_labels")
-    specs = list(getattr(answer, "results", None) or [])
+    answer = client.call(
+        api.get_all, "tasks", "contacts", operation="push.task_association_labels", expect=results_page
+    )
+    specs = list(answer.results)
     for spec in specs:
         if spec.category == "HUBSPOT_DEFINED" and not spec.label:
             return int(spec.type_id)
@@ -95,8 +99,8 @@ def search_open_tasks(client: HubSpotClient, marker: str) -> dict[int, dict[str,
             limit=SEARCH_PAGE,
             after=after,
         )
-        page = client.call(api.do_search, request, kind="search", operation="push.tasks_search")
-        for task in page.results or []:
+        page = client.call(api.do_search, request, kind="search", operation="push.tasks_search", expect=results_page)
+        for task in page.results:
             props = dict(task.properties or {})
             if is_open(props, marker):
                 found[int(task.id)] = props
@@ -125,8 +129,10 @@ def task_contacts(client: HubSpotClient, task_ids: Sequence[int]) -> dict[int, l
         body = BatchInputPublicFetchAssociationsBatchRequest(
             inputs=[PublicFetchAssociationsBatchRequest(id=str(i)) for i in chunk]
         )
-        answer = client.call(api.get_page, "tasks", "contacts", body, operation="push.task_contacts")
-        for row in answer.results or []:
+        answer = client.call(
+            api.get_page, "tasks", "contacts", body, operation="push.task_contacts", expect=results_page
+        )
+        for row in answer.results:
             out[int(row._from.id)] = [int(to.to_object_id) for to in row.to or []]  # noqa: SLF001 -- the SDK's name for "from"
     return out
 
@@ -140,8 +146,16 @@ def contact_task_ids(client: HubSpotClient, contact_id: int) -> list[int]:
         kwargs: dict[str, Any] = {"limit": 500}
         if after:
             kwargs["after"] = after
-        page = client.call(api.get_page, "contacts", str(contact_id), "tasks", operation="push.contact_tasks", **kwargs)
-        ids.extend(int(row.to_object_id) for row in page.results or [])
+        page = client.call(
+            api.get_page,
+            "contacts",
+            str(contact_id),
+            "tasks",
+            operation="push.contact_tasks",
+            expect=results_page,
+            **kwargs,
+        )
+        ids.extend(int(row.to_object_id) for row in page.results)
         after = next_after(page)
         if after is None:
             return ids
@@ -193,5 +207,20 @@ def create_task(client: HubSpotClient, task: NewTask, type_id: int) -> int:
     """Create the task, associated to its contact; its id. Sent once: on a RetriableHubSpotError the task may or may
     not exist, so the caller looks for it before it tries again."""
     api = client.api("crm.objects.tasks.basic_api")
-    created = client.call(api.create, _create_body(task, type_id), retry=False, operation="push.task_create")
+    created = client.call(
+        api.create, _create_body(task, type_id), retry=False, operation="push.task_create", expect=created_object
+    )
     return int(created.id)
+
+
+def update_task(client: HubSpotClient, task_id: str, *, body: str, priority: str) -> None:
+    """Replace an open task's body and set its priority. It sets values, so sending it twice does no harm: retried
+    like a read."""
+    api = client.api("crm.objects.tasks.basic_api")
+    client.call(
+        api.update,
+        task_id,
+        SimplePublicObjectInput(properties={"hs_task_body": body, "hs_task_priority": priority}),
+        operation="push.task_update",
+        expect=created_object,
+    )

@@ -1,11 +1,15 @@
 """Reading HubSpot values: ids, times and texts as HubSpot sends them, odd ones included. Pure, never raises.
 
 An unparseable optional value becomes None; a record that cannot be used at all is a `Skip` naming the reason.
+What comes out always fits the store: ids are 1 … 2**63 - 1 (a 64-bit BIGINT), and texts hold no character that
+a database text column refuses (NUL, which PostgreSQL rejects; a lone UTF-16 surrogate, which no UTF-8 encoder
+writes): those are removed on the way in.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +18,9 @@ from typing import Any, Final
 # Below this an epoch number cannot be milliseconds of a plausible HubSpot time (it would be before 1973).
 _MIN_EPOCH_MS: Final = 100_000_000_000
 _MAX_EPOCH_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+# Ids are stored as 64-bit signed integers (BIGINT); HubSpot's ids start at 1.
+MAX_ID: Final = 2**63 - 1
+_UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +80,35 @@ def _from_epoch_ms(value: float) -> datetime | None:
 
 
 def parse_id(value: Any) -> int | None:
-    """A HubSpot numeric id from an int or a string of digits; None for anything else ("", "abc", -1, 1.5)."""
+    """A HubSpot numeric id from an int or a string of digits; None for anything else ("", "abc", 0, -1, 1.5) and
+    for a number beyond 64 bits, which no id column can hold (a record with such an id becomes a Skip)."""
     if isinstance(value, bool):
         return None
+    number: int | None = None
     if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and value >= 0 else None
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if value.is_integer() else None
+    elif isinstance(value, str):
         text = value.strip()
-        return int(text) if text.isdigit() else None
-    return None
+        # isdigit alone accepts other digits ("²", "١٢"): ids are ASCII. More than 19 significant digits is past 64
+        # bits; not converting those spares int() a string of any length.
+        ascii_digits = text.isascii() and text.isdigit()
+        number = int(text) if ascii_digits and len(text.lstrip("0")) <= len(str(MAX_ID)) else None
+    return number if number is not None and 1 <= number <= MAX_ID else None
+
+
+def clean(value: str) -> str:
+    """`value` without the characters a database text column refuses (NUL, lone surrogates)."""
+    if value.isascii():
+        return value.replace("\x00", "") if "\x00" in value else value
+    return _UNSTORABLE.sub("", value)
 
 
 def text(value: Any) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else str(value)
+    text = clean(value if isinstance(value, str) else str(value))
     return text if text.strip() else None
 
 
@@ -97,9 +116,11 @@ def properties_of(obj: Mapping[str, Any]) -> dict[str, str]:
     props = obj.get("properties")
     if not isinstance(props, Mapping):
         return {}
-    # Properties HubSpot sends as null carry nothing; everything else is kept raw, as a string.
+    # Properties HubSpot sends as null carry nothing; everything else is kept raw, as a string (cleaned).
     return {
-        str(key): value if isinstance(value, str) else str(value) for key, value in props.items() if value is not None
+        clean(str(key)): clean(value if isinstance(value, str) else str(value))
+        for key, value in props.items()
+        if value is not None
     }
 
 

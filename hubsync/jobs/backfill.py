@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.text import Text
 from sqlalchemy.engine import Engine
 
-from hubsync.errors import QuotaExhausted
+from hubsync.errors import StoppedForNow
 from hubsync.hubspot import cursors
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.jobs.cycle import pull_options
@@ -38,11 +38,11 @@ class BackfillOutcome:
     resumed: bool
 
     @property
-    def stopped(self) -> QuotaExhausted | None:
+    def stopped(self) -> StoppedForNow | None:
         return self.result.stopped
 
     def line(self) -> str:
-        state = "stopped by the daily quota; run it again to continue" if self.stopped else "done"
+        state = f"stopped ({self.stopped}); run it again to continue" if self.stopped else "done"
         how = "resumed" if self.resumed else "started"
         return (
             f"backfill run {self.run_id} ({how}): {state}; stored {self.result.stored:,} records "
@@ -89,6 +89,7 @@ def run_backfill(
     streams: Sequence[str],
     clock: Callable[[], datetime],
     progress: bool = True,
+    holder: str | None = None,
 ) -> BackfillOutcome:
     started = clock()
     request = {"since": cursors.iso(since), "streams": sorted(set(streams))}
@@ -97,7 +98,7 @@ def run_backfill(
     def counts() -> RunCounts:
         return RunCounts(pulled=result.stored if result else 0)
 
-    with recorded_run(engine, client, "backfill", clock=clock, counts=counts) as run:
+    with recorded_run(engine, client, "backfill", clock=clock, counts=counts, holder=holder) as run:
         with transaction(engine) as conn:
             marker = load_cursor(conn, MARKER) or {}
             resumed = marker.get("request") == request
@@ -112,5 +113,5 @@ def run_backfill(
             with transaction(engine) as conn:
                 save_cursor(conn, MARKER, {"request": None, "finished": cursors.iso(clock())}, now=clock())
         else:
-            run.stopped_early("daily API quota reserve reached; continues next run")
+            run.stopped_early(str(result.stopped))
     return BackfillOutcome(run.run_id, result, resumed)

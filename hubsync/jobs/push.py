@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 import structlog
 
 from hubsync.batching import batches
-from hubsync.errors import FatalHubSpotError, QuotaExhausted, SetupRequired
+from hubsync.errors import FatalHubSpotError, SetupRequired, StoppedForNow
 from hubsync.hubspot.batch_update import BATCH_MAX, missing_property, update_batch
 from hubsync.hubspot.properties import COMPANIES, CONTACTS
 from hubsync.jobs.handoff import handoff, preview_handoff
@@ -226,7 +226,8 @@ class PushResult:
     failures: tuple[PushFailure, ...]
     sample: tuple[RecordChange, ...]
     tasks: TaskResult | None
-    # "quota" when the daily quota (or hubsync's reserve of it) ran out: the rest is pushed next run.
+    # Why HubSpot stopped it for now (the daily quota or hubsync's reserve of it, a long Retry-After): the rest is
+    # pushed next run.
     stopped: str | None = None
 
     @property
@@ -286,10 +287,10 @@ def push(
         else:
             summary, sent = push_properties(client, engine, settings, now=now)
             task_result = handoff(client, engine, settings, now=now) if tasks else None
-    except QuotaExhausted:
+    except StoppedForNow as err:
         # What was confirmed is stored batch by batch; the next run picks up from there.
-        stopped = "quota"
-        log.warning("push.stopped", reason="quota")
+        stopped = str(err)
+        log.warning("push.stopped", reason=type(err).__name__, message=stopped)
     log.info(
         "push.done",
         dry_run=dry_run,

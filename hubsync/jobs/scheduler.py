@@ -15,10 +15,7 @@ the page in hand (its cursor saved), shut the scheduler down, release the lease 
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,20 +42,14 @@ from hubsync.errors import (
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.jobs.cycle import CycleOptions, run_cycle
+from hubsync.jobs.lease import LEASE_NAME, holder_id, take_over
 from hubsync.settings import Settings
 from hubsync.store import lease
-from hubsync.store.db import transaction
-from hubsync.store.runs import abandon_runs
 
 log = structlog.get_logger(__name__)
 
-LEASE_NAME = "sync"
 # Errors that the next cycle cannot fix: stop the service instead of failing every few minutes.
 _FATAL = (AuthenticationFailed, MissingScopes, ConfigError, SetupRequired)
-
-
-def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +159,7 @@ class Service:
             # The system clock, never the sandbox's: the lease measures whether a process is alive.
             held = lease.acquire(self.engine, LEASE_NAME, self.holder, now=system_clock(), ttl=self.lease_ttl)
             if held and not self.active.is_set():
-                with transaction(self.engine) as conn:
-                    abandoned = abandon_runs(conn, holder=self.holder, now=self.clock())
+                abandoned = take_over(self.engine, self.holder, now=self.clock())
         except (StoreError, HubsyncError) as err:
             log.warning("run.lease_unavailable", error=str(err))
             held = False

@@ -4,6 +4,10 @@ contacts and companies.
 The set-up plan is pure (`plan_setup`, from what the portal has); `setup` reads the portal, plans, and applies the
 plan (a dry run returns it unapplied). Set-up is idempotent: what exists with a compatible definition is left alone,
 what exists with a conflicting one is reported and never overwritten (an admin may have built reports on it).
+
+A create can be processed by HubSpot while its answer is lost; the client's retry then gets 409. Set-up reads the
+property back and judges it as the plan would have: hubsync's own definition counts as created, another compatible
+one as existing, anything else as a conflict. A group that answers 409 exists, which is all set-up needs.
 """
 
 from __future__ import annotations
@@ -90,6 +94,17 @@ def conflict_of(definition: PropertyDefinition, existing: Mapping[str, Any]) -> 
     return "; ".join(problems)
 
 
+def is_own(definition: PropertyDefinition, existing: Mapping[str, Any]) -> bool:
+    """Whether an existing property is exactly what hubsync creates: type, field type, group and option values."""
+    values = {str(o.get("value")) for o in existing.get("options") or [] if isinstance(o, dict)}
+    return (
+        existing.get("type") == definition.type
+        and existing.get("fieldType") == definition.field_type
+        and existing.get("groupName") == definition.group
+        and values == {value for value, _ in definition.options}
+    )
+
+
 # A text value fits a one-line or a multi-line field; numbers only a number field.
 _COMPATIBLE_FIELD_TYPES: Final[dict[str, frozenset[str]]] = {
     "number": frozenset({"number"}),
@@ -173,21 +188,37 @@ def apply_setup(client: HubSpotClient, plan: SetupPlan) -> SetupResult:
     created_groups = []
     for g in plan.groups:
         if g.action is Action.CREATE:
-            properties_api.create_group(client, g.object_type, g.name, g.label)
+            fresh = properties_api.create_group(client, g.object_type, g.name, g.label)
             created_groups.append(f"{g.object_type}.{g.name}")
-            log.info("setup.group_created", object_type=g.object_type, group=g.name)
+            # Not fresh: it answered 409, it exists; most likely this very create, its first answer lost.
+            log.info("setup.group_created", object_type=g.object_type, group=g.name, answered_conflict=not fresh)
     created = []
+    conflicts = list(plan.conflicts)
     for p in plan.properties:
         if p.action is not Action.CREATE:
             continue
         d = p.definition
-        properties_api.create_property(client, d)
-        created.append(f"{d.object_type}.{d.name}")
-        log.info("setup.property_created", object_type=d.object_type, property=d.name)
+        existing = properties_api.create_property(client, d)
+        if existing is None or is_own(d, existing):
+            created.append(f"{d.object_type}.{d.name}")
+            log.info(
+                "setup.property_created",
+                object_type=d.object_type,
+                property=d.name,
+                answered_conflict=existing is not None,
+            )
+            continue
+        # Someone else's property of that name appeared between the read and the create.
+        conflict = conflict_of(d, existing)
+        if conflict:
+            conflicts.append(PlannedProperty(d, Action.CONFLICT, conflict))
+            log.warning("setup.property_conflict", object_type=d.object_type, property=d.name, conflict=conflict)
+        else:
+            log.info("setup.property_exists", object_type=d.object_type, property=d.name)
     return SetupResult(
         plan,
         dry_run=False,
         groups_created=tuple(created_groups),
         properties_created=tuple(created),
-        conflicts=plan.conflicts,
+        conflicts=tuple(conflicts),
     )

@@ -72,7 +72,10 @@ def routes(ctx: Context) -> list[Route]:  # noqa: C901, PLR0915  # one closure p
         body = req.json_object()
         links = [(_type(a.get("objectType")), _int(a, "id")) for a in body.get("associations") or []]
         obj = portal.create(
-            _type(req.params["objectType"]), {k: v for k, v in _props(body).items() if v}, associations=links
+            _type(req.params["objectType"]),
+            {k: v for k, v in _props(body).items() if v},
+            associations=links,
+            object_id=None if body.get("id") is None else _int(body, "id"),
         )
         return Reply(201, {"id": str(obj.id)})
 
@@ -152,14 +155,21 @@ def routes(ctx: Context) -> list[Route]:  # noqa: C901, PLR0915  # one closure p
             limits.per_day = body["perDay"]
         if "faultRate" in body:
             kinds = tuple(str(k) for k in body.get("faultKinds") or FAULT_KINDS)
+            retry_after = body.get("retryAfter")
             ctx.gate.set_faults(
                 FaultSettings(
                     float(body["faultRate"]),
                     int(body.get("faultSeed") or 0),
                     kinds,
                     float(body.get("slowSeconds") or 1.5),
+                    int(body.get("burst") or 5),
+                    endpoints=tuple(str(e) for e in body.get("faultEndpoints") or ()),
+                    retry_after=None if retry_after is None else str(retry_after),
                 )
             )
+        if "loseAnswers" in body:
+            lose = body["loseAnswers"]
+            ctx.gate.lose_answers(str(lose["endpoint"]), int(lose.get("count", 1)))
         return Reply(200, {"indexDelaySeconds": portal.index_delay_ms / 1000, "rateLimits": limits.enabled})
 
     def guarded(handler: Callable[[Portal, Request], Reply]) -> Callable[[Portal, Request], Reply]:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from hubsync.sandbox import generator, snapshot
-from hubsync.sandbox.limits import FAULT_KINDS, TIERS, FaultSettings, LimitSettings
+from hubsync.sandbox.limits import BODY_FAULT_KINDS, FAULT_KINDS, TIERS, FaultSettings, LimitSettings
 from hubsync.sandbox.server import serve
 
 ALL_FAULT_KINDS = ",".join(FAULT_KINDS)
@@ -35,7 +35,13 @@ def serve_command(  # noqa: PLR0917  # typer passes every option as a parameter
     per_day: int | None = typer.Option(None, "--per-day", help="Override the daily quota."),
     fault_rate: float = typer.Option(0.0, "--fault-rate", help="Share of requests answered by a fault."),
     fault_seed: int = typer.Option(0, "--fault-seed"),
-    fault_kinds: str = typer.Option(ALL_FAULT_KINDS, "--fault-kinds", help="Comma-separated fault kinds."),
+    fault_kinds: str = typer.Option(
+        ALL_FAULT_KINDS, "--fault-kinds", help=f"Comma-separated fault kinds; also {', '.join(BODY_FAULT_KINDS)}."
+    ),
+    fault_endpoints: str = typer.Option(
+        "", "--fault-endpoints", help="Comma-separated endpoint prefixes that draw faults (default: all)."
+    ),
+    fault_retry_after: str | None = typer.Option(None, "--fault-retry-after", help="Retry-After of a 429 fault."),
     index_delay: float = typer.Option(0.0, "--index-delay", help="Seconds before changes are visible to search."),
     snapshot_file: Annotated[
         Path | None, typer.Option("--snapshot", help="Serve this snapshot instead of generating.")
@@ -49,7 +55,16 @@ def serve_command(  # noqa: PLR0917  # typer passes every option as a parameter
     portal.tier = tier
     portal.index_delay_ms = round(index_delay * 1000)
     limits = LimitSettings(tier=tier, enabled=rate_limits, per_ten_seconds=per_ten_seconds, per_day=per_day)
-    faults = FaultSettings(fault_rate, fault_seed, tuple(k for k in fault_kinds.split(",") if k))
+    try:
+        faults = FaultSettings(
+            fault_rate,
+            fault_seed,
+            tuple(k for k in fault_kinds.split(",") if k),
+            endpoints=tuple(e.strip() for e in fault_endpoints.split(",") if e.strip()),
+            retry_after=fault_retry_after,
+        )
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--fault-kinds") from None
     sb = serve(portal, port=port, limits=limits, faults=faults, token=token)
     typer.echo("hubsync sandbox portal (a local stand-in, not HubSpot)")
     typer.echo(f"url:   {sb.url}")

@@ -30,7 +30,11 @@ TIERS: dict[str, tuple[int, int]] = {
 }
 # The events API (page views) needs an Enterprise hub.
 EVENTS_API_TIERS = frozenset({"enterprise", "api_add_on"})
+# Faults of the transport: an error status, a slow answer, a dropped connection, a burst of 429s.
 FAULT_KINDS: tuple[str, ...] = ("500", "502", "503", "504", "slow", "drop", "429")
+# Faults of the body: the request is served, then its 2xx answer is replaced by one that is not the endpoint's page
+# (a cut-off body that is not JSON, no body, `null`, `[]`, `{}`, or the answer without its list of results).
+BODY_FAULT_KINDS: tuple[str, ...] = ("not_json", "empty", "null", "array", "object", "no_results")
 
 
 @dataclass(slots=True)
@@ -50,9 +54,25 @@ class LimitSettings:
 class FaultSettings:
     rate: float = 0.0  # share of API requests answered by a fault; 0 switches faults off
     seed: int = 0
-    kinds: tuple[str, ...] = FAULT_KINDS
+    kinds: tuple[str, ...] = FAULT_KINDS  # drawn from FAULT_KINDS and BODY_FAULT_KINDS
     slow_seconds: float = 1.5
     burst: int = 5  # a 429 fault answers this many requests in a row with 429
+    # Only requests to these endpoints draw faults: a prefix of the endpoint as `stats()` names it
+    # ("GET /form-integrations/v1/submissions/forms/{formGuid}") or of its path template ("/form-integrations").
+    # Empty: every endpoint.
+    endpoints: tuple[str, ...] = ()
+    # The Retry-After header of a 429 fault, sent as written ("3600", "1e999", "soon"); None sends none.
+    retry_after: str | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.kinds) - set(FAULT_KINDS) - set(BODY_FAULT_KINDS))
+        if unknown:
+            known = ", ".join((*FAULT_KINDS, *BODY_FAULT_KINDS))
+            raise ValueError(f"unknown fault kind(s) {', '.join(unknown)}; known: {known}")
+
+    def targets(self, endpoint: str) -> bool:
+        path = endpoint.split(" ", 1)[-1]
+        return not self.endpoints or any(endpoint.startswith(e) or path.startswith(e) for e in self.endpoints)
 
 
 @dataclass(slots=True)
@@ -61,6 +81,7 @@ class Verdict:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    bad_body: str | None = None  # serve the request, then replace a 2xx answer's body (a BODY_FAULT_KINDS kind)
 
 
 class Gate:
@@ -84,6 +105,7 @@ class Gate:
         self._day_count = 0
         self._fault_rng = random.Random(self.faults.seed)  # noqa: S311  # faults replay from their seed
         self._burst_left = 0
+        self._answers_to_lose: dict[str, int] = {}
 
     def add_token(self, scopes: tuple[str, ...] | frozenset[str] = schema.ALL_SCOPES, token: str | None = None) -> str:
         token = token or f"pat-sandbox-{secrets.token_hex(12)}"
@@ -96,7 +118,31 @@ class Gate:
             self._fault_rng = random.Random(faults.seed)  # noqa: S311  # faults replay from their seed
             self._burst_left = 0
 
-    def admit(self, authorization: str | None, any_of: tuple[str, ...], *, search: bool, portal_now: int) -> Verdict:
+    def lose_answers(self, endpoint: str, count: int = 1) -> None:
+        """The next `count` successful answers of `endpoint` ("POST /crm/v3/properties/{objectType}") are lost: the
+        request is processed (a create creates), then the connection closes without an answer, as when a network
+        drops a reply. Failed answers are sent as usual and do not count."""
+        with self._lock:
+            self._answers_to_lose[endpoint] = count
+
+    def answer_lost(self, endpoint: str, status: int) -> bool:
+        """Whether this answer, already processed, is to be dropped instead of sent (see `lose_answers`)."""
+        with self._lock:
+            left = self._answers_to_lose.get(endpoint, 0)
+            if left <= 0 or status // 100 != 2:  # noqa: PLR2004  # 2xx
+                return False
+            self._answers_to_lose[endpoint] = left - 1
+            return True
+
+    def admit(
+        self,
+        authorization: str | None,
+        any_of: tuple[str, ...],
+        *,
+        search: bool,
+        portal_now: int,
+        endpoint: str = "",
+    ) -> Verdict:
         token = (authorization or "").removeprefix("Bearer ").strip()
         scopes = self.tokens.get(token)
         if scopes is None:
@@ -104,27 +150,43 @@ class Gate:
         if any_of and not scopes.intersection(any_of):
             return Verdict(responses.missing_scopes(any_of))
         with self._lock:
-            fault = self._fault()
-            if fault is not None:
+            fault = self._fault(endpoint)
+            if fault is not None and fault.bad_body is None:
                 return fault
-            return self._rate(token, search=search, day=portal_now // MS_PER_DAY)
+            verdict = self._rate(token, search=search, day=portal_now // MS_PER_DAY)
+            if fault is not None and verdict.reply is None:
+                verdict.bad_body = fault.bad_body
+            return verdict
 
-    def _fault(self) -> Verdict | None:
+    def _fault(self, endpoint: str) -> Verdict | None:
+        f = self.faults
+        if not f.targets(endpoint):
+            return None
         if self._burst_left > 0:
             self._burst_left -= 1
-            return Verdict(responses.rate_limited("TEN_SECONDLY_ROLLING", _TEN_SECONDLY_MESSAGE))
-        f = self.faults
+            return self._rate_limited()
         if f.rate <= 0 or self._fault_rng.random() >= f.rate:
             return None
-        kind = self._fault_rng.choice(f.kinds)
+        return self._fault_of_kind(self._fault_rng.choice(f.kinds))
+
+    def _fault_of_kind(self, kind: str) -> Verdict:
+        f = self.faults
         if kind == "slow":
             return Verdict(None, delay=f.slow_seconds)
         if kind == "drop":
             return Verdict(None, drop=True)
         if kind == "429":
             self._burst_left = max(0, f.burst - 1)
-            return Verdict(responses.rate_limited("TEN_SECONDLY_ROLLING", _TEN_SECONDLY_MESSAGE))
+            return self._rate_limited()
+        if kind in BODY_FAULT_KINDS:
+            return Verdict(None, bad_body=kind)
         return Verdict(responses.server_error(int(kind)))
+
+    def _rate_limited(self) -> Verdict:
+        reply = responses.rate_limited("TEN_SECONDLY_ROLLING", _TEN_SECONDLY_MESSAGE)
+        if self.faults.retry_after is not None:
+            reply.headers["Retry-After"] = self.faults.retry_after
+        return Verdict(reply)
 
     def _rate(self, token: str, *, search: bool, day: int) -> Verdict:
         ten_max, day_max = self.limits.budget()

@@ -119,11 +119,17 @@ class Portal:
         *,
         associations: Iterable[tuple[str, int]] = (),
         at: int | None = None,
+        object_id: int | None = None,
     ) -> CrmObject:
+        """A new record. `object_id` chooses its id instead of the next free one, e.g. one HubSpot would never give
+        (beyond 64 bits) to see what a client makes of it."""
         with self.lock:
             store = self.store(object_type)
             when = self.now if at is None else at
-            obj = CrmObject(self.take_id(), when, when, {k: v for k, v in props.items() if v is not None})
+            if object_id is not None and object_id in store.by_id:
+                raise PortalError(f"{store.type} {object_id} exists")
+            new_id = self.take_id() if object_id is None else object_id
+            obj = CrmObject(new_id, when, when, {k: v for k, v in props.items() if v is not None})
             store.add(obj)
             for to_type, to_id in associations:
                 self._require(to_type, to_id)

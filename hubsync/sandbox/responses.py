@@ -8,6 +8,7 @@ where HubSpot adds them; 429 bodies carry `errorType` and `policyName` instead o
 from __future__ import annotations
 
 import functools
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -121,6 +122,37 @@ def server_error(status: int) -> Reply:
     if status == HTTPStatus.INTERNAL_SERVER_ERROR:
         return error(status, "INTERNAL_ERROR", "internal error")
     return error(status, "SERVICE_UNAVAILABLE", "Service Unavailable")
+
+
+def payload(body: Any) -> bytes:
+    """The bytes a reply's body is sent as: JSON as compact UTF-8, bytes as they are, None as nothing."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# The lists of results a page carries (CRM, v4 associations, events and forms: "results"; legacy email events).
+_RESULT_LISTS = ("results", "events")
+
+
+def bad_body(reply: Reply, kind: str) -> Reply:
+    """`reply` (a served 2xx answer) with its body replaced as a body fault of `kind` (limits.BODY_FAULT_KINDS)
+    says: what a proxy, a cut connection or a broken deployment may hand a client with a 200."""
+    if kind == "empty":
+        return Reply(reply.status, None, reply.headers)
+    if kind == "not_json":
+        whole = payload(reply.body)
+        # Cut off mid-answer, as a dropped upstream connection leaves it: an object or a list without its end.
+        return Reply(reply.status, whole[: len(whole) // 2] if len(whole) > 1 else b"{", reply.headers)
+    if kind == "no_results" and isinstance(reply.body, dict):
+        return Reply(reply.status, {k: v for k, v in reply.body.items() if k not in _RESULT_LISTS}, reply.headers)
+    # "null", "array", "object" (and "no_results" of an answer that is no object: it has no list to drop).
+    return Reply(reply.status, _BARE[kind], reply.headers)
+
+
+_BARE: dict[str, bytes] = {"null": b"null", "array": b"[]", "object": b"{}", "no_results": b"{}"}
 
 
 @functools.lru_cache(maxsize=1 << 18)

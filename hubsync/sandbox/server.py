@@ -131,12 +131,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route, params = found
         extra: dict[str, str] = {}
+        bad_body: str | None = None
         if route.scopes is not None:
             verdict = srv.gate.admit(
                 self.headers.get("Authorization"),
                 route.scopes(params),
                 search=route.kind == "search",
                 portal_now=srv.portal.now,
+                endpoint=route.name,
             )
             if verdict.drop:
                 srv.counters.count(route.name, 0)
@@ -144,12 +146,18 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if verdict.delay:
                 time.sleep(verdict.delay)
-            extra = verdict.headers
+            extra, bad_body = verdict.headers, verdict.bad_body
             if verdict.reply is not None:
                 verdict.reply.headers.update(extra)
                 self._send(verdict.reply, route.name)
                 return
         reply = self._dispatch(route, params, split.query, raw)
+        if srv.gate.answer_lost(route.name, reply.status):
+            srv.counters.count(route.name, 0)
+            self.close_connection = True
+            return
+        if bad_body is not None and reply.status // 100 == 2 and reply.body is not None:  # noqa: PLR2004  # 2xx
+            reply = responses.bad_body(reply, bad_body)
         reply.headers.update(extra)
         self._send(reply, route.name)
 
@@ -173,12 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not endpoint.split(" ", 1)[-1].startswith("/__sandbox__"):
             # Counters describe the HubSpot API a client used; the sandbox's own endpoints are not part of it.
             self.server.counters.count(endpoint, reply.status)
-        if reply.body is None:
-            payload = b""
-        elif isinstance(reply.body, bytes):
-            payload = reply.body
-        else:
-            payload = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode()
+        payload = responses.payload(reply.body)
         self.send_response(reply.status)
         if payload:
             self.send_header("Content-Type", reply.content_type)
@@ -222,6 +225,9 @@ class Sandbox:
 
     def set_faults(self, faults: FaultSettings) -> None:
         self.gate.set_faults(faults)
+
+    def lose_answers(self, endpoint: str, count: int = 1) -> None:
+        self.gate.lose_answers(endpoint, count)
 
     def close(self) -> None:
         self.server.shutdown()

@@ -35,6 +35,16 @@ def _held(object_type: str) -> tuple[sa.Table, list[sa.ColumnElement[bool]]]:
     return engagement_t, [engagement_t.c.object_type == object_type]
 
 
+def held_profiles(conn: Connection, contact_ids: Iterable[int]) -> dict[int, tuple[str | None, int | None]]:
+    """(job title, primary company) of the contacts hubsync already holds among these, as stored."""
+    query = sa.select(contact_t.c.id, contact_t.c.jobtitle, contact_t.c.company_id)
+    return {
+        int(r.id): (r.jobtitle, r.company_id)
+        for chunk in id_chunks(contact_ids)
+        for r in conn.execute(query.where(contact_t.c.id.in_(chunk)))
+    }
+
+
 def store_objects(
     conn: Connection,
     records: Sequence[Contact | Company | Deal],

@@ -1,7 +1,15 @@
-"""Engine, sessions and schema upgrades. Every command that needs the database calls `open_database`."""
+"""Engine, sessions and schema upgrades. Every command that needs the database calls `open_database`.
+
+Database failures become `StoreError` here and nowhere else (`store_error`): an engine made by `make_engine` turns
+every driver error but a constraint violation into one, naming the database (never its password) and what went
+wrong, wherever the statement ran. A SQLite file deleted or replaced while hubsync has it open is caught before
+the next commit, so nothing is reported saved that went to a file nobody will read again.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +22,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from alembic.util import CommandError
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from hubsync.errors import StoreError
 
@@ -28,8 +37,14 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, future=True, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as err:
         raise StoreError(f"cannot use database URL {safe_url(url)}: {err}") from None
+    sa.event.listen(engine, "handle_error", _translate)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        path = sqlite_path(engine.url)
+        if path is not None:
+            watch = _FileWatch(path, engine.url)
+            sa.event.listen(engine, "connect", watch.connected)
+            sa.event.listen(engine, "commit", watch.before_commit)
     return engine
 
 
@@ -42,7 +57,109 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def safe_url(url: str) -> str:
+def _translate(context: sa.engine.ExceptionContext) -> StoreError | None:
+    """handle_error: the driver's error as a StoreError, raised in its place (the original stays its cause)."""
+    error = context.sqlalchemy_exception
+    if context.is_pre_ping or not isinstance(error, DBAPIError) or isinstance(error, IntegrityError):
+        # A failed pre-ping is SQLAlchemy's to handle (it reconnects); an error before the statement reached the
+        # driver (a value hubsync must not bind) is a bug; a constraint violation is an answer to the statement (a
+        # caller may expect it). None of them says the database is unusable.
+        return None
+    url = context.engine.url if context.engine is not None else None
+    return store_error(error, url)
+
+
+def store_error(error: BaseException, url: str | URL | None) -> StoreError:
+    """The one translation of a database failure into what the admin reads: the database and what went wrong."""
+    where = f"the database {safe_url(url)}" if url is not None else "the database"
+    if not isinstance(error, DBAPIError):
+        # SQLAlchemy refused the statement before the database saw it: hubsync's mistake, not the database's.
+        return StoreError(f"database error on {where}: {_first_line(error)}")
+    return StoreError(f"cannot use {where}: {_what_went_wrong(error, url)}")
+
+
+# SQLite's own words for a file it cannot open or write, and what they mean for the admin.
+_SQLITE_CANT_OPEN = "unable to open database file"
+_SQLITE_READ_ONLY = "attempt to write a readonly database"
+
+
+def _what_went_wrong(error: DBAPIError, url: str | URL | None) -> str:
+    cause = error.orig if error.orig is not None else error
+    text = " ".join(_first_line(cause).split())  # the driver's first line, its runs of spaces collapsed
+    path = sqlite_path(url) if url is not None else None
+    if path is not None and text in {_SQLITE_CANT_OPEN, _SQLITE_READ_ONLY}:
+        text = _sqlite_file_problem(path, text)
+    password = sa.make_url(url).password if url is not None else None
+    if password:
+        text = text.replace(str(password), "***")
+    return text
+
+
+def _sqlite_file_problem(path: Path, text: str) -> str:
+    directory = path.parent
+    if not directory.is_dir():
+        return f"the directory {directory} does not exist (create it, or point HUBSYNC_DATABASE_URL elsewhere)"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        # SQLite writes its journal (-wal, -shm) next to the file: the directory must be writable too.
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return f"the directory {directory} is on a read-only file system"
+        return f"permission denied: this user cannot write to the directory {directory}"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"permission denied: this user cannot read and write {path}"
+    if text == _SQLITE_READ_ONLY:
+        return f"the database {path} is read-only (opened read-only, or its file or directory is not writable)"
+    return f"{text} ({path})"
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite URL, absolute; None for an in-memory database or another dialect."""
+    try:
+        parsed = sa.make_url(url)
+    except (SQLAlchemyError, ValueError):
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if parsed.query.get("uri") == "true" and database.startswith("file:"):
+        # URI form (`file:/path/h.db?mode=ro&uri=true`): SQLAlchemy has already taken the query string off.
+        if parsed.query.get("mode") == "memory":
+            return None
+        database = re.sub(r"^file:(//[^/]*)?", "", database)
+    return Path(database).absolute()
+
+
+class _FileWatch:
+    """Notices a SQLite file deleted or replaced while hubsync has it open: writes would go on succeeding into an
+    unlinked file (or a fresh empty one), and a run would end "ok" having saved nothing anyone can read."""
+
+    def __init__(self, path: Path, url: URL) -> None:
+        self.path = path
+        self.url = url
+        self.identity: tuple[int, int] | None = None
+
+    def connected(self, _dbapi_conn: Any, _record: Any) -> None:
+        # SQLite creates the file on the first connect: remember which file that was.
+        if self.identity is None:
+            self.identity = self._current()
+
+    def before_commit(self, _conn: Connection) -> None:
+        if self.identity is not None and self._current() != self.identity:
+            log.error("store.sqlite_file_vanished", path=str(self.path))
+            message = (
+                f"cannot use the database {safe_url(self.url)}: the file {self.path} was deleted or replaced while "
+                "hubsync was using it; nothing since then was saved"
+            )
+            raise StoreError(message)
+
+    def _current(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+
+def safe_url(url: str | URL) -> str:
     """The URL with any password masked, for messages and logs."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
@@ -77,13 +194,25 @@ def upgrade(engine: Engine) -> str | None:
                 before = current_revision(conn)
                 command.upgrade(_alembic_config(conn), "head")
                 after = current_revision(conn)
-        except SQLAlchemyError as err:
-            with engine.connect() as conn:
-                if current_revision(conn) == head:
-                    return head
+        except CommandError as err:
+            # The database names a revision this hubsync does not ship: a newer hubsync upgraded it.
+            message = (
+                f"cannot upgrade the database {safe_url(engine.url)}: {_first_line(err)} (was it upgraded by a "
+                "newer hubsync?)"
+            )
+            raise StoreError(message) from None
+        except (SQLAlchemyError, StoreError) as err:
+            failure = err if isinstance(err, StoreError) else store_error(err, engine.url)
+            try:
+                with engine.connect() as conn:
+                    at_head = current_revision(conn) == head
+            except (SQLAlchemyError, StoreError):
+                # Not even a look is possible (no such directory, server down, no permission): say so at once.
+                raise failure from None
+            if at_head:
+                return head
             if attempt == _UPGRADE_TRIES:
-                message = f"cannot upgrade the database at {safe_url(str(engine.url))}: {_first_line(err)}"
-                raise StoreError(message) from None
+                raise failure from None
             time.sleep(0.2 * attempt)
             continue
         if before != after:
@@ -116,7 +245,7 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as conn:
             yield conn
     except SQLAlchemyError as err:
-        raise StoreError(f"database error: {_first_line(err)}") from err
+        raise store_error(err, engine.url) from err
 
 
 def _first_line(err: BaseException) -> str:

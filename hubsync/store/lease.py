@@ -7,6 +7,7 @@ Times come from the caller; hosts that share a database need synchronised clocks
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -43,15 +44,41 @@ def acquire(engine: Engine, name: str, holder: str, *, now: datetime, ttl: timed
         return conn.execute(stmt).first() is not None
 
 
+def take_from(engine: Engine, name: str, dead: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
+    """Take the lease from a holder the caller knows to be dead, before it expires. One conditional UPDATE (still
+    held by `dead`): of two processes that both find it dead, only one wins."""
+    with engine.begin() as conn:
+        taken = conn.execute(
+            sa.update(lease_t)
+            .where(lease_t.c.name == name, lease_t.c.holder == dead)
+            .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+        ).rowcount
+    return bool(taken)
+
+
 def release(engine: Engine, name: str, holder: str) -> None:
     """Give the lease up at once, so a standby need not wait for it to expire."""
     with engine.begin() as conn:
         conn.execute(sa.delete(lease_t).where(lease_t.c.name == name, lease_t.c.holder == holder))
 
 
-def current_holder(engine: Engine, name: str, *, now: datetime) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Held:
+    holder: str
+    expires_at: datetime
+
+
+def current_lease(engine: Engine, name: str, *, now: datetime) -> Held | None:
+    """Who holds the lease and until when; None when nobody does (no row, or it expired)."""
     with engine.connect() as conn:
         row = conn.execute(sa.select(lease_t.c.holder, lease_t.c.expires_at).where(lease_t.c.name == name)).first()
-    if row is None or row.expires_at < now:
+    if row is None:
         return None
-    return str(row.holder)
+    if row.expires_at < now:
+        return None
+    return Held(str(row.holder), row.expires_at)
+
+
+def current_holder(engine: Engine, name: str, *, now: datetime) -> str | None:
+    held = current_lease(engine, name, now=now)
+    return held.holder if held is not None else None

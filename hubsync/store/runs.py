@@ -54,17 +54,19 @@ def finish_run(
 
 
 def abandon_runs(conn: Connection, *, holder: str, now: datetime) -> int:
-    """Runs left 'running' by another service process (killed, crashed) are over: record them as failed.
+    """Runs left 'running' by another process (killed, crashed) are over: record them as failed.
 
-    Called when a process takes the lease; it never touches runs without a holder (a `hubsync sync` from cron)."""
+    Called when a process takes the lease: every command that writes holds it and records its holder, so a run of
+    another holder that is still 'running' has lost its process. Runs without a holder (written before commands
+    took the lease) are never touched."""
     result = conn.execute(
         sa.update(run_t)
         .where(run_t.c.outcome == "running", run_t.c.holder.is_not(None), run_t.c.holder != holder)
         .values(
             outcome="failed",
             finished_at=now,
-            error="its process stopped (killed or crashed) before the cycle ended; the next cycle continued from "
-            "the saved cursors",
+            error="its process stopped (killed or crashed) before the run ended; the next run continued from the "
+            "saved cursors",
         )
     )
     return int(result.rowcount or 0)

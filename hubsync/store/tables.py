@@ -173,8 +173,19 @@ class ContactScoreRow(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     persona: str | None = None
     last_positive_at: datetime | None = _time()
-    # False from a handoff until the contact falls back to nurture (scoring.handoff.HandoffState.armed).
+    # The contact's handoff episode (scoring.handoff.HandoffState): False from a handoff until no trigger has held
+    # for `rearm_after_days`; when it was handed over; the last scoring at which a trigger held; the newest
+    # hand-raise sales has heard of. The rescore writes `handoff_armed` and `triggers_held_at`, a handoff all four.
     handoff_armed: bool = True
+    handed_over_at: datetime | None = _time()
+    triggers_held_at: datetime | None = _time()
+    hand_raise_seen_at: datetime | None = _time()
+    # The newest hand-raiser activity within `hand_raiser_days` of `as_of` (scoring.ContactScore.hand_raise_at).
+    hand_raise_at: datetime | None = _time()
+    # The profile gates that capped the score (a competitor's hand-raise gets no task).
+    gates: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    # Why the last handoff left this contact without a task it is due ("waiting for capacity", …); None otherwise.
+    handoff_waiting: str | None = Field(default=None, sa_column=Column(Text))
     as_of: datetime = _time(nullable=False)
 
 
@@ -266,6 +277,12 @@ class TaskRow(SQLModel, table=True):
     created_at: datetime | None = _time()
     due_at: datetime | None = _time()
     error: str | None = Field(default=None, sa_column=Column(Text))
+    # "lead" or "hand_raiser" (None on rows from before these were recorded).
+    kind: str | None = None
+    # The exemption that let this task take its owner beyond capacity ("ceiling lead", "hand-raiser"), if any.
+    over_capacity: str | None = None
+    # Why the contact was handed over, in words ("sales_ready", "segment A1", …), for `hubsync explain`.
+    triggers: list[str] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class RunRow(SQLModel, table=True):

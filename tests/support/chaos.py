@@ -28,7 +28,7 @@ from sqlmodel import SQLModel
 
 from hubsync.render.task_text import MARKER
 from hubsync.sandbox import Sandbox, start_sandbox
-from hubsync.sandbox.limits import FaultSettings
+from hubsync.sandbox.limits import FAULT_KINDS, FaultSettings
 from hubsync.store import tables as _tables  # noqa: F401  (registers the tables in SQLModel's metadata)
 from tests.support.paths import DEFAULT_CONFIG, REPO
 
@@ -145,9 +145,9 @@ class Chaos:
             return self._finish(f"kill at {at_seconds:.2f} s", sb, env, reference, [stderr])
 
     def faults(self, reference: State, rate: float, *, seed: int) -> Trial:
-        """Every request of setup and of every sync run may draw a fault (5xx, drop, slow, 429 burst)."""
-        faults = FaultSettings(rate=rate, seed=seed, kinds=("500", "502", "503", "504", "slow", "drop", "429"))
-        with self._world(faults=faults) as (sb, env):
+        """Every request of every sync run may draw a fault (5xx, drop, slow, 429 burst); setup ran before."""
+        with self._world() as (sb, env):
+            sb.gate.set_faults(FaultSettings(rate=rate, seed=seed, kinds=FAULT_KINDS))
             return self._finish(f"faults {rate:.0%} (seed {seed})", sb, env, reference, [])
 
     def bad_body(self, reference: State, kind: str, endpoint: str) -> Trial:
@@ -180,10 +180,10 @@ class Chaos:
         )
 
     @contextmanager
-    def _world(self, faults: FaultSettings | None = None) -> Iterator[tuple[Sandbox, dict[str, str]]]:
+    def _world(self) -> Iterator[tuple[Sandbox, dict[str, str]]]:
         """A fresh identical portal and a fresh database, hubsync set up against them."""
         url = self._new_database()
-        with start_sandbox(contacts=self.contacts, seed=self.seed, rate_limits=False, faults=faults) as sb:
+        with start_sandbox(contacts=self.contacts, seed=self.seed, rate_limits=False) as sb:
             env = {
                 "PATH": "/usr/bin:/bin",
                 "HUBSYNC_API_BASE_URL": sb.url,

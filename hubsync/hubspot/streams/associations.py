@@ -10,6 +10,7 @@ from hubspot.crm.associations.v4.models import (
     PublicFetchAssociationsBatchRequest,
 )
 
+from hubsync.hubspot.answers import results_page
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.mapping import associations_from_batch_result
 from hubsync.hubspot.values import Skip
@@ -29,18 +30,16 @@ def read(client: HubSpotClient, from_type: str, to_type: str, ids: Iterable[int]
         body = BatchInputPublicFetchAssociationsBatchRequest(
             inputs=[PublicFetchAssociationsBatchRequest(id=str(i)) for i in chunk]
         )
-        answer = (
-            client.call(
-                api.get_page,
-                from_type,
-                to_type,
-                batch_input_public_fetch_associations_batch_request=body,
-                operation=f"associations {from_type}->{to_type}",
-                raw_json=True,
-            )
-            or {}
+        answer = client.call(
+            api.get_page,
+            from_type,
+            to_type,
+            batch_input_public_fetch_associations_batch_request=body,
+            operation=f"associations {from_type}->{to_type}",
+            raw_json=True,
+            expect=results_page,
         )
-        for result in answer.get("results") or []:
+        for result in answer["results"]:
             mapped = associations_from_batch_result(result, from_type=from_type, to_type=to_type)
             out.extend(item for item in mapped if not isinstance(item, Skip))
     return out

@@ -16,6 +16,7 @@ from hubspot.crm.objects.models import (
     SimplePublicObjectId,
 )
 
+from hubsync.hubspot.answers import results_page
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.paging import next_after
 from hubsync.hubspot.values import parse_id
@@ -109,11 +110,15 @@ def list_page(
             kwargs["after"] = after
         if associations and index == 0:
             kwargs["associations"] = associations
-        page = (
-            client.call(api.get_page, spec.object_type, operation=f"list {spec.object_type}", raw_json=True, **kwargs)
-            or {}
+        page = client.call(
+            api.get_page,
+            spec.object_type,
+            operation=f"list {spec.object_type}",
+            raw_json=True,
+            expect=results_page,
+            **kwargs,
         )
-        for obj in page.get("results") or []:
+        for obj in page["results"]:
             seen = merged.get(str(obj.get("id")))
             if seen is None:
                 merged[str(obj.get("id"))] = obj
@@ -181,9 +186,15 @@ def read_live(
             properties=list(properties),
         )
         answer = client.call(
-            api.read, object_type, body, archived=False, operation=operation or f"read {object_type}", raw_json=True
+            api.read,
+            object_type,
+            body,
+            archived=False,
+            operation=operation or f"read {object_type}",
+            raw_json=True,
+            expect=results_page,
         )
-        found.extend((answer or {}).get("results") or [])
+        found.extend(answer["results"])
     return found
 
 
@@ -212,15 +223,16 @@ def _search(
         properties=list(properties),
         limit=limit,
     )
-    page = client.call(
+    page: Mapping[str, Any] = client.call(
         client.api("crm.objects.search_api").do_search,
         spec.object_type,
         public_object_search_request=request,
         kind="search",
         operation=f"{verb} {spec.object_type}",
         raw_json=True,
+        expect=results_page,
     )
-    return page or {}
+    return page
 
 
 def _ms(value: datetime) -> int:

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any, Final
 
 from hubsync.hubspot.activity_mapping import email_event_to_activity
+from hubsync.hubspot.answers import email_events_page
 from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.streams import log_skips
 from hubsync.hubspot.values import Skip
 from hubsync.records import Activity
 
@@ -31,17 +33,17 @@ def page(
     }
     if position:
         qs["offset"] = position
-    answer = client.request("GET", PATH, qs=qs, operation="email events") or {}
+    answer = client.request("GET", PATH, qs=qs, operation="email events", expect=email_events_page)
     activities: list[Activity] = []
-    skipped = 0
-    for raw in answer.get("events") or []:
+    skips: list[Skip] = []
+    for raw in answer["events"]:
         mapped = email_event_to_activity(raw, contact_id_by_email=contact_id_by_email)
         if isinstance(mapped, Skip):
-            skipped += 1
+            skips.append(mapped)
         else:
             activities.append(mapped)
     following = answer.get("offset") if answer.get("hasMore") else None
-    return activities, skipped, following
+    return activities, log_skips("email_events", skips), following
 
 
 def _ms(value: datetime) -> int:

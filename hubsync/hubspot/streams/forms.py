@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any, Final
 
 from hubsync.hubspot.activity_mapping import form_names, form_submission_to_activity
+from hubsync.hubspot.answers import results_page
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.paging import next_after
+from hubsync.hubspot.streams import log_skips
 from hubsync.hubspot.values import Skip, as_json, parse_timestamp
 from hubsync.records import Activity
 
@@ -26,8 +28,8 @@ def list_forms(client: HubSpotClient) -> dict[str, str]:
         kwargs: dict[str, Any] = {"limit": FORMS_LIMIT}
         if after:
             kwargs["after"] = after
-        answer = client.call(api.get_page, operation="list forms", **kwargs)
-        found.extend(as_json(raw) for raw in getattr(answer, "results", None) or [])
+        answer = client.call(api.get_page, operation="list forms", expect=results_page, **kwargs)
+        found.extend(as_json(raw) for raw in answer.results)
         after = next_after(answer)
         if after is None:
             return form_names(found)
@@ -47,15 +49,18 @@ def submissions_page(
     qs: dict[str, Any] = {"limit": SUBMISSIONS_LIMIT}
     if position:
         qs["after"] = position
-    answer = (
-        client.request("GET", f"/form-integrations/v1/submissions/forms/{form_id}", qs=qs, operation="form submissions")
-        or {}
+    answer = client.request(
+        "GET",
+        f"/form-integrations/v1/submissions/forms/{form_id}",
+        qs=qs,
+        operation="form submissions",
+        expect=results_page,
     )
     activities: list[Activity] = []
-    skipped = 0
+    skips: list[Skip] = []
     reached_older = False
-    for raw in answer.get("results") or []:
-        submitted = parse_timestamp(raw.get("submittedAt")) if isinstance(raw, Mapping) else None
+    for raw in answer["results"]:
+        submitted = parse_timestamp(raw.get("submittedAt"))
         if submitted is not None and submitted < since:
             reached_older = True
             continue
@@ -63,7 +68,7 @@ def submissions_page(
             raw, form_id=form_id, form_name=form_name, contact_id_by_email=contact_id_by_email
         )
         if isinstance(mapped, Skip):
-            skipped += 1
+            skips.append(mapped)
         else:
             activities.append(mapped)
-    return activities, skipped, None if reached_older else next_after(answer)
+    return activities, log_skips("form_submissions", skips), None if reached_older else next_after(answer)

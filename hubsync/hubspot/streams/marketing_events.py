@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from hubsync.hubspot.activity_mapping import marketing_event_participation_to_activity
+from hubsync.hubspot.answers import results_page
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.paging import next_after
+from hubsync.hubspot.streams import log_skips
 from hubsync.hubspot.values import Skip, as_json
 from hubsync.records import Activity
 
@@ -27,8 +29,8 @@ def list_events(client: HubSpotClient) -> dict[str, str]:
         kwargs: dict[str, Any] = {"limit": LIMIT}
         if after:
             kwargs["after"] = after
-        answer = client.call(api.get_all, operation="list marketing events", **kwargs)
-        for raw in getattr(answer, "results", None) or []:
+        answer = client.call(api.get_all, operation="list marketing events", expect=results_page, **kwargs)
+        for raw in answer.results:
             obj = as_json(raw)
             event_id = obj.get("objectId")
             if event_id is None:
@@ -50,14 +52,15 @@ def participations_page(client: HubSpotClient, event_id: str, position: Any) -> 
         api.get_participations_breakdown_by_marketing_event_id,
         int(event_id),
         operation="marketing event participations",
+        expect=results_page,
         **kwargs,
     )
     activities: list[Activity] = []
-    skipped = 0
-    for raw in getattr(answer, "results", None) or []:
+    skips: list[Skip] = []
+    for raw in answer.results:
         mapped = marketing_event_participation_to_activity(as_json(raw))
         if isinstance(mapped, Skip):
-            skipped += 1
+            skips.append(mapped)
         else:
             activities.append(mapped)
-    return activities, skipped, next_after(answer)
+    return activities, log_skips("marketing_events", skips), next_after(answer)

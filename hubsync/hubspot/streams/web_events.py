@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from hubsync.hubspot.activity_mapping import page_view_to_activity
+from hubsync.hubspot.answers import results_page
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.paging import next_after
+from hubsync.hubspot.streams import log_skips
 from hubsync.hubspot.values import Skip
 from hubsync.records import Activity
 
@@ -28,13 +30,13 @@ def page(client: HubSpotClient, since: datetime, until: datetime, position: Any)
     }
     if position:
         kwargs["after"] = position
-    answer = client.call(api.get_page, operation="web events", raw_json=True, **kwargs) or {}
+    answer = client.call(api.get_page, operation="web events", raw_json=True, expect=results_page, **kwargs)
     activities: list[Activity] = []
-    skipped = 0
-    for raw in answer.get("results") or []:
+    skips: list[Skip] = []
+    for raw in answer["results"]:
         mapped = page_view_to_activity(raw)
         if isinstance(mapped, Skip):
-            skipped += 1
+            skips.append(mapped)
         else:
             activities.append(mapped)
-    return activities, skipped, next_after(answer)
+    return activities, log_skips("web_events", skips), next_after(answer)

@@ -22,7 +22,7 @@ from typing import Any, Final
 import structlog
 from sqlalchemy.engine import Engine
 
-from hubsync.errors import QuotaExhausted
+from hubsync.errors import StoppedForNow
 from hubsync.hubspot import cursors
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.cursors import AssociationsCursor, CrmCursor, FormsCursor, LogCursor, MarketingEventsCursor
@@ -77,8 +77,9 @@ def pull(
 ) -> PullResult:
     """Pull every selected stream once. `now` is the clock (HubSpot's modified dates are compared with it).
 
-    HubsyncErrors other than QuotaExhausted propagate (what was stored so far stays stored, cursors included);
-    QuotaExhausted ends the run early and is returned in `PullResult.stopped`.
+    HubsyncErrors other than StoppedForNow propagate (what was stored so far stays stored, cursors included);
+    StoppedForNow (the daily quota, a Retry-After beyond the cap) ends the run early and is returned in
+    `PullResult.stopped`.
     """
     # Cursors keep milliseconds (as HubSpot's dates do): the run's start is cut to them, so a window closed at
     # the run's start compares equal to it after a round trip through the cursor.
@@ -86,13 +87,13 @@ def pull(
     run = Run(client, engine, options, started.replace(microsecond=started.microsecond // 1000 * 1000), progress)
     before = client.stats().total
     log.info("pull.started", streams=sorted(options.streams), run_started=cursors.iso(run.started))
-    stopped: QuotaExhausted | None = None
+    stopped: StoppedForNow | None = None
     try:
         for stream in STREAMS:
             if stream in options.streams:
                 _STREAM_FUNCTIONS[stream](run, stream)
-    except QuotaExhausted as err:
-        log.warning("pull.stopped", reason="daily quota", message=str(err))
+    except StoppedForNow as err:
+        log.warning("pull.stopped", reason=type(err).__name__, message=str(err))
         stopped = err
     with transaction(engine) as conn:
         companies = run.companies | companies_of(conn, run.contacts)

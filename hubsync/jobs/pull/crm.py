@@ -3,24 +3,32 @@ cursor (a listing on the first run, then windows of modified dates) and stored w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy.engine import Connection
 
+from hubsync.errors import MalformedAnswer
 from hubsync.hubspot import cursors
 from hubsync.hubspot.activity_mapping import engagement_to_activities
 from hubsync.hubspot.cursors import CrmCursor
 from hubsync.hubspot.mapping import company_from_hubspot, contact_from_hubspot, deal_from_hubspot
-from hubsync.hubspot.streams import associations, crm, owners
+from hubsync.hubspot.streams import associations, crm, log_skips, owners
 from hubsync.hubspot.values import Skip, engagement_created_at, parse_id, parse_timestamp
 from hubsync.jobs.pull.pipelined import pipelined
 from hubsync.jobs.pull.run import Run
-from hubsync.records import Activity, Company, Contact, Deal, EngagementType
-from hubsync.store.activities import replace_engagement_activities
-from hubsync.store.crm import apply_merges, content_changed, store_engagements, store_objects, store_owners
+from hubsync.records import Activity, ActivityKind, Company, Contact, Deal, EngagementType, ProfileField
+from hubsync.store.activities import replace_engagement_activities, store_activities
+from hubsync.store.crm import (
+    apply_merges,
+    content_changed,
+    held_profiles,
+    store_engagements,
+    store_objects,
+    store_owners,
+)
 from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
 
@@ -95,7 +103,9 @@ def _pages(run: Run, spec: crm.ObjectSpec, cursor: CrmCursor) -> Iterator[_CrmPa
             results, more, remaining = crm.search_page(run.client, spec, step.since, step.until, step.after_id)
             total = None if remaining is None else seen + remaining
             ids = [i for r in results if (i := parse_id(r.get("id"))) is not None]
-            after = cursors.next_cursor(cursor, cursors.WindowPage(max(ids, default=None), more), run.started)
+            after = cursors.next_cursor(
+                cursor, cursors.WindowPage(_keyset_position(spec, results, more), more), run.started
+            )
             # Search results carry no associations: read the engagements' contacts separately.
             contact_links = (
                 associations.contacts_of(run.client, spec.object_type, ids) if spec.engagement and ids else None
@@ -111,6 +121,16 @@ def _pages(run: Run, spec: crm.ObjectSpec, cursor: CrmCursor) -> Iterator[_CrmPa
             return
 
 
+def _keyset_position(spec: crm.ObjectSpec, results: list[dict[str, Any]], more: bool) -> int | None:
+    """The highest id of a search page, where the next page starts. Ids are read as HubSpot sorted them, so an id
+    hubsync rejects as a record (beyond 64 bits) still moves the page on; a full page without a single id could not,
+    and would be asked for again forever: the stream fails instead."""
+    positions = [int(text) for r in results if (text := str(r.get("id", "")).strip()).isdigit()]
+    if more and not positions:
+        raise MalformedAnswer(f"{spec.object_type} search: a page of {len(results)} records without one numeric id")
+    return max(positions, default=None)
+
+
 def store_page(
     run: Run,
     conn: Connection,
@@ -123,18 +143,22 @@ def store_page(
         return _store_engagements(
             run, conn, spec, engagement=spec.engagement, results=results, contact_links=contact_links
         )
-    counts = run.count(spec.stream)
-    records = []
+    records, skips = [], []
     for raw in results:
         mapped = map_record(spec.object_type, raw)
         if isinstance(mapped, Skip):
-            counts.skipped += 1
+            skips.append(mapped)
         else:
             records.append(mapped)
+    run.count(spec.stream).skipped += log_skips(spec.stream, skips)
     # Compared before storing: only real changes are rescored, not records read again because hubsync itself wrote
     # their scores (which moves their modified date). Every record read still has its associations re-checked.
     fresh = content_changed(conn, records)
+    contacts = [r for r in records if isinstance(r, Contact)]
+    # Read before the page is stored: a change is the stored value against the one that arrives.
+    changes = profile_changes(contacts, held_profiles(conn, [c.id for c in contacts]))
     ids = store_objects(conn, records)
+    fresh |= store_activities(conn, changes)
     run.changed.setdefault(spec.stream, set()).update(ids)
     if spec.object_type == "contacts":
         run.touch(conn, "contacts", fresh | _contacts_stored(run, conn, [r for r in records if isinstance(r, Contact)]))
@@ -154,24 +178,53 @@ def _store_engagements(
 ) -> int:
     """One activity per associated contact; the engagement's previous activities are replaced (its contacts may
     have changed)."""
-    counts = run.count(spec.stream)
     activities: list[Activity] = []
+    skips: list[Skip] = []
     created: dict[int, datetime | None] = {}
     for raw in results:
         engagement_id = parse_id(raw.get("id"))
         if engagement_id is None:
-            counts.skipped += 1
+            skips.append(Skip(f"{engagement.value} without a usable id", str(raw.get("id"))))
             continue
         created[engagement_id] = engagement_created_at(raw)
         links = contact_links.get(engagement_id, []) if contact_links is not None else None
         for item in engagement_to_activities(raw, engagement_type=engagement, contact_ids=links):
             if isinstance(item, Skip):
-                counts.skipped += 1
+                skips.append(item)
             else:
                 activities.append(item)
+    run.count(spec.stream).skipped += log_skips(spec.stream, skips)
     run.touch(conn, "contacts", replace_engagement_activities(conn, engagement, created, activities))
     store_engagements(conn, spec.object_type, created)
     return len(activities)
+
+
+def profile_changes(contacts: Iterable[Contact], held: Mapping[int, tuple[str | None, int | None]]) -> list[Activity]:
+    """A `profile_change` activity for each held contact that arrives with another job title or primary company,
+    dated with its modified date. A first sighting is no change, nor is a value filled in or emptied: a job change
+    needs an old and a new value."""
+    found = []
+    for contact in contacts:
+        if contact.id not in held:
+            continue
+        old_title, old_company = held[contact.id]
+        at = contact.updated_at or contact.created_at
+        if at is None:
+            continue
+        title = (contact.jobtitle or "").strip()
+        if (old_title or "").strip() and title and title.casefold() != (old_title or "").strip().casefold():
+            found.append(_change(contact.id, ProfileField.JOBTITLE, f"{(old_title or '').strip()} → {title}", at))
+        if old_company is not None and contact.company_id is not None and contact.company_id != old_company:
+            found.append(
+                _change(contact.id, ProfileField.COMPANY, f"company {old_company} → company {contact.company_id}", at)
+            )
+    return found
+
+
+def _change(contact_id: int, field: ProfileField, text: str, at: datetime) -> Activity:
+    # Keyed by contact, field and time: the same change read again is the same activity.
+    key = f"{ActivityKind.PROFILE_CHANGE}:{contact_id}:{field}:{int(at.timestamp() * 1000)}"
+    return Activity(key, contact_id, ActivityKind.PROFILE_CHANGE, at, event_type=field.value, title=text)
 
 
 def _contacts_stored(run: Run, conn: Connection, contacts: list[Contact]) -> set[int]:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from hubsync.hubspot import cursors
 from hubsync.hubspot.cursors import DeletionsCursor
-from hubsync.hubspot.streams import associations, crm
+from hubsync.hubspot.streams import associations, crm, log_skips
 from hubsync.hubspot.values import Skip, engagement_created_at, parse_id, parse_timestamp
 from hubsync.jobs.pull.crm import map_record, store_page
 from hubsync.jobs.pull.run import Run
@@ -101,22 +101,24 @@ def _archived(run: Run, spec: crm.ObjectSpec) -> None:
         when: dict[int, datetime] = {}
         records: list[Contact | Company | Deal] = []  # contacts, companies, deals: stored whole
         created: dict[int, datetime | None] = {}  # engagements: registered by id
+        skips: list[Skip] = []
         for raw in results:
             if spec.engagement is None:
                 mapped = map_record(spec.object_type, raw)
                 if isinstance(mapped, Skip):
-                    counts.skipped += 1
+                    skips.append(mapped)
                     continue
                 records.append(mapped)
                 record_id = mapped.id
             else:
                 engagement_id = parse_id(raw.get("id"))
                 if engagement_id is None:
-                    counts.skipped += 1
+                    skips.append(Skip(f"archived {spec.object_type} without a usable id", str(raw.get("id"))))
                     continue
                 created[engagement_id] = engagement_created_at(raw)
                 record_id = engagement_id
             when[record_id] = parse_timestamp(raw.get("archivedAt")) or run.started
+        counts.skipped += log_skips(spec.stream, skips)
         with transaction(run.engine) as conn:
             new = set(when) - already_archived(conn, spec.object_type, when)
             if spec.engagement is None:

@@ -87,8 +87,8 @@ class StreamCounts:
 @dataclass(frozen=True, slots=True)
 class PullResult:
     """What one pull did. `touched_*` are the ids whose scores may have changed (new or changed records, new
-    activity, merges, deletions, association changes); `stopped` is set when the daily quota ended the run early
-    (every stored page's cursor is saved: the next run resumes)."""
+    activity, merges, deletions, association changes); `stopped` is set when HubSpot stopped the run for now (the
+    daily quota, a Retry-After beyond the cap; every stored page's cursor is saved: the next run resumes)."""
 
     counts: Mapping[str, StreamCounts]
     touched_contacts: frozenset[int]

@@ -189,9 +189,10 @@ def stored(engine: Engine) -> dict[str, Any]:
             k: {c: v[c] for c in ("id", "email", "firstname", "lastname", "user_id", "archived")}
             for k, v in rows(owner_t).items()
         }
+        # Profile changes are hubsync's own activities, made by the pull from two readings; the portal has none.
         activities = {
             r.id: (r.id, r.contact_id, r.kind, _ms(r.occurred_at), r.event_type)
-            for r in conn.execute(sa.select(activity_t))
+            for r in conn.execute(sa.select(activity_t).where(activity_t.c.kind != "profile_change"))
         }
         t = association_t
         links = {

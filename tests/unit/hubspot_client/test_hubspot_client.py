@@ -24,14 +24,21 @@ from hubsync.errors import (
     AuthenticationFailed,
     ConfigError,
     Interrupted,
+    MalformedAnswer,
     MissingScopes,
     QuotaExhausted,
+    RateLimited,
     RetriableHubSpotError,
+    RetryAfterTooLong,
+    StoppedForNow,
 )
+from hubsync.hubspot.answers import email_events_page
 from hubsync.hubspot.classify import AUTH_MESSAGE, SCOPES_WHERE
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.hubspot.client_settings import ClientSettings
+from hubsync.hubspot.client_settings import ClientSettings, client_settings
 from hubsync.secret import Secret
+from hubsync.settings import load_settings
+from tests.support.paths import DEFAULT_CONFIG
 
 from .hubspot_fakes import TOKEN, FakeClock, FakeGeneratedApi, FakeHTTPResponse
 
@@ -393,3 +400,145 @@ def test_the_final_error_says_that_hubsync_retried_and_gave_up(clock: FakeClock)
         client.call(api.get_page)
     assert len(api.calls) == 4
     assert str(err.value) == "the connection to HubSpot failed (ConnectionRefusedError) (gave up after 4 attempts)"
+
+
+# -- what HubSpot may answer that the client must not take at its word ------------------------------------------
+# A Retry-After beyond the configured cap (not slept on: RetryAfterTooLong, a clean stop), one that is no number
+# (absent: the backoff decides), and a 2xx body that is not the endpoint's page (MalformedAnswer, retried).
+
+
+def limited(retry_after: str) -> contacts_exc.ApiException:
+    return contacts_exc.ApiException(http_resp=FakeHTTPResponse(429, RATE_BODY, {"Retry-After": retry_after}))
+
+
+def test_the_cap_comes_from_the_config_and_defaults_to_60_seconds() -> None:
+    loaded = load_settings({"HUBSPOT_ACCESS_TOKEN": TOKEN}, str(DEFAULT_CONFIG))
+    assert loaded.config.portal.max_retry_after_seconds == 60
+    assert client_settings(loaded).max_retry_after_seconds == 60
+    with pytest.raises(ConfigError, match="max_retry_after_seconds"):
+        settings(max_retry_after_seconds=-1)
+
+
+def test_a_retry_after_beyond_the_cap_stops_after_one_attempt_without_sleeping(
+    client: HubSpotClient, clock: FakeClock
+) -> None:
+    api = FakeGeneratedApi([limited("3600"), ("never", 200, {})])
+    with capture_logs() as logs, pytest.raises(RetryAfterTooLong) as raised:
+        client.call(api.get_page, operation="list contacts")
+    assert len(api.calls) == 1
+    assert clock.sleeps == []
+    assert isinstance(raised.value, StoppedForNow)
+    assert not isinstance(raised.value, RetriableHubSpotError)
+    assert raised.value.exit_code == 7
+    assert raised.value.retry_after == 3600
+    assert "3600 s" in str(raised.value)
+    assert "max_retry_after_seconds = 60" in str(raised.value)
+    assert "the next run continues" in str(raised.value)
+    capped = next(entry for entry in logs if entry["event"] == "client.retry_after_capped")
+    assert (capped["retry_after"], capped["max_retry_after_seconds"]) == (3600, 60)
+
+
+def test_a_retry_after_within_the_cap_is_waited_for(client: HubSpotClient, clock: FakeClock) -> None:
+    api = FakeGeneratedApi([limited("45"), ("page", 200, {})])
+    assert client.call(api.get_page) == "page"
+    assert max(clock.sleeps) >= 45
+
+
+@pytest.mark.parametrize("value", ["1e999", "inf", "nan", "-5", "soon"])
+def test_a_retry_after_that_is_no_number_of_seconds_is_absent(
+    client: HubSpotClient, clock: FakeClock, value: str
+) -> None:
+    api = FakeGeneratedApi([limited(value), ("page", 200, {})])
+    assert client.call(api.get_page) == "page"
+    assert len(clock.sleeps) == 1
+    # The backoff's first wait (1 s plus up to 1 s of jitter), never an infinite or negative one.
+    assert 1 <= clock.sleeps[0] <= 2
+
+
+@responses.activate
+def test_the_cap_holds_for_legacy_requests_too(client: HubSpotClient, clock: FakeClock) -> None:
+    responses.get(EVENTS, json=RATE_BODY, status=429, headers={"Retry-After": "61"})
+    with pytest.raises(RetryAfterTooLong):
+        client.request("GET", "/email/public/v1/events")
+    assert len(responses.calls) == 1
+    assert clock.sleeps == []
+    assert dict(client.stats().by_status) == {"429": 1}
+
+
+@responses.activate
+def test_a_rate_limit_that_persists_is_still_a_retriable_error(client: HubSpotClient) -> None:
+    responses.get(EVENTS, json=RATE_BODY, status=429, headers={"Retry-After": "1e999"})
+    # A 429 is a queue, not a failure: three times the attempts of a failing call (4 here), waits of one rate window.
+    with pytest.raises(RateLimited, match="gave up after 12 attempts"):
+        client.request("GET", "/email/public/v1/events")
+    assert len(responses.calls) == 12
+
+
+@responses.activate
+def test_after_a_429_without_retry_after_hubsync_waits_at_most_one_rate_window(clock: FakeClock) -> None:
+    responses.get(EVENTS, json=RATE_BODY, status=429)
+    with HubSpotClient(settings(max_retries=5), clock=clock, sleep=clock.sleep) as client, pytest.raises(RateLimited):
+        client.request("GET", "/email/public/v1/events")
+    backoffs = [s for s in clock.sleeps if s >= 0.5]  # the pacer's own short waits left out
+    assert len(responses.calls) == 18
+    assert max(backoffs) <= 10.0
+    assert sum(backoffs) > 100  # it kept trying for minutes, not seconds
+
+
+@responses.activate
+def test_a_burst_of_429s_does_not_use_up_the_retries_of_failures(clock: FakeClock) -> None:
+    for _ in range(5):
+        responses.get(EVENTS, json=RATE_BODY, status=429)
+    for _ in range(3):
+        responses.get(EVENTS, status=503, body="unavailable")
+    responses.get(EVENTS, json={"events": [], "hasMore": False})
+    with HubSpotClient(settings(), clock=clock, sleep=clock.sleep) as client:  # max_retries=3: four failures end it
+        assert client.request("GET", "/email/public/v1/events") == {"events": [], "hasMore": False}
+    assert len(responses.calls) == 9
+
+
+@responses.activate
+def test_a_call_that_keeps_failing_backs_off_to_a_minute_and_stops_after_its_retries(clock: FakeClock) -> None:
+    responses.get(EVENTS, status=503, body="unavailable")
+    client = HubSpotClient(settings(max_retries=5), clock=clock, sleep=clock.sleep)
+    with client, pytest.raises(RetriableHubSpotError, match="gave up after 6 attempts"):
+        client.request("GET", "/email/public/v1/events")
+    assert len(responses.calls) == 6
+    assert max(clock.sleeps) > 10.0
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"", "an empty body"),
+        (b'{"events": [{"id": ', "a body that is not JSON"),
+        (b"null", "JSON null"),
+        (b"[]", "a JSON list, not an object"),
+        (b"{}", 'no "events" list'),
+    ],
+)
+def test_a_2xx_body_that_is_not_the_page_is_retried_then_named(
+    client: HubSpotClient, body: bytes, problem: str
+) -> None:
+    responses.get(EVENTS, body=body, status=200, content_type="application/json")
+    with capture_logs() as logs, pytest.raises(MalformedAnswer) as raised:
+        client.request("GET", "/email/public/v1/events", operation="email events", expect=email_events_page)
+    assert len(responses.calls) == 4
+    message = str(raised.value)
+    assert message == (
+        f"HubSpot's answer to 'email events' (200) is not what that endpoint sends: {problem} "
+        "(gave up after 4 attempts)"
+    )
+    assert raised.value.exit_code == 4
+    assert [entry["problem"] for entry in logs if entry["event"] == "client.malformed_answer"] == [problem] * 4
+    assert dict(client.stats().by_status) == {"200": 4}
+
+
+@responses.activate
+def test_a_bad_body_once_is_retried_and_the_good_page_is_used(client: HubSpotClient) -> None:
+    responses.get(EVENTS, body=b"null", status=200, content_type="application/json")
+    responses.get(EVENTS, json={"events": [{"id": "e1"}], "hasMore": False})
+    answer = client.request("GET", "/email/public/v1/events", expect=email_events_page)
+    assert answer["events"] == [{"id": "e1"}]
+    assert len(responses.calls) == 2

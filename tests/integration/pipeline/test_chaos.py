@@ -1,0 +1,53 @@
+"""A small `bench/chaos.py`: real SIGKILLs of `hubsync sync` early and late in the cycle, runs at 30 % injected
+faults, and a bad body on the forms API; each ends equal to an undisturbed cycle, with no duplicate task and no
+traceback. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, POSTGRES_URL
+from tests.support.chaos import Chaos, State, Trial
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def chaos(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chaos]:
+    if request.param == "postgres" and not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI=true but HUBSYNC_TEST_POSTGRES_URL is not set")
+        pytest.skip("HUBSYNC_TEST_POSTGRES_URL not set")
+    harness = Chaos(tmp_path, contacts=150, seed=5, postgres_url=POSTGRES_URL if request.param == "postgres" else None)
+    try:
+        yield harness
+    finally:
+        harness.drop_databases()
+
+
+def _clean(trial: Trial) -> None:
+    assert trial.tracebacks == 0, trial
+    assert trial.duplicate_tasks == 0, trial
+    assert trial.mismatches == {}, trial
+    assert trial.converged, trial
+
+
+def test_kills_faults_and_bad_bodies_end_equal_to_the_undisturbed_cycle(chaos: Chaos) -> None:
+    reference, took = chaos.reference()
+    _has_substance(reference)
+    for share in (0.3, 0.8):
+        _clean(chaos.kill(reference, share * took))
+    _clean(chaos.faults(reference, 0.3, seed=3))
+    # Each bad-body kind on each stream is tests/integration/pull/test_strict_pages.py's; here one, end to end.
+    _clean(chaos.bad_body(reference, "not_json", "GET /form-integrations"))
+
+
+def _has_substance(reference: State) -> None:
+    # A comparison of empty states would prove nothing: the reference cycle pulled, scored, pushed and handed over.
+    assert sum(reference.tables["contact_score"].values()) >= 140
+    assert sum(reference.tables["activity"].values()) > 1_000
+    assert reference.properties["contacts"]
+    assert reference.tasks_per_contact
