@@ -97,6 +97,7 @@ def explain(
             model,
             account=found.account,
             stored_status=found.stored_status,
+            handoff=found.handoff,
         )
     )
 

@@ -21,7 +21,7 @@ import structlog
 from hubsync.hubspot import tasks_api
 from hubsync.hubspot.values import parse_id, parse_timestamp
 from hubsync.render.task_text import MARKER
-from hubsync.scoring.handoff import handed_over
+from hubsync.scoring.handoff import HandoffState, handed_over
 from hubsync.store import tasks as task_store
 from hubsync.store.db import transaction
 from hubsync.store.tasks import AdoptedTask
@@ -48,10 +48,13 @@ def find_open_task(client: HubSpotClient, contact_id: int) -> tuple[int, dict[st
 
 
 def record_created(engine: Engine, row_id: int, task_id: int, *, created_at: datetime, adopted: bool = False) -> None:
-    """Turn an intent into an open task, and disarm the contact (scoring's `handed_over`): the step a crash right
-    after the create would skip, and `reconcile_intents` makes up for."""
+    """Turn an intent into an open task, and start the contact's episode (scoring's `handed_over`): the step a crash
+    right after the create would skip, and `reconcile_intents` makes up for."""
+    episode = handed_over(HandoffState(), now=created_at)
     with transaction(engine) as conn:
-        task_store.record_created(conn, row_id, task_id, created_at=created_at, armed=handed_over().armed)
+        task_store.record_created(
+            conn, row_id, task_id, created_at=created_at, armed=episode.armed, handed_over_at=created_at
+        )
     log.info("push.task_recorded", row_id=row_id, task_id=task_id, adopted=adopted)
 
 

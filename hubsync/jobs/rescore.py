@@ -31,7 +31,7 @@ from hubsync.scoring import (
     LeadStatus,
     ScoringModel,
     Tier,
-    rearm,
+    advance,
     score_company,
     score_contact,
 )
@@ -206,11 +206,11 @@ def _score_contacts(
             now=now,
             previous_status=LeadStatus(before.status) if before is not None else None,
         )
-        armed = rearm(HandoffState(armed=before.handoff_armed if before is not None else True), score.status).armed
+        episode = advance(stored_episode(before), score, model, now=now)
         scores.append(score)
         if contact.company_id is not None:
             by_company[contact.company_id].append(score)
-        rows.append(_contact_row(score, armed=armed, now=now))
+        rows.append(_contact_row(score, episode=episode, now=now))
         if before is None or _changed(before, score.engagement, score.profile, score.segment, score.status.value):
             history.append(
                 _history(
@@ -300,7 +300,7 @@ def _history(
     }
 
 
-def _contact_row(score: ContactScore, *, armed: bool, now: datetime) -> dict[str, Any]:
+def _contact_row(score: ContactScore, *, episode: HandoffState, now: datetime) -> dict[str, Any]:
     return {
         "contact_id": score.contact_id,
         "engagement": score.engagement,
@@ -314,7 +314,11 @@ def _contact_row(score: ContactScore, *, armed: bool, now: datetime) -> dict[str
         "reason": score.reason,
         "persona": score.persona,
         "last_positive_at": score.last_positive_at,
-        "handoff_armed": armed,
+        # The rescore's part of the episode; a handoff writes the rest (store/tasks.py `record_created`).
+        "handoff_armed": episode.armed,
+        "triggers_held_at": episode.triggers_held_at,
+        "hand_raise_at": score.hand_raise_at,
+        "gates": list(score.gates),
         "as_of": now,
     }
 
@@ -352,4 +356,19 @@ def stored_contact_score(row: Any) -> ContactScore:
         reason=row.reason,
         last_positive_at=row.last_positive_at,
         persona=row.persona,
+        gates=tuple(row.gates or ()),
+        hand_raise_at=row.hand_raise_at,
+    )
+
+
+def stored_episode(row: Any, *, open_task: bool = False) -> HandoffState:
+    """A contact's handoff episode from its `contact_score` row (None: a contact never scored)."""
+    if row is None:
+        return HandoffState(open_task=open_task)
+    return HandoffState(
+        open_task=open_task,
+        armed=row.handoff_armed,
+        handed_over_at=row.handed_over_at,
+        triggers_held_at=row.triggers_held_at,
+        hand_raise_seen_at=row.hand_raise_seen_at,
     )

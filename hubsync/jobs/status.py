@@ -11,18 +11,23 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
+from hubsync.jobs.handoff import HAND_RAISER_HELD, WAITING_FOR_CAPACITY
 from hubsync.render.status import StatusReport
+from hubsync.scoring.handoff import owner_capacity
 from hubsync.settings import HubsyncConfig
-from hubsync.store.status import read_status
+from hubsync.store.status import StoredHandoff, read_status
+
+if TYPE_CHECKING:
+    from hubsync.scoring import ScoringModel
 
 
-def collect(engine: Engine, config: HubsyncConfig, *, now: datetime, last: int = 10) -> StatusReport:
+def collect(engine: Engine, config: HubsyncConfig, *, now: datetime, last: int = 10, top: int = 5) -> StatusReport:
     with engine.connect() as conn:
-        stored = read_status(conn, last=last)
+        stored = read_status(conn, last=last, top=top)
     errors = [{"run": r.id, "kind": r.kind, "started_at": r.started_at, "error": r.error} for r in stored.failed_runs]
     cursors = {r.stream: {"updated_at": r.updated_at, **_cursor_position(r.state)} for r in stored.cursors}
     open_tasks = Counter(str(owner) if owner is not None else "no owner" for owner in stored.open_task_owners)
@@ -42,7 +47,69 @@ def collect(engine: Engine, config: HubsyncConfig, *, now: datetime, last: int =
         open_tasks_by_owner=dict(open_tasks),
         lease_holder=held.holder if held and held.expires_at >= now else None,
         lease_expires_at=held.expires_at if held else None,
+        **_handoff_states(stored.handoff, config.scoring),
     )
+
+
+def _handoff_states(stored: StoredHandoff, model: ScoringModel) -> dict[str, Any]:
+    """The handoff's open ends, by name: leads waiting for capacity (and whose capacity they wait for), owners
+    beyond capacity (and through which exemption), contacts due a task that got none (hand-raisers held back, no
+    owner)."""
+    loads = {load.owner_id: load for load in stored.owners}
+
+    def capacity_of(owner_id: int | None) -> int:
+        load = loads.get(owner_id)
+        owner = load.owner if load is not None else None
+        return owner_capacity(owner, model) if owner is not None else model.handoff.capacity.default
+
+    def owner_name(owner_id: int | None) -> str:
+        load = loads.get(owner_id)
+        if load is not None and load.owner is not None:
+            return load.owner.display_name
+        return f"owner {owner_id}" if owner_id is not None else "no owner"
+
+    waiting, not_handed_over = [], []
+    for w in stored.waiting:
+        entry = {"contact_id": w.contact.id, "name": w.contact.display_name, "engagement": w.engagement}
+        if w.why == WAITING_FOR_CAPACITY:
+            owner_id = w.contact.owner_id
+            held = loads[owner_id].open_tasks if owner_id in loads else 0
+            why = (
+                f"{owner_name(owner_id)} holds {held} of {capacity_of(owner_id)} open tasks; no other route has room"
+                if owner_id is not None
+                else "no route has an owner with room"
+            )
+            waiting.append({**entry, "why": why})
+        else:
+            not_handed_over.append(
+                {
+                    **entry,
+                    "why": w.why.removeprefix(HAND_RAISER_HELD),
+                    "hand_raiser": w.why.startswith(HAND_RAISER_HELD),
+                }
+            )
+    overloaded = []
+    for load in stored.owners:
+        capacity = capacity_of(load.owner_id)
+        if load.open_tasks > capacity:
+            overloaded.append(
+                {
+                    "owner_id": load.owner_id,
+                    "name": owner_name(load.owner_id),
+                    "open_tasks": load.open_tasks,
+                    "capacity": capacity,
+                    "over": load.open_tasks - capacity,
+                    # Open tasks created beyond capacity, per exemption ("ceiling lead", "hand-raiser").
+                    "through": dict(sorted(load.over_capacity.items())),
+                }
+            )
+    return {
+        "waiting_for_capacity": stored.waiting_counts.get(WAITING_FOR_CAPACITY, 0),
+        "waiting": waiting,
+        "overloaded_owners": overloaded,
+        "not_handed_over_count": sum(n for why, n in stored.waiting_counts.items() if why != WAITING_FOR_CAPACITY),
+        "not_handed_over": not_handed_over,
+    }
 
 
 def _health(last_finished: Any, last_good: datetime | None, *, now: datetime, max_age: int) -> tuple[str, str]:

@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from hubsync.records import Company, Contact
 from hubsync.scoring import Explanation, ScoringModel, history_lines
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from hubsync.scoring.handoff import HandoffState
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffExplained:
+    """A contact's handoff as the last cycle left it (`jobs/explain.py`), with its triggers as of the explanation."""
+
+    episode: HandoffState
+    # The triggers that hold as of the explanation, in words ("sales_ready", "segment A1", …).
+    triggers_now: tuple[str, ...]
+    # Why the contact lies outside the ICP (gates, a blocked fit light): only a hand-raise gets it a task.
+    blocked: str | None
+    hand_raise_at: datetime | None
+    # Why the last cycle left it without a task it is due ("waiting for capacity", …).
+    waiting: str | None
+    task_created_at: datetime | None
+    task_open: bool
+    # Why its last task was made, in words.
+    task_triggers: tuple[str, ...]
 
 
 def explanation_text(
@@ -16,6 +41,7 @@ def explanation_text(
     *,
     account: Any | None = None,
     stored_status: str | None = None,
+    handoff: HandoffExplained | None = None,
 ) -> str:
     score = explanation.score
     name = contact.full_name or "(no name)"
@@ -55,6 +81,8 @@ def explanation_text(
         lines.append(f"  {rule.rule}: {rule.source}.{rule.property} = {value!s} → {outcome}")
     lines.extend(f"  gate: {gate} caps the profile at {model.profile.gates.cap}" for gate in score.gates)
     lines += ["", _status_why(score.engagement, score.status, model, stored_status), _segment_why(score, model)]
+    if handoff is not None:
+        lines += ["", *handoff_lines(handoff, model)]
     if account is not None:
         lines += [
             "",
@@ -85,3 +113,61 @@ def _segment_why(score: Any, model: ScoringModel) -> str:
         f"segment: profile {score.profile} → letter {score.segment[0]}, engagement {score.engagement} → digit "
         f"{score.segment[1]} (cuts {bounds})"
     )
+
+
+def handoff_lines(handoff: HandoffExplained, model: ScoringModel) -> list[str]:
+    """Trigger and episode in words: when the contact was handed over and when it re-arms, or what would hand it
+    over; its hand-raise; why the last cycle left it waiting."""
+    episode, days = handoff.episode, model.handoff.rearm_after_days
+    lines = ["handoff (one task per episode):"]
+    if episode.handed_over_at is not None:
+        why = f" ({', '.join(handoff.task_triggers)})" if handoff.task_triggers else ""
+        task = "; its task is open" if handoff.task_open else "; its task is done"
+        lines.append(f"  handed over on {episode.handed_over_at:%Y-%m-%d}{why}{task}")
+    if not episode.armed:
+        if handoff.triggers_now:
+            quiet = f"not quiet yet: {', '.join(handoff.triggers_now)}"
+        else:
+            since = episode.triggers_held_at or episode.handed_over_at
+            quiet = (
+                f"quiet since {since:%Y-%m-%d}, re-arms on {since + timedelta(days=days):%Y-%m-%d}"
+                if since is not None
+                else "quiet"
+            )
+        lines.append(f"  disarmed: re-arms after {days} quiet days without a trigger ({quiet})")
+    elif handoff.blocked is not None:
+        lines.append(f"  armed, but outside the ICP ({handoff.blocked}): only a hand-raise gets it a task")
+    elif handoff.triggers_now:
+        lines.append(
+            f"  armed, triggers hold ({', '.join(handoff.triggers_now)}): handed over at the next cycle an owner "
+            "has capacity"
+        )
+    else:
+        lines.append(f"  armed: would be handed over when {_would_trigger(model)}")
+    if handoff.hand_raise_at is not None:
+        seen = episode.hand_raise_seen_at
+        told = (
+            "sales has heard of it" if seen is not None and seen >= handoff.hand_raise_at else "not told to sales yet"
+        )
+        lines.append(f"  asked to be contacted on {handoff.hand_raise_at:%Y-%m-%d} ({told})")
+    if handoff.waiting is not None:
+        lines.append(f"  last cycle: {handoff.waiting}")
+    return lines
+
+
+def _would_trigger(model: ScoringModel) -> str:
+    handoff = model.handoff
+    entry = {"sales_ready": model.status.sales_ready, "mql": model.status.mql}
+    whens = [f"it becomes {s.value} (engagement ≥ {entry[s.value]})" for s in handoff.statuses if s.value in entry]
+    if handoff.segments:
+        segments = list(handoff.segments)
+        listed = f"{', '.join(segments[:-1])} or {segments[-1]}" if len(segments) > 1 else segments[0]
+        whens.append(f"it enters segment {listed}")
+    if handoff.surge:
+        whens.append("it surges")
+    whens.append(f"it reaches engagement {handoff.capacity.floor} while sales has capacity to spare")
+    raisers = [s.label for s in model.signals if s.hand_raiser]
+    text = ", ".join(whens[:-1]) + f" or {whens[-1]}"
+    if raisers:
+        text += f"; or at once when it asks to be contacted ({', '.join(raisers)})"
+    return text

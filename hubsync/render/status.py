@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,13 @@ class StatusReport:
     open_tasks_by_owner: dict[str, int]
     lease_holder: str | None
     lease_expires_at: datetime | None
+    # The handoff's open ends (jobs/status.py): leads waiting for capacity (how many; the best few by name, why),
+    # owners beyond capacity (open tasks, capacity, through which exemption), contacts due a task that got none.
+    waiting_for_capacity: int = 0
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    overloaded_owners: list[dict[str, Any]] = field(default_factory=list)
+    not_handed_over_count: int = 0
+    not_handed_over: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -67,6 +74,7 @@ def render(report: StatusReport) -> str:
         "open hubsync tasks by owner: "
         + (", ".join(f"{owner}: {n}" for owner, n in sorted(report.open_tasks_by_owner.items())) or "none"),
         "lead status: " + (", ".join(f"{s}: {n:,}" for s, n in sorted(report.statuses.items())) or "no scores yet"),
+        *_handoff_lines(report),
         "",
         segment_matrix(report.segments),
         "",
@@ -79,6 +87,30 @@ def render(report: StatusReport) -> str:
         lines += ["", "recent errors:"]
         lines += [f"  #{e['run']} {e['started_at']:%Y-%m-%d %H:%M} {e['kind']}: {e['error']}" for e in report.errors]
     return "\n".join(lines)
+
+
+def _handoff_lines(report: StatusReport) -> list[str]:
+    lines = [f"waiting for capacity: {report.waiting_for_capacity:,} lead(s)"]
+    lines += [f"  {w['name']} (engagement {w['engagement']}): {w['why']}" for w in report.waiting]
+    if report.waiting_for_capacity > len(report.waiting):
+        lines.append(f"  … and {report.waiting_for_capacity - len(report.waiting):,} more")
+    if report.overloaded_owners:
+        lines.append("owners beyond capacity (only ceiling leads and hand-raisers may do that):")
+        for o in report.overloaded_owners:
+            through = ", ".join(f"{n} {kind}" for kind, n in o["through"].items()) or "none recorded"
+            lines.append(
+                f"  {o['name']}: {o['open_tasks']} open hubsync tasks, capacity {o['capacity']} "
+                f"({o['over']} over; created beyond capacity: {through})"
+            )
+    else:
+        lines.append("owners beyond capacity: none")
+    lines.append(f"due a task but not handed over: {report.not_handed_over_count:,}")
+    for n in report.not_handed_over:
+        who = "hand-raiser " if n["hand_raiser"] else ""
+        lines.append(f"  {who}{n['name']} (engagement {n['engagement']}): {n['why']}")
+    if report.not_handed_over_count > len(report.not_handed_over):
+        lines.append(f"  … and {report.not_handed_over_count - len(report.not_handed_over):,} more")
+    return lines
 
 
 def _jsonable(value: Any) -> Any:

@@ -7,7 +7,8 @@ keeps it that way. Load the model once with
 - `score_contact(...)` -> ContactScore — per contact, the bulk path.
 - `explain_contact(...)` -> Explanation — the same score itemised and dated; `history_lines(...)` renders it.
 - `score_company(...)` -> CompanyScore — account scores from the company's ContactScores.
-- `rearm`, `handoff_candidate`, `free_capacity`, `select_handoffs` -> HandoffDecision — the sales handoff.
+- `advance`, `handoff_candidate`, `decide` / `plan_handoffs` -> HandoffDecision — the sales handoff (episodes,
+  hand-raisers, each owner's capacity).
 """
 
 from hubsync.scoring.account import score_company
@@ -16,10 +17,10 @@ from hubsync.scoring.handoff import (
     HandoffCandidate,
     HandoffDecision,
     HandoffState,
+    advance,
     free_capacity,
     handed_over,
     handoff_candidate,
-    rearm,
     select_handoffs,
 )
 from hubsync.scoring.model import ScoringModel
@@ -48,12 +49,12 @@ __all__ = [
     "LeadStatus",
     "ScoringModel",
     "Tier",
+    "advance",
     "explain_contact",
     "free_capacity",
     "handed_over",
     "handoff_candidate",
     "history_lines",
-    "rearm",
     "score_company",
     "score_contact",
     "select_handoffs",

@@ -135,9 +135,13 @@ class CompiledRule:
     cases: tuple[CompiledCase, ...]
     # The record's own field of that name, if it has one; otherwise the value is looked up in `properties`.
     field: str | None
+    # A value this matches is known and matches no case (assistants are not decision makers).
+    exclude: re.Pattern[str] | None
+    # Only numbers above 0 are known: the rule reads the employee count, and no company has none.
+    positive_only: bool
 
 
-def _rule(rule: Rule) -> CompiledRule:
+def _rule(rule: Rule, employees_property: str) -> CompiledRule:
     fields = _CONTACT_FIELDS if rule.source == "contact" else _COMPANY_FIELDS
     return CompiledRule(
         name=rule.name,
@@ -146,6 +150,8 @@ def _rule(rule: Rule) -> CompiledRule:
         numeric=rule.cases[0].condition == "number",
         cases=tuple(_case(c) for c in rule.cases),
         field=rule.property if rule.property in fields else None,
+        exclude=re.compile(rule.exclude, re.IGNORECASE) if rule.exclude is not None else None,
+        positive_only=rule.source == "company" and rule.property == employees_property,
     )
 
 
@@ -173,7 +179,8 @@ class CompiledModel:
             for p in model.patterns
         )
         self.pattern_signals = frozenset(i for p in self.patterns for i in p.signals)
-        self.rules = tuple(_rule(r) for r in model.profile.rules)
+        self.hand_raisers = frozenset(i for i, s in enumerate(model.signals) if s.hand_raiser)
+        self.rules = tuple(_rule(r, model.profile.tiers.property) for r in model.profile.rules)
         gates = model.profile.gates
         self.personal_domains = frozenset(d.strip().lower() for d in gates.personal_email_domains)
         self.competitor_domains = frozenset(d.strip().lower().removeprefix("www.") for d in gates.competitor_domains)
@@ -204,6 +211,7 @@ class CompiledModel:
         self.surge_week_share = surge.window_days / surge.baseline_days
         self.surge_min_points = surge.min_points
         self.surge_factor = surge.factor
+        self.hand_raiser_s = model.handoff.hand_raiser_days * day
 
     def signal_of(self, activity: Activity) -> int:
         """The index of the first signal (in config order) that matches, or NO_SIGNAL."""

@@ -36,6 +36,10 @@ def _instant(now: datetime) -> float:
     return now.timestamp()
 
 
+def _created(contact: Contact) -> float | None:
+    return contact.created_at.timestamp() if contact.created_at is not None else None
+
+
 def score_contact(
     contact: Contact,
     company: Company | None,
@@ -49,7 +53,7 @@ def score_contact(
     `activities` are its activities in any order (those after `now` are ignored), `previous_status` is the status
     last written (None for a new contact), for the hysteresis."""
     cm = model.compiled
-    eng = engagement(activities, cm, _instant(now))
+    eng = engagement(activities, cm, _instant(now), _created(contact))
     prof = profile(contact, company, cm)
     return _contact_score(contact, company, eng=eng, prof=prof, cm=cm, now=now, previous_status=previous_status)
 
@@ -66,7 +70,7 @@ def explain_contact(
     """The same score as `score_contact`, with every contribution dated and itemised (slower; for one contact)."""
     cm = model.compiled
     activities = list(activities)
-    eng = engagement(activities, cm, _instant(now))
+    eng = engagement(activities, cm, _instant(now), _created(contact))
     rows = history_rows(activities, cm, _instant(now))
     prof = profile(contact, company, cm, explain=True)
     score = _contact_score(contact, company, eng=eng, prof=prof, cm=cm, now=now, previous_status=previous_status)
@@ -98,7 +102,7 @@ def explain_contact(
         ),
         inactivity_penalty=eng.inactivity_penalty,
         inactive_days=int(eng.inactive_s // 86400) if eng.inactive_s is not None else None,
-        surge=SurgeDetail(eng.recent_points, eng.baseline_weekly_points, eng.surge),
+        surge=SurgeDetail(eng.recent_points, eng.baseline_weekly_points, eng.surge, eng.has_history),
         rules=prof.outcomes,
         ignored_activities=eng.ignored,
         profile_points=prof.points,
@@ -133,6 +137,7 @@ def _contact_score(
         ),
         persona=prof.persona,
         gates=prof.gates,
+        hand_raise_at=datetime.fromtimestamp(eng.hand_raise_ts, UTC) if eng.hand_raise_ts is not None else None,
     )
 
 

@@ -51,6 +51,10 @@ class EngagementResult(NamedTuple):
     recent_points: float
     baseline_weekly_points: float
     ignored: int
+    # Whether the contact's history reaches back over the whole surge horizon (no surge without one).
+    has_history: bool
+    # The newest hand-raiser activity within `handoff.hand_raiser_days`; None without one.
+    hand_raise_ts: float | None
 
 
 def capped(total: float, cap: int | None) -> float:
@@ -74,8 +78,15 @@ def round_score(value: float) -> int:
     return max(0, min(100, math.floor(value + 0.5)))
 
 
-def engagement(activities: Iterable[Activity], cm: CompiledModel, now_ts: float) -> EngagementResult:
+def engagement(
+    activities: Iterable[Activity], cm: CompiledModel, now_ts: float, created_ts: float | None = None
+) -> EngagementResult:
+    """`created_ts`: the contact's create date, which counts as the start of its history like a first activity."""
     buckets = _by_signal(activities, cm)
+    # A contact whose history is younger than the surge horizon has no baseline to rise from: it is new, not
+    # surging, and its engagement score speaks for it.
+    has_history = _first_ts(buckets, created_ts) <= now_ts - cm.surge_horizon_s
+    hand_raise_ts = _hand_raise_ts(buckets, cm, now_ts)
     unmatched = buckets.pop(NO_SIGNAL, None)
     ignored = len(unmatched) if unmatched else 0
     signals: list[SignalSum] = []
@@ -136,11 +147,26 @@ def engagement(activities: Iterable[Activity], cm: CompiledModel, now_ts: float)
         patterns,
         penalty,
         inactive_s,
-        recent >= cm.surge_min_points and recent >= cm.surge_factor * weekly,
+        has_history and recent >= cm.surge_min_points and recent >= cm.surge_factor * weekly,
         recent,
         weekly,
         ignored,
+        has_history,
+        hand_raise_ts,
     )
+
+
+def _first_ts(buckets: dict[int, list[float]], created_ts: float | None) -> float:
+    """When the contact's history starts: its first activity of any kind, or its create date if earlier."""
+    first = min([min(stamps) for stamps in buckets.values()], default=math.inf)
+    return first if created_ts is None else min(first, created_ts)
+
+
+def _hand_raise_ts(buckets: dict[int, list[float]], cm: CompiledModel, now_ts: float) -> float | None:
+    """The newest hand-raiser activity up to `now` and within `hand_raiser_days`, or None."""
+    since = now_ts - cm.hand_raiser_s
+    recent = [ts for i in cm.hand_raisers for ts in buckets.get(i, ()) if since < ts <= now_ts]
+    return max(recent, default=None)
 
 
 def _by_signal(activities: Iterable[Activity], cm: CompiledModel) -> dict[int, list[float]]:

@@ -18,7 +18,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, Field, Strict, StrictStr, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from hubsync.records import ActivityKind, EmailEventType, EngagementType, MarketingEventType
+from hubsync.records import ActivityKind, EmailEventType, EngagementType, MarketingEventType, ProfileField
 from hubsync.scoring.compiled import CONDITIONS, CompiledModel, compile_model
 from hubsync.scoring.results import FitLight, LeadStatus
 from hubsync.validation import ConfigModel
@@ -79,11 +79,13 @@ _APPLIES: dict[ActivityKind, frozenset[str]] = {
     ActivityKind.EMAIL_EVENT: frozenset({"url", "event_type", "status"}),
     ActivityKind.MARKETING_EVENT: frozenset({"event_type", "event_name"}),
     ActivityKind.CRM_ENGAGEMENT: frozenset({"event_type", "direction", "status"}),
+    ActivityKind.PROFILE_CHANGE: frozenset({"event_type", "title"}),
 }
 _EVENT_TYPES: dict[ActivityKind, frozenset[str]] = {
     ActivityKind.EMAIL_EVENT: frozenset(EmailEventType),
     ActivityKind.MARKETING_EVENT: frozenset(MarketingEventType),
     ActivityKind.CRM_ENGAGEMENT: frozenset(EngagementType),
+    ActivityKind.PROFILE_CHANGE: frozenset(ProfileField),
 }
 
 
@@ -125,6 +127,8 @@ class Signal(ConfigModel):
     points: int
     max_points: Annotated[int, Field(gt=0)] | None = None
     decays: bool = True
+    # The contact asked to be contacted: handed over even outside the ICP and beyond capacity (docs/scoring.md).
+    hand_raiser: bool = False
 
 
 class Pattern(ConfigModel):
@@ -196,6 +200,8 @@ class Rule(ConfigModel):
     source: Literal["contact", "company"]
     # HubSpot's internal property name, e.g. "numberofemployees", "industry", "jobtitle".
     property: Annotated[StrictStr, Field(min_length=1)]
+    # Tried before the cases: a value it matches is known but matches no case ("Assistant to the CEO" is no CEO).
+    exclude: Regex | None = None
     cases: Annotated[tuple[Case, ...], LAX, Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -304,6 +310,10 @@ class Handoff(ConfigModel):
     )
     surge: bool = True
     blocked_fit: Annotated[tuple[Annotated[FitLight, LAX], ...], LAX] = (FitLight.RED,)
+    # After a handoff, a contact is handed over again only once no trigger has held for this many days in a row.
+    rearm_after_days: Annotated[int, Field(gt=0)] = 30
+    # A hand-raiser signal within this many days makes the contact a hand-raiser.
+    hand_raiser_days: Annotated[int, Field(gt=0)] = 14
     capacity: Capacity = Capacity()
 
 

@@ -46,8 +46,10 @@ def _case_index(index: int, value: str | None, cm: CompiledModel) -> int:
     rule = cm.rules[index]
     text = value.strip() if value is not None else ""
     number = parse_number(text) if rule.numeric else None
-    if not text or (rule.numeric and number is None):
+    if not text or (rule.numeric and (number is None or (rule.positive_only and number <= 0))):
         found = _UNKNOWN
+    elif rule.exclude is not None and rule.exclude.search(text) is not None:
+        found = _NO_CASE
     else:
         found = _NO_CASE
         for i, case in enumerate(rule.cases):

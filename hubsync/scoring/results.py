@@ -37,6 +37,7 @@ class HandoffTrigger(StrEnum):
     SEGMENT = "segment"  # its segment is one of `handoff.segments`
     SURGE = "surge"  # its activity surged
     SCORE = "score"  # its engagement reaches the capacity floor, so spare sales capacity may take it
+    HAND_RAISER = "hand_raiser"  # it asked to be contacted (a `hand_raiser` signal within `hand_raiser_days`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,8 @@ class ContactScore:
     persona: str | None
     # Names of the profile gates that capped the profile score ("personal email address", …).
     gates: tuple[str, ...] = ()
+    # The newest hand-raiser activity within `handoff.hand_raiser_days` of the scoring instant.
+    hand_raise_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,8 @@ class SurgeDetail:
     recent_points: float
     baseline_weekly_points: float
     surge: bool
+    # False while the contact's history is younger than the surge horizon: a new contact never surges.
+    has_history: bool = True
 
 
 @dataclass(frozen=True, slots=True)

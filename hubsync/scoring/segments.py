@@ -46,7 +46,8 @@ def tier(company: Company | None, model: ScoringModel) -> Tier:
     tiers = model.profile.tiers
     raw = company.numberofemployees if tiers.property == "numberofemployees" else company.properties.get(tiers.property)
     employees = parse_number(raw)
-    if employees is None or employees < 0:
+    # No company has no employees: 0 (or less) is a placeholder, unknown like a missing value.
+    if employees is None or employees <= 0:
         return Tier.UNKNOWN
     if employees >= tiers.enterprise:
         return Tier.ENTERPRISE

@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hubsync.records import Owner
-from hubsync.store.reads import counts_by, owner_from_row
-from hubsync.store.tables import cursor_t, lease_t, owner_t, run_t, task_t
+from hubsync.records import Contact, Owner
+from hubsync.store.reads import contact_from_row, counts_by, owner_from_row
+from hubsync.store.tables import contact_score_t, contact_t, cursor_t, lease_t, owner_t, run_t, task_t
 
 # Outcomes of a run that ended as it should: done, or stopped cleanly (quota reserve, a stop request).
 FINISHED_WELL = ("ok", "stopped")
@@ -29,9 +29,38 @@ class StoredStatus:
     statuses: dict[str, int]
     open_task_owners: list[int | None]
     lease: Any | None
+    handoff: StoredHandoff
 
 
-def read_status(conn: Connection, *, last: int) -> StoredStatus:
+@dataclass(frozen=True, slots=True)
+class WaitingContact:
+    """A contact the last handoff left without a task it is due, and why (`contact_score.handoff_waiting`)."""
+
+    contact: Contact
+    engagement: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerLoad:
+    """An owner's open hubsync tasks, and how many of them took it beyond capacity, per exemption."""
+
+    owner_id: int | None
+    # None for an owner hubsync does not know (not pulled yet).
+    owner: Owner | None
+    open_tasks: int
+    over_capacity: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHandoff:
+    # Contacts per waiting reason, and the first `top` of each reason by engagement.
+    waiting_counts: dict[str, int]
+    waiting: list[WaitingContact]
+    owners: list[OwnerLoad]
+
+
+def read_status(conn: Connection, *, last: int, top: int = 5) -> StoredStatus:
     # Row._mapping is SQLAlchemy's documented row-as-mapping accessor, despite the underscore.
     recent = conn.execute(sa.select(run_t).order_by(run_t.c.id.desc()).limit(last))
     return StoredStatus(
@@ -56,7 +85,64 @@ def read_status(conn: Connection, *, last: int) -> StoredStatus:
         statuses=counts_by(conn, "status"),
         open_task_owners=list(conn.execute(sa.select(task_t.c.owner_id).where(task_t.c.state == "open")).scalars()),
         lease=conn.execute(sa.select(lease_t.c.holder, lease_t.c.expires_at)).first(),
+        handoff=read_handoff(conn, top=top),
     )
+
+
+def read_handoff(conn: Connection, *, top: int) -> StoredHandoff:
+    """Who waits for a task and why (the `top` best by engagement per reason), and each owner's open hubsync tasks
+    with those beyond capacity counted per exemption."""
+    score = contact_score_t.c
+    counts = {
+        str(why): int(n)
+        for why, n in conn.execute(
+            sa.select(score.handoff_waiting, sa.func.count())
+            .where(score.handoff_waiting.is_not(None))
+            .group_by(score.handoff_waiting)
+        )
+    }
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=score.handoff_waiting, order_by=(score.engagement.desc(), score.contact_id))
+        .label("rank")
+    )
+    ranked = (
+        sa.select(score.contact_id, score.engagement, score.handoff_waiting, rank)
+        .where(score.handoff_waiting.is_not(None))
+        .subquery()
+    )
+    waiting = [
+        WaitingContact(contact_from_row(row), int(row.engagement), str(row.handoff_waiting))
+        for row in conn.execute(
+            sa.select(contact_t, ranked.c.engagement, ranked.c.handoff_waiting)
+            .join(ranked, ranked.c.contact_id == contact_t.c.id)
+            .where(ranked.c.rank <= top)
+            .order_by(ranked.c.handoff_waiting, ranked.c.engagement.desc(), contact_t.c.id)
+        )
+    ]
+    open_rows = conn.execute(
+        sa.select(task_t.c.owner_id, task_t.c.over_capacity, sa.func.count())
+        .where(task_t.c.state == "open")
+        .group_by(task_t.c.owner_id, task_t.c.over_capacity)
+    )
+    per_owner: dict[int | None, dict[str | None, int]] = {}
+    for owner_id, over, n in open_rows:
+        per_owner.setdefault(owner_id, {})[over] = int(n)
+    known = {
+        row.id: owner_from_row(row)
+        for row in conn.execute(sa.select(owner_t).where(owner_t.c.id.in_([o for o in per_owner if o is not None])))
+    }
+    owners = [
+        OwnerLoad(
+            owner_id,
+            known.get(owner_id) if owner_id is not None else None,
+            sum(by_kind.values()),
+            {str(k): n for k, n in by_kind.items() if k is not None},
+        )
+        for owner_id, by_kind in per_owner.items()
+    ]
+    owners.sort(key=lambda load: (-load.open_tasks, load.owner_id or 0))
+    return StoredHandoff(waiting_counts=counts, waiting=waiting, owners=owners)
 
 
 def open_tasks_per_owner(conn: Connection) -> list[tuple[Owner | None, int]]:

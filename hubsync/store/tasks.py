@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from hubsync.store.reads import owner_from_row
-from hubsync.store.tables import contact_score_t, contact_t, owner_t, task_t
+from hubsync.store.rows import id_chunks
+from hubsync.store.tables import company_t, contact_score_t, contact_t, owner_t, task_t
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
@@ -94,8 +95,13 @@ def handoff_rows(
     conn: Connection, *, floor: int, statuses: Collection[str], segments: Collection[str], surge: bool
 ) -> list[Mapping[Any, Any]]:
     """Score rows of live contacts that might trigger a handoff: engagement at the floor, a handoff status, a
-    handoff segment, or (when surges count) a surge. Scoring decides; this only narrows the read."""
-    triggers = [contact_score_t.c.engagement >= floor, contact_score_t.c.status.in_(list(statuses))]
+    handoff segment, (when surges count) a surge, or a recent hand-raise. Scoring decides; this only narrows the
+    read."""
+    triggers = [
+        contact_score_t.c.engagement >= floor,
+        contact_score_t.c.status.in_(list(statuses)),
+        contact_score_t.c.hand_raise_at.isnot(None),
+    ]
     if segments:
         triggers.append(contact_score_t.c.segment.in_(list(segments)))
     if surge:
@@ -108,11 +114,55 @@ def handoff_rows(
     return list(conn.execute(query).mappings())
 
 
+def owners_of(conn: Connection, contact_ids: Collection[int]) -> dict[int, tuple[int | None, int | None]]:
+    """(contact owner, owner of its primary company) of each of these contacts."""
+    query = sa.select(contact_t.c.id, contact_t.c.owner_id, company_t.c.owner_id.label("company_owner")).select_from(
+        contact_t.outerjoin(company_t, company_t.c.id == contact_t.c.company_id)
+    )
+    found: dict[int, tuple[int | None, int | None]] = {}
+    for chunk in id_chunks(contact_ids):
+        for row in conn.execute(query.where(contact_t.c.id.in_(chunk))):
+            found[int(row.id)] = (row.owner_id, row.company_owner)
+    return found
+
+
+def open_task_ids(conn: Connection, contact_ids: Collection[int]) -> dict[int, str]:
+    """The HubSpot id of the open hubsync task of each of these contacts that has one."""
+    rows = conn.execute(
+        sa.select(task_t.c.contact_id, task_t.c.hubspot_task_id).where(
+            task_t.c.state == "open", task_t.c.hubspot_task_id.isnot(None), task_t.c.contact_id.in_(list(contact_ids))
+        )
+    )
+    return {int(contact_id): str(task_id) for contact_id, task_id in rows}
+
+
+def handoff_of(conn: Connection, contact_id: int) -> tuple[Any | None, Any | None]:
+    """A contact's handoff as the last cycle left it, for `hubsync explain`: its score row (episode, hand-raise,
+    why it waits) and its newest hubsync task row that reached HubSpot (None for either that does not exist)."""
+    episode = conn.execute(sa.select(contact_score_t).where(contact_score_t.c.contact_id == contact_id)).first()
+    task = conn.execute(
+        sa.select(task_t)
+        .where(task_t.c.contact_id == contact_id, task_t.c.state.in_(("open", "done")))
+        .order_by(task_t.c.created_at.desc(), task_t.c.id.desc())
+        .limit(1)
+    ).first()
+    return episode, task
+
+
 # -- writes ---------------------------------------------------------------------------------------------------
 
 
 def add_intent(
-    conn: Connection, *, contact_id: int, owner_id: int, subject: str, intent_at: datetime, due_at: datetime
+    conn: Connection,
+    *,
+    contact_id: int,
+    owner_id: int,
+    subject: str,
+    intent_at: datetime,
+    due_at: datetime,
+    kind: str = "lead",
+    over_capacity: str | None = None,
+    triggers: Sequence[str] = (),
 ) -> int:
     """The row written (and to be committed) before the create; its id."""
     inserted = conn.execute(
@@ -123,6 +173,9 @@ def add_intent(
             subject=subject,
             intent_at=intent_at,
             due_at=due_at,
+            kind=kind,
+            over_capacity=over_capacity,
+            triggers=list(triggers),
         )
     ).inserted_primary_key
     if inserted is None:
@@ -130,17 +183,52 @@ def add_intent(
     return int(inserted[0])
 
 
-def record_created(conn: Connection, row_id: int, task_id: int, *, created_at: datetime, armed: bool) -> None:
-    """Turn an intent into an open task, and store the contact's handoff state (`armed`) with it."""
+def record_created(
+    conn: Connection, row_id: int, task_id: int, *, created_at: datetime, armed: bool, handed_over_at: datetime
+) -> None:
+    """Turn an intent into an open task, and store the contact's new episode with it: `armed`, handed over (and a
+    trigger held) at `handed_over_at`, and its current hand-raise heard."""
     contact_id = conn.execute(
         sa.update(task_t)
         .where(task_t.c.id == row_id)
         .values(state="open", hubspot_task_id=str(task_id), created_at=created_at, error=None)
         .returning(task_t.c.contact_id)
     ).scalar_one()
+    score = contact_score_t.c
     conn.execute(
-        sa.update(contact_score_t).where(contact_score_t.c.contact_id == contact_id).values(handoff_armed=armed)
+        sa.update(contact_score_t)
+        .where(score.contact_id == contact_id)
+        .values(
+            handoff_armed=armed,
+            handed_over_at=handed_over_at,
+            triggers_held_at=handed_over_at,
+            hand_raise_seen_at=sa.func.coalesce(score.hand_raise_at, score.hand_raise_seen_at),
+            handoff_waiting=None,
+        )
     )
+
+
+def record_hand_raise_heard(conn: Connection, contact_id: int, hand_raise_at: datetime) -> None:
+    """The contact's open task now tells of its hand-raise of `hand_raise_at`."""
+    conn.execute(
+        sa.update(contact_score_t)
+        .where(contact_score_t.c.contact_id == contact_id)
+        .values(hand_raise_seen_at=hand_raise_at)
+    )
+
+
+def store_waiting(conn: Connection, reasons: Mapping[int, str]) -> None:
+    """Why the last handoff left these contacts without a task they are due; every other contact: none."""
+    conn.execute(
+        sa.update(contact_score_t).where(contact_score_t.c.handoff_waiting.isnot(None)).values(handoff_waiting=None)
+    )
+    if reasons:
+        conn.execute(
+            sa.update(contact_score_t)
+            .where(contact_score_t.c.contact_id == sa.bindparam("cid"))
+            .values(handoff_waiting=sa.bindparam("why")),
+            [{"cid": c, "why": why} for c, why in reasons.items()],
+        )
 
 
 def record_failed(conn: Connection, row_id: int, error: str) -> None:

@@ -5,18 +5,22 @@ portal's Python handle so these tests depend on the push side only) before `resc
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hubsync.hubspot.client import HubSpotClient
 from hubsync.jobs.rescore import RescoreResult, rescore
+from hubsync.jobs.setup import setup
 from hubsync.records import ActivityKind
+from hubsync.sandbox import snapshot
 from hubsync.sandbox.portal import PARTICIPATION_STATES, Portal
-from hubsync.sandbox.server import Sandbox
+from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings, load_settings
-from hubsync.store.db import transaction
+from hubsync.store.db import open_database, transaction
 from hubsync.store.tables import (
     activity_t,
     company_t,
@@ -26,7 +30,7 @@ from hubsync.store.tables import (
 )
 from hubsync.store.upsert import upsert
 from tests.support.paths import DEFAULT_CONFIG
-from tests.support.sandbox import ms_to_dt
+from tests.support.sandbox import fast_client, ms_to_dt
 
 
 def settings(**sections: Mapping[str, Any]) -> Settings:
@@ -108,6 +112,21 @@ def load_portal(portal: Portal, engine: Engine) -> None:
         if contact in live
     ]  # fmt: skip
     write_rows(engine, contacts=contacts, companies=companies, owners=owners, activities=activities)
+
+
+def start_world(
+    stack: ExitStack, doc: str, database_url: str, cfg: Settings, activities: Sequence[Mapping[str, Any]] = ()
+) -> tuple[Sandbox, Engine, HubSpotClient]:
+    """A sandbox portal from the snapshot `doc`, its records (and `activities`) in the database, hubsync's properties
+    set up in it; all closed when `stack` closes."""
+    sb = stack.enter_context(start_sandbox(portal=snapshot.loads(doc), rate_limits=False))
+    engine = open_database(database_url)
+    stack.callback(engine.dispose)
+    client = stack.enter_context(fast_client(sb))
+    load_portal(sb.portal, engine)
+    write_rows(engine, activities=activities)
+    setup(client, cfg.config.push)
+    return sb, engine, client
 
 
 def activity(activity_id: str, contact_id: int, kind: ActivityKind, at: datetime, **attrs: str) -> dict[str, Any]:

@@ -15,22 +15,18 @@ from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.jobs.push import push
-from hubsync.jobs.setup import setup
 from hubsync.records import ActivityKind
-from hubsync.sandbox import snapshot
-from hubsync.sandbox.server import Sandbox, start_sandbox
+from hubsync.sandbox.server import Sandbox
 from hubsync.settings import Settings
-from hubsync.store.db import open_database
 from hubsync.store.tables import contact_score_t, owner_t
-from tests.support.sandbox import fast_client
 
-from .push_world import activity, load_portal, score, settings, tasks_in_db, write_rows
+from .push_world import activity, score, settings, start_world, tasks_in_db
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 ANNA, BEN = 1, 2
 COMPANY = 500
-# (email opens, email clicks) on top of a consultation request (+50) and a webinar attended (+20): engagement
-# 70 + 2 * opens + 3 * clicks, ten sales-ready leads between 72 and 89 (below the ceiling of 90).
+# (email opens, email clicks) on top of a consultation request (+50, 20 days ago) and a webinar attended (+20):
+# engagement 70 + 2 * opens + 3 * clicks, ten sales-ready leads between 72 and 89 (below the ceiling of 90).
 READY = [(1, 0), (2, 0), (1, 1), (3, 0), (2, 1), (4, 0), (5, 0), (5, 1), (5, 2), (5, 3)]
 READY_SCORES = [72, 74, 75, 76, 77, 78, 80, 83, 86, 89]
 # Warm leads (MQL) on a consultation request alone: 50 + 2 * opens + 3 * clicks (+ 20 for a webinar): 61, 65, 70.
@@ -104,7 +100,9 @@ def lead_activities() -> list[dict[str, object]]:
     specs = [(opens, clicks, True) for opens, clicks in READY] + WARM
     for i, (opens, clicks, webinar) in enumerate(specs):
         contact_id = 2000 + i
-        add(contact_id, ActivityKind.FORM_SUBMISSION, 1, form_name="Beratung vereinbaren", url="https://x.example/b")
+        # 20 days ago: full points (30 days of grace), but no longer a hand-raiser (14 days), who would bypass
+        # the capacity this example is about.
+        add(contact_id, ActivityKind.FORM_SUBMISSION, 20, form_name="Beratung vereinbaren", url="https://x.example/b")
         if webinar:
             add(contact_id, ActivityKind.MARKETING_EVENT, 3, event_type="attended", event_name="Webinar")
         for _ in range(opens):
@@ -139,17 +137,9 @@ def make_floor(database_url: str) -> Iterator[Callable[[int], Floor]]:
     with ExitStack() as stack:
 
         def make(open_per_owner: int) -> Floor:
-            sb = stack.enter_context(
-                start_sandbox(portal=snapshot.loads(portal_doc(open_per_owner)), rate_limits=False)
-            )
-            engine = open_database(database_url)
-            stack.callback(engine.dispose)
-            client = stack.enter_context(fast_client(sb))
             cfg = settings()
-            load_portal(sb.portal, engine)
-            write_rows(engine, activities=lead_activities())
+            sb, engine, client = start_world(stack, portal_doc(open_per_owner), database_url, cfg, lead_activities())
             score(engine, cfg, NOW)
-            setup(client, cfg.config.push)
             return Floor(sb, engine, client, cfg)
 
         yield make
@@ -183,7 +173,9 @@ def test_example_7_tight_capacity_raises_the_threshold(make_floor: Callable[[int
     assert (again.tasks_created, again.free_capacity) == (0, 0)
     assert again.effective_threshold == 90  # no capacity: only leads at the ceiling would pass
 
-    # Sales closes five of Anna's older tasks in HubSpot: five more leads are handed over, best first.
+    # Sales closes five of Anna's older tasks in HubSpot: capacity is per owner, so Anna's waiting leads (all four
+    # of them, best first) are handed over to her; Ben's keep waiting for Ben, who is still full (no company owner
+    # and no round robin to go to instead).
     anna_old = [floor.sb.portal.stores["tasks"].by_id[6000 + i] for i in range(5)]
     for task in anna_old:
         floor.sb.portal.update("tasks", task.id, {"hs_task_status": "COMPLETED"})
@@ -191,9 +183,10 @@ def test_example_7_tight_capacity_raises_the_threshold(make_floor: Callable[[int
     assert freed.tasks is not None
     assert freed.tasks.completed == 5
     assert freed.free_capacity == 5
-    assert freed.tasks_created == 5
-    top9 = sorted(ready, key=ready.__getitem__, reverse=True)[:9]
-    assert floor.task_contacts() == set(top9)
+    anna_waiting = set(range(2001, 2000 + len(READY) + len(WARM), 2)) - set(top4)
+    assert freed.tasks_created == len(anna_waiting) == 4
+    assert floor.task_contacts() == set(top4) | anna_waiting
+    assert freed.tasks.waiting == len(READY) + len(WARM) - len(top4) - len(anna_waiting)
 
 
 def test_example_7_spare_capacity_takes_all_ten_and_leads_down_to_the_floor(make_floor: Callable[[int], Floor]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,18 +22,15 @@ from hubsync.hubspot import tasks_api
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.jobs import handoff as handoff_module
 from hubsync.jobs.push import PushResult, push
-from hubsync.jobs.setup import setup
 from hubsync.records import ActivityKind
-from hubsync.sandbox import snapshot
 from hubsync.sandbox.records import CrmObject
-from hubsync.sandbox.server import Sandbox, start_sandbox
+from hubsync.sandbox.server import Sandbox
 from hubsync.settings import Settings
-from hubsync.store.db import open_database
 from hubsync.store.tables import company_t, contact_score_t, contact_t
 from tests.support.paths import DEFAULT_CONFIG
 from tests.support.sandbox import dt_to_ms, fast_client
 
-from .push_world import CREATE_OBJECT, activity, load_portal, score, settings, stat, tasks_in_db, write_rows
+from .push_world import CREATE_OBJECT, activity, score, settings, start_world, stat, tasks_in_db, write_rows
 
 DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 JAN, ACME, OWNER, COMPANY_OWNER = 1001, 500, 77, 78
@@ -126,15 +124,9 @@ class Jan:
 
 @pytest.fixture
 def jan(database_url: str) -> Iterator[Jan]:
-    with start_sandbox(portal=snapshot.loads(jan_snapshot()), rate_limits=False) as sb:
-        engine = open_database(database_url)
-        client = fast_client(sb)
+    with ExitStack() as stack:
         cfg = settings()
-        load_portal(sb.portal, engine)
-        setup(client, cfg.config.push)
-        yield Jan(sb, engine, client, cfg)
-        client.close()
-        engine.dispose()
+        yield Jan(*start_world(stack, jan_snapshot(), database_url, cfg), cfg)
 
 
 def test_example_1_one_high_task_for_his_owner_and_none_on_a_rerun(jan: Jan) -> None:

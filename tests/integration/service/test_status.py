@@ -42,6 +42,10 @@ def test_a_recent_good_run_is_healthy_and_shows_the_handoff(db: str) -> None:
     assert result.returncode == 0, result.stdout
     assert "health: OK" in result.stdout
     assert "effective threshold 74, free sales capacity 6" in result.stdout
+    # The handoff's open ends, empty here (tests/integration/push/test_push_capacity.py fills them).
+    assert "waiting for capacity: 0 lead(s)" in result.stdout
+    assert "owners beyond capacity: none" in result.stdout
+    assert "due a task but not handed over: 0" in result.stdout
 
 
 def test_a_failed_last_run_exits_8_and_lists_the_error(db: str) -> None:
@@ -71,3 +75,4 @@ def test_json_output_is_machine_readable(db: str) -> None:
     assert report["exit_code"] == 8
     assert report["runs"][0]["holder"] == "host:1:abc"
     assert report["errors"][0]["error"] == "boom"
+    assert (report["waiting_for_capacity"], report["overloaded_owners"], report["not_handed_over"]) == (0, [], [])

@@ -17,8 +17,9 @@ ROUTES = ("contact_owner", "company_owner", "round_robin")
 
 
 def _route(contact: int | None, company: int | None, routing: tuple[str, ...] = ROUTES) -> int | None:
+    free = {1: 20, 2: 20, 5: 20, 6: 20}
     return route_owner(
-        routing, contact_owner=contact, company_owner=company, round_robin=[5, 6], active=[1, 2, 5, 6], load={}
+        routing, contact_owner=contact, company_owner=company, round_robin=[5, 6], free=free, need_room=True
     )
 
 
@@ -31,24 +32,37 @@ def test_routing_prefers_the_contact_owner_then_the_company_owner() -> None:
     assert _route(None, None) == 5  # round robin
 
 
-def test_round_robin_takes_the_least_loaded_configured_owner_in_turn() -> None:
-    load: dict[int, int] = {5: 3, 6: 3, 7: 0}
+def test_routing_skips_an_owner_without_free_capacity_unless_told_not_to() -> None:
+    free = {1: 0, 2: 3, 5: 1}
+    kw = {"contact_owner": 1, "company_owner": 2, "round_robin": [5]}
+    assert route_owner(ROUTES, **kw, free=free, need_room=True) == 2  # type: ignore[arg-type]  # the keywords above
+    assert route_owner(ROUTES, **kw, free=free, need_room=False) == 1  # type: ignore[arg-type]  # the keywords above
+
+
+def test_round_robin_takes_the_configured_owner_with_the_most_free_capacity_in_turn() -> None:
+    free: dict[int, int] = {5: 17, 6: 17, 7: 20}
     picks = []
     for _ in range(4):
         owner = route_owner(
-            ROUTES, contact_owner=None, company_owner=None, round_robin=[5, 6], active=[5, 6, 7], load=load
+            ROUTES, contact_owner=None, company_owner=None, round_robin=[5, 6], free=free, need_room=True
         )
         assert owner is not None
         picks.append(owner)
-        load[owner] += 1
+        free[owner] -= 1
     # 7 is active but not on the list; 5 and 6 alternate, config order on a tie.
     assert picks == [5, 6, 5, 6]
 
 
 def test_no_route_no_owner() -> None:
-    assert route_owner(ROUTES, contact_owner=None, company_owner=None, round_robin=[], active=[1], load={}) is None
+    none_free = {1: 20}
     assert (
-        route_owner(("contact_owner",), contact_owner=None, company_owner=2, round_robin=[2], active=[2], load={})
+        route_owner(ROUTES, contact_owner=None, company_owner=None, round_robin=[], free=none_free, need_room=True)
+        is None
+    )
+    assert (
+        route_owner(
+            ("contact_owner",), contact_owner=None, company_owner=2, round_robin=[2], free={2: 5}, need_room=True
+        )
         is None
     )
 

@@ -21,7 +21,7 @@ from hubsync.jobs.properties import company_values, contact_values, lifecycle_ad
 from hubsync.jobs.push import RecordChange, diff, send_changes
 from hubsync.jobs.rescore import _company_row, _contact_row
 from hubsync.records import Activity, ActivityKind, Company, Contact
-from hubsync.scoring import score_company, score_contact
+from hubsync.scoring import HandoffState, score_company, score_contact
 from hubsync.settings import PushConfig, load_settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import pushed_t
@@ -41,7 +41,9 @@ def _jan() -> tuple[dict[str, Any], dict[str, Any]]:
         Activity("b", 1, ActivityKind.FORM_SUBMISSION, NOW, form_name="Beratung vereinbaren", url="/beratung"),
     ]
     score = score_contact(jan, acme, acts, model, now=NOW)
-    return _contact_row(score, armed=True, now=NOW), _company_row(score_company(acme, [score], model, now=NOW), now=NOW)
+    return _contact_row(score, episode=HandoffState(), now=NOW), _company_row(
+        score_company(acme, [score], model, now=NOW), now=NOW
+    )
 
 
 def test_contact_values_are_the_strings_hubspot_stores() -> None:

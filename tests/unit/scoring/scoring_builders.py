@@ -67,6 +67,10 @@ def crm(
     )
 
 
+def profile_change(n: float, field: str, change: str, contact_id: int = 1) -> Activity:
+    return _activity(n, ActivityKind.PROFILE_CHANGE, contact_id, event_type=field, title=change)
+
+
 def contact(contact_id: int = 1, *, jobtitle: str | None = None, email: str | None = None, **kw: Any) -> Contact:
     return Contact(
         id=contact_id, email=email or f"person{contact_id}@acme.example", jobtitle=jobtitle, company_id=500, **kw

@@ -9,7 +9,7 @@ import pytest
 from hubsync.records import Activity
 from hubsync.scoring import explain_contact, history_lines, score_contact
 
-from .scoring_builders import contact, crm, day, default_model, email, form, page, webinar
+from .scoring_builders import contact, crm, day, default_model, email, form, page, profile_change, webinar
 
 
 def engagement_at(activities: list[Activity], now: float) -> int:
@@ -17,7 +17,10 @@ def engagement_at(activities: list[Activity], now: float) -> int:
 
 
 def test_caps_limit_what_one_signal_adds() -> None:
-    assert engagement_at([page(n, "/preise") for n in range(5)], 5) == 45
+    # Five pricing visits: the cap of 45, plus the intensity pattern (three visits within two weeks, +10).
+    assert engagement_at([page(n, "/preise") for n in range(5)], 5) == 45 + 10
+    assert engagement_at([page(7 * n, "/preise") for n in range(3)], 14) == 45 + 10
+    assert engagement_at([page(10 * n, "/preise") for n in range(3)], 20) == 45  # not within two weeks
     assert engagement_at([page(n, f"/blog/{n}") for n in range(20)], 20) == 10
     assert engagement_at([form(0, "Demo anfragen"), form(1, "Kontakt")], 2) == 50
 
@@ -84,14 +87,20 @@ def test_surge() -> None:
     def surging(activities: list[Activity], now: float) -> bool:
         return score_contact(person, None, activities, model, now=day(now)).surge
 
-    assert surging([form(10, "Demo anfragen")], 12)  # a new lead asking for a demo
-    assert not surging([email(10, "open")], 12)  # below min_points
+    # A new contact is new, not surging: no history of 35 days (first activity or create date) to rise from.
+    assert not surging([form(10, "Demo anfragen")], 12)
+    assert not surging([email(0, "open"), webinar(30, "attended"), page(32, "/preise")], 33)
+    # A known contact, dormant for a month, asking for a demo: a surge (the baseline is 0, the rise is real).
+    assert surging([email(0, "open"), form(40, "Demo anfragen")], 41)
+    created_long_ago = contact(created_at=day(-100))
+    assert score_contact(created_long_ago, None, [form(10, "Demo anfragen")], model, now=day(12)).surge
+    assert not surging([email(0, "open"), email(40, "open")], 41)  # below min_points
     assert not surging([email(n / 10, "open") for n in range(100)], 10)  # opens are capped at 10
     # Steady activity, 15 points a week for five weeks: this week is no rise against the weeks before.
     steady = [page(7 * week, "/preise") for week in range(5)]
     assert not surging(steady, 28.5)
-    # Quiet for a month, then 35 points in a week: a surge.
-    assert surging([email(0, "open"), webinar(30, "attended"), page(32, "/preise")], 33)
+    # Quiet for a month after a first step five weeks ago, then 35 points in a week: a surge.
+    assert surging([email(0, "open"), webinar(37, "attended"), page(39, "/preise")], 40)
     # Only the last seven days count as "now": as of day 14, day 7 belongs to the baseline.
     assert not surging([form(0, "E-Book"), webinar(7, "attended"), page(14, "/preise")], 14)
 
@@ -118,8 +127,32 @@ def test_history_shows_decay_and_where_the_cap_cut() -> None:
     lines = history_lines(explanation)
     assert "2025-03-06  pricing page  +15 (cap reached: counts +0.0)" in lines
     assert "2025-03-03  unsubscribed  -20" in lines
-    assert lines[-1].startswith("engagement 25, profile ")
+    # 45 (cap) + 10 (three visits within two weeks) - 20.
+    assert lines[-1].startswith("engagement 35, profile ")
 
     aged = explain_contact(contact(), None, [form(0, "Demo anfragen")], default_model(), now=day(120))
     assert "2025-03-03  demo / consultation request  +50 × 0.50 decay = +25.0" in history_lines(aged)
     assert "inactive for 120 days  -5" in history_lines(aged)
+
+
+def test_spam_report_cancelled_webinar_and_job_change() -> None:
+    model = default_model()
+    person = contact()
+    # A spam report takes 20 and never fades.
+    assert engagement_at([webinar(0, "attended"), page(1, "/case-studies/a"), email(2, "spam_report")], 3) == 10
+    late = explain_contact(person, None, [email(0, "spam_report")], model, now=day(400))
+    assert [(h.signal, h.decay) for h in late.history] == [("spam_report", 1.0)]
+    # A cancelled registration takes the registration's points back.
+    assert engagement_at([webinar(0, "registered"), webinar(1, "cancelled")], 2) == 0
+    # A job change (the pull's profile_change activity) earns 15, once.
+    change = [profile_change(0, "jobtitle", "Manager → Head of IT"), profile_change(5, "company", "Acme → Beta")]
+    assert engagement_at(change, 6) == 15
+    assert "changed job 2× (+15)" in score_contact(person, None, change, model, now=day(6)).reason
+
+
+def test_hand_raise_is_the_newest_hand_raiser_activity_within_14_days() -> None:
+    model = default_model()
+    demo = [form(0, "Demo anfragen"), form(3, "Kontakt")]
+    assert score_contact(contact(), None, demo, model, now=day(10)).hand_raise_at == day(3)
+    assert score_contact(contact(), None, demo, model, now=day(17)).hand_raise_at is None
+    assert score_contact(contact(), None, [form(0, "E-Book")], model, now=day(1)).hand_raise_at is None

@@ -1,53 +1,63 @@
 """The worked examples of docs/scoring.md, each with the default model from config/hubsync.toml.
 
-Days are relative to the first activity; scores are taken as of the last day named.
+Days are relative to the first activity; scores are taken as of the last day named. Examples 10-13 are the rules
+of issue 13 (docs/scoring.md: no cold-start surge, one task per episode, capacity per owner, hand-raisers).
 """
 
 from __future__ import annotations
 
-from hubsync.records import Owner
+import dataclasses
+
+from hubsync.records import Activity, Company, Contact, Owner
+from hubsync.render.task_text import task_subject
 from hubsync.scoring import (
     ContactScore,
     FitLight,
     HandoffState,
     LeadStatus,
+    ScoringModel,
     Tier,
+    advance,
     explain_contact,
     free_capacity,
     handed_over,
     handoff_candidate,
     history_lines,
-    rearm,
     score_company,
     score_contact,
     select_handoffs,
 )
-from hubsync.scoring.handoff import HandoffCandidate
+from hubsync.scoring.handoff import HandoffCandidate, Routing, capacities, decide, plan_handoffs
 from hubsync.scoring.segments import segment
 
-from .scoring_builders import company, contact, day, default_model, email, form, page, webinar
+from .scoring_builders import company, contact, day, default_model, email, form, load_variant, page, webinar
+
+
+def _jan() -> tuple[Contact, Company, list[Activity]]:
+    """Worked example 1: Jan, CEO of a 500-person software company, and his first three steps."""
+    jan = contact(jobtitle="CEO", owner_id=77, firstname="Jan", lastname="Kowalski")
+    software_500 = company(employees="500", industry="COMPUTER_SOFTWARE")
+    return (
+        jan,
+        software_500,
+        [form(0, "E-Book: Lead Scoring für den Mittelstand"), webinar(7, "attended"), page(14, "/preise")],
+    )
 
 
 def test_example_1_jan_kowalski_becomes_sales_ready_and_is_handed_over_once() -> None:
     model = default_model()
-    jan = contact(jobtitle="CEO", owner_id=77, firstname="Jan", lastname="Kowalski")
-    software_500 = company(employees="500", industry="COMPUTER_SOFTWARE")
-    activities = [
-        form(0, "E-Book: Lead Scoring für den Mittelstand"),
-        webinar(7, "attended"),
-        page(14, "/preise"),
-    ]
+    jan, software_500, activities = _jan()
     state = HandoffState()
 
     day14 = score_contact(jan, software_500, activities, model, now=day(14))
     assert (day14.engagement, day14.status) == (45, LeadStatus.MQL)
-    state = rearm(state, day14.status)
+    state = advance(state, day14, model, now=day(14))
     assert handoff_candidate(day14, state, model) is None  # no task
 
     activities.append(form(16, "Beratung vereinbaren", "/beratung"))
     day16 = score_contact(jan, software_500, activities, model, now=day(16), previous_status=day14.status)
     assert (day16.engagement, day16.status) == (95, LeadStatus.SALES_READY)
-    state = rearm(state, day16.status)
+    state = advance(state, day16, model, now=day(16))
     candidate = handoff_candidate(day16, state, model)
     assert candidate is not None
     owner = Owner(id=77, email="vertrieb@acme.example")
@@ -73,13 +83,12 @@ def test_example_1_jan_kowalski_becomes_sales_ready_and_is_handed_over_once() ->
         assert f"{date}  {label}" in body
 
     # Running the cycle again creates no second task: the task is open and the contact is no longer armed.
-    state = handed_over()
+    state = handed_over(state, now=day(16), hand_raise_at=candidate.hand_raise_at)
     again = score_contact(jan, software_500, activities, model, now=day(16), previous_status=day16.status)
-    assert handoff_candidate(again, rearm(state, again.status), model) is None
-    # Even once the task is closed, he is not handed over again until he has fallen back to nurture.
-    closed = HandoffState(open_task=False, armed=state.armed)
-    assert handoff_candidate(again, rearm(closed, again.status), model) is None
-    assert handoff_candidate(again, rearm(closed, LeadStatus.NURTURE), model) is not None
+    assert handoff_candidate(again, advance(state, again, model, now=day(16)), model) is None
+    # Even once the task is closed, he is not handed over again in this episode (see example 11).
+    closed = dataclasses.replace(state, open_task=False)
+    assert handoff_candidate(again, advance(closed, again, model, now=day(17)), model) is None
 
 
 def test_example_2_the_matrix_great_fit_not_engaged_is_a4_without_task() -> None:
@@ -272,3 +281,125 @@ def test_example_9_random_clicks_score_less_than_a_meaningful_sequence() -> None
     assert clicks == 10  # capped
     assert journey == 5 + 20 + 15 + 15  # with the comparison -> webinar -> pricing bonus
     assert clicks < journey
+
+
+def _route_to(owner: int, *contacts: int) -> Routing:
+    return Routing(
+        routes=("contact_owner", "company_owner", "round_robin"),
+        round_robin=(),
+        capacity={owner: 20},
+        load={},
+        owners_of=dict.fromkeys(contacts, (owner, None)),
+    )
+
+
+def _daily(
+    person: Contact,
+    where: Company | None,
+    activities: list[Activity],
+    days: range,
+    model: ScoringModel,
+    *,
+    completes: bool,
+) -> list[tuple[int, HandoffCandidate]]:
+    """Score the contact every day of `days`, decide, create the tasks (and let the rep complete each one the same
+    day when `completes`); the tasks made, as (day, candidate)."""
+    state, status, tasks = HandoffState(), None, []
+    for n in days:
+        known = [a for a in activities if a.occurred_at <= day(n)]
+        score = score_contact(person, where, known, model, now=day(n), previous_status=status)
+        status = score.status
+        state = advance(state, score, model, now=day(n))
+        decision = decide([(score, state)], _route_to(77, person.id), model)
+        for assignment in decision.assigned:
+            tasks.append((n, assignment.candidate))
+            state = handed_over(state, now=day(n), hand_raise_at=assignment.candidate.hand_raise_at)
+        if completes:
+            state = dataclasses.replace(state, open_task=False)
+    return tasks
+
+
+def test_example_10_no_cold_start_surge_jan_gets_his_only_task_on_day_16() -> None:
+    model = default_model()
+    jan, software_500, activities = _jan()
+    activities.append(form(16, "Beratung vereinbaren", "/beratung"))
+    # Day 7 (two activities in a week after none) would be a surge without the history rule.
+    assert not score_contact(jan, software_500, activities[:2], model, now=day(7)).surge
+    tasks = _daily(jan, software_500, activities, range(17), model, completes=False)
+    assert [(n, c.engagement) for n, c in tasks] == [(16, 95)]
+    explanation = explain_contact(jan, software_500, activities, model, now=day(16))
+    assert [h.signal for h in explanation.history] == [
+        "content_download",
+        "webinar_attended",
+        "pricing_page_view",
+        "demo_request",
+    ]
+
+
+def test_example_11_one_task_per_episode() -> None:
+    model = default_model()
+    person = contact(owner_id=77)
+    yellow = company("120", industry=None)  # 50: yellow, no handoff segment
+    at_80 = [webinar(n, "attended") for n in (0, 1)] + [page(n, "/case-studies/x") for n in (0, 1)]
+    at_80 += [form(n, "Checkliste CRM") for n in (0, 1)]
+    assert score_contact(person, yellow, at_80, model, now=day(19)).engagement == 80
+    # Hot from day 1 for weeks, the rep completing each task the same day: one task.
+    assert [n for n, _ in _daily(person, yellow, at_80, range(20), model, completes=True)] == [1]
+    # Below every trigger from day 67 (decay); a rise on day 80, only 13 quiet days later, is the same episode.
+    rise = [page(80, "/preise"), page(80.1, "/preise"), page(80.2, "/preise")]
+    same_episode = _daily(person, yellow, at_80 + rise, range(100), model, completes=True)
+    assert [n for n, _ in same_episode] == [1]
+    # After 30 quiet days a new demo request: a second task.
+    demo = [form(100, "Demo anfragen", "/demo")]
+    tasks = _daily(person, yellow, at_80 + demo, range(101), model, completes=True)
+    assert [n for n, _ in tasks] == [1, 100]
+    # A rise without a hand-raise after 30 quiet days starts a new episode too.
+    late_rise = [page(n, "/preise") for n in (100, 100.1, 100.2)]
+    assert [n for n, _ in _daily(person, yellow, at_80 + late_rise, range(101), model, completes=True)] == [1, 100]
+
+
+def test_example_12_per_owner_capacity_routes_past_a_full_owner() -> None:
+    model = load_variant(lambda data: data["handoff"]["capacity"].update(owners={"x@acme.example": 2}))
+    x, y = Owner(id=1, email="x@acme.example"), Owner(id=2, email="y@acme.example")
+    load = {1: 2, 2: 10}
+    hot = [_candidate(i, 80 + i) for i in (11, 12, 13)]
+    routing = Routing(
+        routes=("contact_owner", "company_owner", "round_robin"),
+        round_robin=(1, 2),
+        capacity=capacities([x, y], model),
+        load=load,
+        owners_of={c.contact_id: (1, None) for c in hot},
+    )
+    decision = plan_handoffs(hot, routing, model)
+    assert [(a.candidate.contact_id, a.owner_id, a.over_capacity) for a in decision.assigned] == [
+        (13, 2, None),
+        (12, 2, None),
+        (11, 2, None),
+    ]
+    # With a company owner who has room, that is the next step.
+    z = Owner(id=3, email="z@acme.example")
+    with_company = dataclasses.replace(
+        routing, capacity=capacities([x, y, z], model), owners_of={c.contact_id: (1, 3) for c in hot}
+    )
+    assert {a.owner_id for a in plan_handoffs(hot, with_company, model).assigned} == {3}
+
+
+def test_example_13_hand_raiser_outside_the_icp() -> None:
+    model = load_variant(lambda data: data["profile"]["gates"].update(competitor_domains=["rival.example"]))
+    retailer = company("30", "RETAIL")
+    ceo = contact(1, jobtitle="CEO", owner_id=77)
+    demo = [form(0, "Demo anfragen", "/demo", contact_id=1)]
+    score = score_contact(ceo, retailer, demo, model, now=day(0.1))
+    assert (score.profile, score.fit_light) == (20, FitLight.RED)
+    decision = decide([(score, HandoffState())], _route_to(77, 1, 2), model)
+    (assignment,) = decision.assigned
+    assert assignment.candidate.outside_icp == "fit red"
+    assert task_subject(score, "Chris CEO", outside_icp=assignment.candidate.outside_icp).startswith(
+        "[hubsync] hand-raiser outside ICP (fit red): "
+    )
+    # The same from a competitor's domain: no task, held for `status`.
+    rival = contact(2, jobtitle="CEO", owner_id=77, email="ceo@rival.example")
+    rival_score = score_contact(rival, retailer, [form(0, "Demo anfragen", contact_id=2)], model, now=day(0.1))
+    held = decide([(rival_score, HandoffState())], _route_to(77, 1, 2), model)
+    assert held.assigned == ()
+    assert [(h.contact_id, h.why) for h in held.held] == [(2, "competitor domain")]

@@ -40,6 +40,9 @@ def test_default_signals_follow_the_spec_table() -> None:
         "meeting_held": (25, 25, True),
         "unsubscribe": (-20, None, False),
         "hard_bounce": (-10, None, False),
+        "spam_report": (-20, None, False),
+        "webinar_cancelled": (-15, None, True),
+        "job_change": (15, 15, True),
     }
     model = default_model()
     assert {s.name: (s.points, s.max_points, s.decays) for s in model.signals} == expected
@@ -87,7 +90,10 @@ def _activity(kind: ActivityKind, **attributes: str | None) -> Activity:
         (_activity(ActivityKind.MARKETING_EVENT, event_type="registered"), "webinar_registered"),
         (_activity(ActivityKind.MARKETING_EVENT, event_type="attended"), "webinar_attended"),
         (_activity(ActivityKind.MARKETING_EVENT, event_type="no_show"), None),
-        (_activity(ActivityKind.MARKETING_EVENT, event_type="cancelled"), None),
+        (_activity(ActivityKind.MARKETING_EVENT, event_type="cancelled"), "webinar_cancelled"),
+        (_activity(ActivityKind.EMAIL_EVENT, event_type="spam_report"), "spam_report"),
+        (_activity(ActivityKind.PROFILE_CHANGE, event_type="jobtitle"), "job_change"),
+        (_activity(ActivityKind.PROFILE_CHANGE, event_type="company"), "job_change"),
         (_activity(ActivityKind.EMAIL_EVENT, event_type="open"), "email_open"),
         (_activity(ActivityKind.EMAIL_EVENT, event_type="click", url=f"{SITE}/preise"), "email_click"),
         (_activity(ActivityKind.EMAIL_EVENT, event_type="unsubscribe"), "unsubscribe"),

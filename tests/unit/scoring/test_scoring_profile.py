@@ -72,6 +72,8 @@ def test_domains() -> None:
         ("", Tier.UNKNOWN),
         ("abc", Tier.UNKNOWN),
         (None, Tier.UNKNOWN),
+        ("0", Tier.UNKNOWN),
+        ("-5", Tier.UNKNOWN),
     ],
 )
 def test_tier_from_company_size(employees: str | None, expected: Tier) -> None:
@@ -170,3 +172,30 @@ def test_numeric_ranges_and_properties_outside_the_record_fields() -> None:
     assert score_contact(Contact(id=1), big, [], model, now=day(0)).profile == 15
     unreadable = Company(id=1, numberofemployees="10", annualrevenue="lots")
     assert score_contact(Contact(id=1), unreadable, [], model, now=day(0)).completeness < 100
+
+
+@pytest.mark.parametrize("employees", ["0", "-5", "0-10"])
+def test_an_employee_count_of_0_or_below_is_unknown_for_size_tier_and_completeness(employees: str) -> None:
+    score = score_contact(contact(jobtitle="CEO"), company(employees), [], default_model(), now=day(0))
+    assert score.tier == Tier.UNKNOWN
+    assert score.completeness == 50  # title and industry known; size and (missing) country not
+    assert "more than 50 employees" not in score.reason
+    account = score_company(company(employees), [], default_model(), now=day(0))
+    assert (account.tier, account.completeness) == (Tier.UNKNOWN, 50)
+
+
+@pytest.mark.parametrize(
+    ("title", "points", "persona"),
+    [
+        ("Assistentin der Geschäftsführung", 0, None),
+        ("Executive Assistant to the CEO", 0, None),
+        ("Sekretariat Vorstand", 0, None),
+        ("Teamleiter Vertrieb", 10, "influencer"),
+        ("Abteilungsleiter IT", 20, "decision_maker"),
+        ("CEO", 20, "decision_maker"),
+    ],
+)
+def test_assistants_are_no_decision_makers(title: str, points: int, persona: str | None) -> None:
+    score = score_contact(contact(jobtitle=title), None, [], default_model(), now=day(0))
+    assert (score.profile, score.persona) == (points, persona)
+    assert score.completeness == 25  # an excluded title is known: it only matches no case

@@ -19,7 +19,8 @@ def test_short_reason_reads_like_the_spec() -> None:
     ]
     score = score_contact(contact(), company("120"), activities, default_model(), now=day(5))
     assert score.reason == (
-        "pricing page 3\u00d7 (+45), webinar attended (+20), case study (+10); "
+        "pricing page 3\u00d7 (+45), webinar attended (+20), case study (+10), "
+        "pricing page 3\u00d7 within two weeks (+10); "
         "fit: more than 50 employees (+50), target industry (+30)"
     )
 
