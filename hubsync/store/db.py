@@ -191,6 +191,11 @@ def upgrade(engine: Engine) -> str | None:
             with engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+                elif conn.dialect.name == "sqlite":
+                    # The sqlite3 driver runs DDL outside any transaction unless one is open: without this, a process
+                    # killed halfway through a migration left half the tables, and every later run failed on
+                    # "table … already exists" (found by bench/chaos.py).
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 before = current_revision(conn)
                 command.upgrade(_alembic_config(conn), "head")
                 after = current_revision(conn)

@@ -168,15 +168,21 @@ class Chaos:
             stderrs.append(result.stderr)
             if result.returncode == 0:
                 break
-        state = self._state(sb, env)
         ended_well = bool(codes) and codes[-1] == 0
+        try:
+            state = self._state(sb, env)
+        except sa.exc.SQLAlchemyError as err:
+            # A database the reruns could not bring back is the worst mismatch there is: report it, go on.
+            mismatches, duplicates = {f"database unreadable: {str(err).splitlines()[0]}": 1}, 0
+        else:
+            mismatches, duplicates = state.mismatches(reference), state.duplicate_tasks()
         return Trial(
             name=name,
             reruns=len(codes) if ended_well else 0,
             exit_codes=tuple(codes),
             tracebacks=sum(text.count("Traceback (most recent call last)") for text in stderrs),
-            mismatches=state.mismatches(reference),
-            duplicate_tasks=state.duplicate_tasks(),
+            mismatches=mismatches,
+            duplicate_tasks=duplicates,
         )
 
     @contextmanager
