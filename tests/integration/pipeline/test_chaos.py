@@ -1,4 +1,4 @@
-"""A small `bench/chaos.py`: real SIGKILLs of `hubsync sync` early and late in the cycle, runs at 30 % injected
+"""A small `bench/chaos.py`: real SIGKILLs of `hubsync sync` early and late in the cycle, runs at 15 % injected
 faults, and a bad body on the forms API; each ends equal to an undisturbed cycle, with no duplicate task and no
 traceback. On SQLite and PostgreSQL."""
 
@@ -40,7 +40,8 @@ def test_kills_faults_and_bad_bodies_end_equal_to_the_undisturbed_cycle(chaos: C
     _has_substance(reference)
     for share in (0.3, 0.8):
         _clean(chaos.kill(reference, share * took))
-    _clean(chaos.faults(reference, 0.3, seed=3))
+    # The bench runs 30 %; its retry waits (up to a rate window per 429 burst) take minutes, too long for every run.
+    _clean(chaos.faults(reference, 0.15, seed=3))
     # Each bad-body kind on each stream is tests/integration/pull/test_strict_pages.py's; here one, end to end.
     _clean(chaos.bad_body(reference, "not_json", "GET /form-integrations"))
 
