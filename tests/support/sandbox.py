@@ -9,6 +9,8 @@ from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.sandbox.portal import Portal
 from hubsync.sandbox.server import Sandbox
 from hubsync.secret import Secret
+from hubsync.settings import Settings, load_settings
+from tests.support.paths import DEFAULT_CONFIG
 
 
 def fast_client(
@@ -38,3 +40,9 @@ def dt_to_ms(at: datetime) -> int:
 
 def portal_now(portal: Portal) -> datetime:
     return ms_to_dt(portal.now)
+
+
+def sandbox_settings(sb: Sandbox, database_url: str) -> Settings:
+    """The shipped config, with hubsync pointed at the sandbox and at `database_url`."""
+    env = {"HUBSPOT_ACCESS_TOKEN": sb.token, "HUBSYNC_API_BASE_URL": sb.url, "HUBSYNC_DATABASE_URL": database_url}
+    return load_settings(env, str(DEFAULT_CONFIG))

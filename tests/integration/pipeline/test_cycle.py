@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -13,10 +12,9 @@ from hubsync.hubspot.client_settings import client_settings
 from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.jobs.setup import setup
 from hubsync.sandbox import Sandbox, start_sandbox
-from hubsync.settings import Settings, load_settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import contact_score_t, contact_t, run_t
-from tests.support.paths import DEFAULT_CONFIG
+from tests.support.sandbox import portal_now, sandbox_settings
 
 
 @pytest.fixture
@@ -25,21 +23,12 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def _settings(sb: Sandbox, database_url: str) -> Settings:
-    env = {"HUBSPOT_ACCESS_TOKEN": sb.token, "HUBSYNC_API_BASE_URL": sb.url, "HUBSYNC_DATABASE_URL": database_url}
-    return load_settings(env, str(DEFAULT_CONFIG))
-
-
-def _clock(sb: Sandbox) -> datetime:
-    return datetime.fromtimestamp(sb.portal.now / 1000, UTC)
-
-
 def test_a_cycle_pulls_scores_and_pushes_then_an_idle_cycle_sends_nothing(sandbox: Sandbox, database_url: str) -> None:
-    settings = _settings(sandbox, database_url)
+    settings = sandbox_settings(sandbox, database_url)
     engine = open_database(database_url)
     with HubSpotClient(client_settings(settings)) as client:
         setup(client, settings.config.push)
-        first = run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+        first = run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal))
         assert first.outcome == "ok"
         assert first.pushed is not None
         with engine.connect() as conn:
@@ -51,7 +40,7 @@ def test_a_cycle_pulls_scores_and_pushes_then_an_idle_cycle_sends_nothing(sandbo
 
         # Same instant, no new data: scores cannot move, so nothing may be sent (hubsync's own writes from the first
         # cycle come back through the pull and must not cause a write).
-        second = run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+        second = run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal))
         assert second.outcome == "ok"
         assert second.pushed is not None
         assert second.pushed.updates_sent == 0
@@ -59,7 +48,7 @@ def test_a_cycle_pulls_scores_and_pushes_then_an_idle_cycle_sends_nothing(sandbo
         # An hour later, still no new data: the first cycle's writes moved every pushed contact's modified date, so
         # the pull reads them again, but only contacts with real new data may be rescored, not all of them.
         sandbox.portal.advance(3600)
-        third = run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+        third = run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal))
         assert third.pulled.counts["contacts"].stored >= first.pushed.records_pushed / 2
         assert third.scored is not None
         assert third.scored.contacts_scored < live / 4
@@ -74,12 +63,12 @@ def test_a_cycle_pulls_scores_and_pushes_then_an_idle_cycle_sends_nothing(sandbo
 
 
 def test_a_stop_request_ends_the_cycle_as_stopped(sandbox: Sandbox, database_url: str) -> None:
-    settings = _settings(sandbox, database_url)
+    settings = sandbox_settings(sandbox, database_url)
     engine = open_database(database_url)
     stop = threading.Event()
     stop.set()
     with HubSpotClient(client_settings(settings), stop=stop) as client, pytest.raises(Interrupted):
-        run_cycle(settings, engine, client, clock=lambda: _clock(sandbox), options=CycleOptions(), stop=stop)
+        run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal), options=CycleOptions(), stop=stop)
     with engine.connect() as conn:
         run = conn.execute(sa.select(run_t)).one()
     engine.dispose()
@@ -90,11 +79,11 @@ def test_a_stop_request_ends_the_cycle_as_stopped(sandbox: Sandbox, database_url
 def test_a_cycle_before_setup_stops_at_the_first_batch_with_one_clear_error(
     sandbox: Sandbox, database_url: str
 ) -> None:
-    settings = _settings(sandbox, database_url)
+    settings = sandbox_settings(sandbox, database_url)
     engine = open_database(database_url)
     sandbox.reset_stats()
     with HubSpotClient(client_settings(settings)) as client, pytest.raises(SetupRequired, match="hubsync setup"):
-        run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+        run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal))
     engine.dispose()
     batch_updates = sum(
         sum(by_status.values())

@@ -10,7 +10,6 @@ pages and cursors are committed, nothing in memory survives). Real SIGKILLs at r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,12 +21,11 @@ from hubsync.jobs import cycle, rescore
 from hubsync.jobs.cycle import run_cycle
 from hubsync.jobs.setup import setup
 from hubsync.sandbox import Sandbox, start_sandbox
-from hubsync.settings import Settings, load_settings
 from hubsync.store import scores
 from hubsync.store.db import open_database
 from hubsync.store.tables import contact_score_t, contact_t, pending_t, run_t
-from tests.support.paths import DEFAULT_CONFIG
 from tests.support.portal_checks import assert_properties_in_portal
+from tests.support.sandbox import portal_now, sandbox_settings
 
 
 class Killed(BaseException):
@@ -38,15 +36,6 @@ class Killed(BaseException):
 def sandbox() -> Iterator[Sandbox]:
     with start_sandbox(contacts=300, seed=23, rate_limits=False) as sb:
         yield sb
-
-
-def _settings(sb: Sandbox, database_url: str) -> Settings:
-    env = {"HUBSPOT_ACCESS_TOKEN": sb.token, "HUBSYNC_API_BASE_URL": sb.url, "HUBSYNC_DATABASE_URL": database_url}
-    return load_settings(env, str(DEFAULT_CONFIG))
-
-
-def _clock(sb: Sandbox) -> datetime:
-    return datetime.fromtimestamp(sb.portal.now / 1000, UTC)
 
 
 def _counts(database_url: str) -> dict[str, Any]:
@@ -67,14 +56,14 @@ def _die_when_scoring_starts(*_: object, **__: object) -> None:
 def test_a_run_that_dies_after_the_pull_is_scored_and_pushed_by_the_next_plain_cycle(
     sandbox: Sandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _settings(sandbox, database_url)
+    settings = sandbox_settings(sandbox, database_url)
     engine = open_database(database_url)
     with HubSpotClient(client_settings(settings)) as client:
         setup(client, settings.config.push)
         with monkeypatch.context() as patched:
             patched.setattr(cycle, "rescore", _die_when_scoring_starts)
             with pytest.raises(Killed):
-                run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+                run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal))
         died = _counts(database_url)
         assert died["live"] > 250
         assert died["scored"] == 0
@@ -82,7 +71,7 @@ def test_a_run_that_dies_after_the_pull_is_scored_and_pushed_by_the_next_plain_c
         assert died["runs"] == ["running"]
 
         # A plain cycle, with nothing new in the portal: it owes the dead run's work and does it.
-        after = run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+        after = run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal))
         assert after.outcome == "ok"
         assert after.scored is not None
         assert after.scored.contacts_scored == died["live"]
@@ -97,7 +86,7 @@ def test_a_run_that_dies_after_the_pull_is_scored_and_pushed_by_the_next_plain_c
 def test_a_run_that_dies_halfway_through_the_rescore_leaves_the_rest_to_the_next_cycle(
     sandbox: Sandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _settings(sandbox, database_url)
+    settings = sandbox_settings(sandbox, database_url)
     engine = open_database(database_url)
     stored_batches = 0
 
@@ -114,12 +103,12 @@ def test_a_run_that_dies_halfway_through_the_rescore_leaves_the_rest_to_the_next
             patched.setattr(rescore, "BATCH", 50)
             patched.setattr("hubsync.jobs.rescore.store_scores", store_then_die_on_the_third_batch)
             with pytest.raises(Killed):
-                run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+                run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal))
         died = _counts(database_url)
         assert died["scored"] == 100  # two batches of 50 were committed before the kill
         assert died["pending"] >= died["live"] - 100
 
-        after = run_cycle(settings, engine, client, clock=lambda: _clock(sandbox))
+        after = run_cycle(settings, engine, client, clock=lambda: portal_now(sandbox.portal))
         assert after.outcome == "ok"
         assert after.scored is not None
         # At least the rest of the dead run's contacts (the new pull may touch a few more again).
