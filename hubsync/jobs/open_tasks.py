@@ -80,7 +80,10 @@ def reconcile_intents(client: HubSpotClient, engine: Engine, *, now: datetime) -
             adopted += 1
             log.info("push.task_reconciled", contact_id=contact_id, task_id=found[0])
         else:
-            record_failed(engine, row_id, "the run stopped before HubSpot created the task; decided again")
+            # The run stopped between its intent and the create: nothing reached HubSpot, so nothing is kept (a row
+            # marked failed would differ from a run that was never stopped); the log says what happened.
+            with transaction(engine) as conn:
+                task_store.drop_intent(conn, row_id)
             log.info("push.task_intent_dropped", contact_id=contact_id)
     return adopted
 

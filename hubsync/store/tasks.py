@@ -235,6 +235,11 @@ def record_failed(conn: Connection, row_id: int, error: str) -> None:
     conn.execute(sa.update(task_t).where(task_t.c.id == row_id).values(state="failed", error=error[:ERROR_MAX]))
 
 
+def drop_intent(conn: Connection, row_id: int) -> None:
+    """An intent whose task HubSpot never created: it never happened, and the contact is decided again."""
+    conn.execute(sa.delete(task_t).where(task_t.c.id == row_id, task_t.c.state == "intent"))
+
+
 def mark_done(conn: Connection, row_ids: Sequence[int]) -> None:
     if row_ids:
         conn.execute(sa.update(task_t).where(task_t.c.id.in_(row_ids)).values(state="done"))
