@@ -49,6 +49,8 @@ COMPARED: Mapping[str, frozenset[str]] = {
     "task": frozenset({"id", "hubspot_task_id", "created_at", "error"}),
     "pending_rescore": frozenset(),
 }
+# The exit code recorded for a run the harness stopped after `Chaos.timeout` seconds.
+TIMED_OUT = -1
 # The sandbox runs with rate limits off: the client's own pacing need not slow the trials down.
 _UNPACED = {
     "# requests_per_10s = 190": "requests_per_10s = 10000",
@@ -163,7 +165,13 @@ class Chaos:
     def _finish(self, name: str, sb: Sandbox, env: dict[str, str], reference: State, stderrs: list[str]) -> Trial:
         codes: list[int] = []
         for _ in range(self.max_reruns):
-            result = self._hubsync(env, "sync")
+            try:
+                result = self._hubsync(env, "sync")
+            except subprocess.TimeoutExpired as slow:
+                # A run slower than `timeout` (retry waits under heavy faults) counts as one that did not end well.
+                codes.append(TIMED_OUT)
+                stderrs.append(slow.stderr.decode() if isinstance(slow.stderr, bytes) else slow.stderr or "")
+                continue
             codes.append(result.returncode)
             stderrs.append(result.stderr)
             if result.returncode == 0:
