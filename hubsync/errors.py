@@ -114,6 +114,12 @@ class SetupRequired(FatalHubSpotError):
     exit_code = 2
 
 
+class NotFound(HubsyncError):
+    """What the command line names (a contact, a company) is not in the local database."""
+
+    exit_code = 11
+
+
 class LeaseBusy(HubsyncError):
     """Another live hubsync process holds the sync lease (one writer per database): nothing was done, or the
     command stopped after the page in hand because another process took the lease over."""

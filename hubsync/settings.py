@@ -210,8 +210,25 @@ def _read_config(env: Mapping[str, str], config_path: str | None) -> tuple[str, 
     if DEFAULT_CONFIG_PATH.is_file():
         return str(DEFAULT_CONFIG_PATH), _utf8(DEFAULT_CONFIG_PATH, str(DEFAULT_CONFIG_PATH), "")
     # An installed wheel has no config/ folder next to the working directory: use the copy packaged with hubsync.
-    packaged = resources.files("hubsync").joinpath("default_config.toml")
-    return "<packaged default config>", packaged.read_text(encoding="utf-8")
+    return "<packaged default config>", packaged_default_config()
+
+
+def packaged_default_config() -> str:
+    """The commented default configuration shipped with hubsync (the same text as config/hubsync.toml)."""
+    return resources.files("hubsync").joinpath("default_config.toml").read_text(encoding="utf-8")
+
+
+def write_default_config(path: Path, *, overwrite: bool = False) -> Path:
+    """Write the packaged default configuration to `path` (its directory is created); an existing file is left
+    alone unless `overwrite`."""
+    if path.exists() and not overwrite:
+        raise ConfigError(str(path), "", "the file exists; pass --force to overwrite it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(packaged_default_config(), encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot write the config file: {err.strerror}") from None
+    return path
 
 
 def _utf8(path: Path, source: str, key: str) -> str:

@@ -6,9 +6,11 @@ results. Errors are reported as `file: key.path[2].name: what was expected`.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
 
 from hubsync.errors import ConfigError
 
@@ -34,22 +36,37 @@ def key_path(loc: tuple[int | str, ...]) -> str:
 
 _EXPECTED = {
     "missing": "required key is missing",
-    "extra_forbidden": "unknown key (check the spelling; see config/hubsync.toml for every key)",
+    "extra_forbidden": "unknown key (check the spelling; `hubsync config init` writes a file with every key)",
 }
+
+# Keys an admin may try for a secret: the answer says where it belongs instead of only "unknown key".
+_SECRET_KEY = re.compile(r"token|secret|api_?key|password", re.IGNORECASE)
+_ENVIRONMENT_HINT = (
+    "secrets do not belong in the config file: remove this key and set HUBSPOT_ACCESS_TOKEN (or "
+    "HUBSPOT_ACCESS_TOKEN_FILE, a file only hubsync's user can read) in the environment; see the README, "
+    "'The private app'"
+)
 
 
 def config_error(err: ValidationError, source: str, prefix: tuple[int | str, ...] = ()) -> ConfigError:
     """The first problem as a ConfigError; the count of further problems is appended so none is hidden."""
     problems = err.errors(include_url=False)
-    first = problems[0]
+    # A secret in the file is the problem to name first: it must leave the file whatever else is wrong.
+    first = next((p for p in problems if _is_secret_key(p)), problems[0])
     # Tagged unions and validators add their own names to `loc`; keep only the keys an admin wrote.
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     expected = _EXPECTED.get(first["type"], _clean(first["msg"]))
+    if _is_secret_key(first):
+        expected = _ENVIRONMENT_HINT
     if first["type"] not in _EXPECTED and "input" in first and not isinstance(first["input"], dict | list):
         expected += f" (got {first['input']!r})"
     if len(problems) > 1:
         expected += f" [and {len(problems) - 1} more problem(s)]"
     return ConfigError(source, key_path(prefix + loc), expected)
+
+
+def _is_secret_key(problem: ErrorDetails) -> bool:
+    return problem["type"] == "extra_forbidden" and bool(_SECRET_KEY.search(str(problem["loc"][-1])))
 
 
 def _clean(msg: str) -> str:

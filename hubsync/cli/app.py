@@ -1,8 +1,9 @@
 """The root of the `hubsync` command: the Typer apps, the root options, and what every command shares.
 
-Exit codes (documented in the README): 0 success; 1 unexpected error; 2 configuration error; 3 database error;
-4 HubSpot error; 5 access token rejected; 6 missing scope; 7 stopped for now: daily quota (or hubsync's reserve) used
-up, or a Retry-After beyond `[portal] max_retry_after_seconds`; 10 another hubsync process holds the sync lease.
+Exit codes (documented in the README): 0 success; 1 unexpected error; 2 configuration or usage error, or the portal
+not set up; 3 database error; 4 HubSpot error; 5 access token rejected; 6 missing scope; 7 stopped for now: daily
+quota (or hubsync's reserve) used up, or a Retry-After beyond `[portal] max_retry_after_seconds`; 10 another hubsync
+process holds the sync lease; 11 what the command line names is not in the local database.
 """
 
 from __future__ import annotations
@@ -191,9 +192,29 @@ def stop_on_signals(on_stop: Callable[[], None]) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+def config_first(argv: list[str]) -> list[str]:
+    """`hubsync status --config FILE` means `hubsync --config FILE status`: the root option is moved to the front,
+    so an admin may put it where commands usually take their options. Nothing after `--` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg in ("--config", "-c") and i + 1 < len(argv):
+            front.extend(argv[i : i + 2])
+            i += 2
+            continue
+        (front if arg.startswith("--config=") else rest).append(arg)
+        i += 1
+    return front + rest
+
+
 def main() -> None:
     try:
-        app()
+        app(args=config_first(sys.argv[1:]))
     except HubsyncError as err:
         _fail(err, str(err), err.exit_code)
     except Exception as err:  # noqa: BLE001  (anything else is a bug: one line here, the traceback on request)

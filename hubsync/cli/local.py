@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from hubsync.cli.app import app, as_of_option, config_app, db_app, invocation
@@ -14,6 +16,19 @@ def config_check(ctx: typer.Context) -> None:
 
     settings = invocation(ctx).settings()
     typer.echo(config_summary(settings))
+
+
+@config_app.command("init")
+def config_init(
+    path: str = typer.Argument("config/hubsync.toml", help="Where to write the config file."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write the commented default configuration to PATH, to edit and pass with --config (or $HUBSYNC_CONFIG)."""
+    from hubsync.settings import write_default_config  # noqa: PLC0415  (see config_check)
+
+    written = write_default_config(Path(path), overwrite=force)
+    typer.echo(f"wrote the default configuration to {written}")
+    typer.echo(f"edit it, then check it with: hubsync config check --config {written}")
 
 
 @db_app.command("upgrade")

@@ -18,9 +18,12 @@ def sync(
 ) -> None:
     """One cycle now: pull what changed, rescore it, push what changed (as `hubsync run` does on a schedule)."""
     from hubsync.jobs.cycle import CycleOptions, run_cycle  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.setup import verify_setup  # noqa: PLC0415
 
     stop = threading.Event()
     with stop_on_signals(stop.set), writing(ctx, "sync", stop) as c:
+        if not no_push:
+            verify_setup(c.client, c.settings.config.push)
         result = run_cycle(
             c.settings,
             c.engine,
@@ -161,11 +164,13 @@ def push_command(
 ) -> None:
     """Write changed scores back to HubSpot and create sales tasks (from the local database; no pull, no rescore)."""
     from hubsync.jobs.push import push  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.setup import verify_setup  # noqa: PLC0415
 
     stop = threading.Event()
     # A dry run writes nothing, so it needs no lease: an admin can preview beside a running service.
     opened = connected(ctx, stop) if dry_run else writing(ctx, "push", stop)
     with stop_on_signals(stop.set), opened as c:
+        verify_setup(c.client, c.settings.config.push)
         result = push(c.client, c.engine, c.settings, now=invocation(ctx).clock()(), dry_run=dry_run, tasks=tasks)
     for line in result.lines():
         typer.echo(line)

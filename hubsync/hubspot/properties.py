@@ -151,9 +151,16 @@ def read_portal_schema(
     for t in OBJECT_TYPES:
         g = client.request("GET", f"/crm/v3/properties/{t}/groups", operation="setup.read_groups", expect=results_page)
         groups[t] = [str(x.get("name")) for x in (g or {}).get("results", [])]
-        p = client.request("GET", f"/crm/v3/properties/{t}", operation="setup.read_properties", expect=results_page)
-        properties[t] = {str(x.get("name")): x for x in (p or {}).get("results", [])}
+        properties[t] = read_properties(client, t)
     return groups, properties
+
+
+def read_properties(client: HubSpotClient, object_type: str) -> dict[str, dict[str, Any]]:
+    """Every property of an object type, as JSON by name: one call."""
+    p = client.request(
+        "GET", f"/crm/v3/properties/{object_type}", operation="setup.read_properties", expect=results_page
+    )
+    return {str(x.get("name")): x for x in (p or {}).get("results", [])}
 
 
 def create_group(client: HubSpotClient, object_type: str, name: str, label: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from hubsync.errors import HubsyncError
+from hubsync.errors import NotFound
 from hubsync.jobs.rescore import stored_episode
 from hubsync.records import Company, Contact
 from hubsync.render.explain import HandoffExplained
@@ -42,7 +42,7 @@ def explain(engine: Engine, model: ScoringModel, key: str, *, now: datetime) -> 
     with engine.connect() as conn:
         found = find_contact(conn, key)
         if found is None:
-            raise HubsyncError(f"no contact {key!r} in the local database (by id or email); run `hubsync sync`")
+            raise NotFound(f"no contact {key!r} in the local database (by id or email); run `hubsync sync`")
         company = companies_by_id(conn, [found.company_id]).get(found.company_id) if found.company_id else None
         activities = activities_by_contact(conn, [found.id], until=now).get(found.id, [])
         stored = stored_contact_status(conn, found.id)

@@ -43,6 +43,7 @@ from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.jobs.lease import LEASE_NAME, holder_id, take_over
+from hubsync.jobs.setup import verify_setup
 from hubsync.settings import Settings
 from hubsync.store import lease
 
@@ -85,6 +86,8 @@ class Service:
         self._lock = threading.Lock()
         self.fatal: HubsyncError | None = None
         self.cycles = 0
+        # Checked once per process, before its first cycle that writes (two calls), not on every cycle.
+        self._setup_verified = False
 
     # -- the jobs ---------------------------------------------------------------------------------------------
 
@@ -128,6 +131,9 @@ class Service:
             cycle_stop = self._cycle_stop
         try:
             with HubSpotClient(self.client_settings, stop=cycle_stop) as client:
+                if job.options.push and not self._setup_verified:
+                    verify_setup(client, self.settings.config.push)
+                    self._setup_verified = True
                 run_cycle(
                     self.settings,
                     self.engine,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import structlog
 
+from hubsync.errors import SetupRequired
 from hubsync.hubspot import properties as properties_api
 from hubsync.hubspot.properties import OBJECT_TYPES
 from hubsync.jobs.properties import definitions
@@ -181,6 +182,23 @@ def setup(client: HubSpotClient, config: PushConfig, *, dry_run: bool = False) -
     if dry_run:
         return SetupResult(plan, dry_run=True, conflicts=plan.conflicts)
     return apply_setup(client, plan)
+
+
+def verify_setup(client: HubSpotClient, config: PushConfig) -> None:
+    """Before a run that writes: hubsync's properties exist in the portal. One call per object type, contacts
+    first, so a portal nobody set up fails at the first call instead of after a whole pull."""
+    wanted = definitions(config)
+    for object_type in OBJECT_TYPES:
+        held = properties_api.read_properties(client, object_type)
+        missing = [d.name for d in wanted if d.object_type == object_type and d.name not in held]
+        if missing:
+            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")  # noqa: PLR2004  (a readable line)
+            raise SetupRequired(
+                f"this portal has no {shown} on {object_type}: run `hubsync setup` once to create hubsync's "
+                "properties, then run this again",
+                status=None,
+                category="SETUP_REQUIRED",
+            )
 
 
 def apply_setup(client: HubSpotClient, plan: SetupPlan) -> SetupResult:

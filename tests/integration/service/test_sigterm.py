@@ -23,14 +23,15 @@ from sqlalchemy.engine import Engine
 from hubsync.hubspot.streams import crm
 from hubsync.jobs.cycle import pull_options
 from hubsync.jobs.pull import STREAMS
+from hubsync.jobs.setup import setup
 from hubsync.sandbox import Sandbox, start_sandbox
-from hubsync.settings import load_settings
+from hubsync.settings import PushConfig, load_settings
 from hubsync.store.db import open_database
 from hubsync.store.tables import contact_t, cursor_t, lease_t, run_t
 from tests.integration.pull.portal_state import differences, expected, stored
 from tests.support.cli import cli_env, run_hubsync, start_hubsync
 from tests.support.config import config_with
-from tests.support.sandbox import portal_now
+from tests.support.sandbox import fast_client, portal_now
 
 PER_10S = 100  # HubSpot's starter budget
 DEADLINE_S = 120.0
@@ -52,6 +53,8 @@ def _tail(log: Path, chars: int = 3000) -> str:
 def sandbox() -> Iterator[Sandbox]:
     # Rate limits on, at a starter budget; the events API answers (enterprise portal), so page views count too.
     with start_sandbox(contacts=3000, seed=17, per_ten_seconds=PER_10S, activities_per_contact=5) as sb:
+        # As in a deployment: `hubsync setup` once before the service starts (it checks before its first cycle).
+        setup(fast_client(sb), PushConfig())
         yield sb
 
 
