@@ -5,6 +5,8 @@ They need no token (the server listens on 127.0.0.1 only) and are never part of 
 
 from __future__ import annotations
 
+import random
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hubsync.sandbox import responses, schema
@@ -13,6 +15,7 @@ from hubsync.sandbox.portal import Portal
 from hubsync.sandbox.records import PortalError
 from hubsync.sandbox.responses import Reply
 from hubsync.sandbox.routing import Request, Route
+from hubsync.sandbox.sales import sales_day
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -138,6 +141,13 @@ def routes(ctx: Context) -> list[Route]:  # noqa: C901, PLR0915  # one closure p
             raise responses.validation("kind must be page_view, email_event, form_submission or marketing_event")
         return Reply(201, {"id": str(row)})
 
+    def sales(portal: Portal, req: Request) -> Reply:
+        # One simulated sales day at the portal's clock; the same seed at the same clock gives the same day.
+        body = req.body if isinstance(req.body, dict) else {}
+        seed = _int(body, "seed") if "seed" in body else portal.seed or 0
+        day = sales_day(portal, random.Random(f"{seed}:{portal.now}"))  # noqa: S311  (simulation)
+        return Reply(200, asdict(day))
+
     def tokens(_portal: Portal, req: Request) -> Reply:
         scopes = req.json_object().get("scopes", list(schema.ALL_SCOPES))
         return Reply(201, {"token": ctx.gate.add_token(tuple(str(s) for s in scopes))})
@@ -195,6 +205,7 @@ def routes(ctx: Context) -> list[Route]:  # noqa: C901, PLR0915  # one closure p
         ("POST", "/associations", associate),
         ("POST", "/bulk-update", bulk_update),
         ("POST", "/activity", activity),
+        ("POST", "/sales-day", sales),
         ("POST", "/tokens", tokens),
         ("POST", "/settings", settings),
     ]

@@ -12,8 +12,9 @@ from typing import Annotated
 import typer
 
 from hubsync.sandbox import generator, snapshot
-from hubsync.sandbox.limits import BODY_FAULT_KINDS, FAULT_KINDS, TIERS, FaultSettings, LimitSettings
+from hubsync.sandbox.limits import BODY_FAULT_KINDS, FAULT_KINDS, TIERS, FaultSettings, LimitSettings, check_tier
 from hubsync.sandbox.server import serve
+from hubsync.sandbox.webhooks import Subscription
 
 ALL_FAULT_KINDS = ",".join(FAULT_KINDS)
 
@@ -47,10 +48,18 @@ def serve_command(  # noqa: PLR0917  # typer passes every option as a parameter
         Path | None, typer.Option("--snapshot", help="Serve this snapshot instead of generating.")
     ] = None,
     token: str | None = typer.Option(None, "--token", help="Use this token instead of a random one."),
+    webhook_url: str | None = typer.Option(
+        None, "--webhook-url", help="Send contact and company webhooks here (e.g. hubsync's receiver)."
+    ),
+    webhook_secret: str | None = typer.Option(
+        None, "--webhook-secret", envvar="SANDBOX_WEBHOOK_SECRET", help="The app secret that signs them (v3)."
+    ),
 ) -> None:
     """Serve a portal until interrupted; prints its URL and a token with every scope."""
-    if tier not in TIERS:
-        raise typer.BadParameter(f"tier must be one of {', '.join(TIERS)}", param_hint="--tier")
+    try:
+        check_tier(tier)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--tier") from None
     portal = snapshot.load(snapshot_file) if snapshot_file else generator.generate_portal(contacts, seed)
     portal.tier = tier
     portal.index_delay_ms = round(index_delay * 1000)
@@ -65,11 +74,17 @@ def serve_command(  # noqa: PLR0917  # typer passes every option as a parameter
         )
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--fault-kinds") from None
+    if (webhook_url is None) != (webhook_secret is None):
+        raise typer.BadParameter("give --webhook-url and --webhook-secret together", param_hint="--webhook-url")
     sb = serve(portal, port=port, limits=limits, faults=faults, token=token)
+    if webhook_url is not None and webhook_secret is not None:
+        sb.webhooks.subscribe(Subscription(webhook_url, webhook_secret))
     typer.echo("hubsync sandbox portal (a local stand-in, not HubSpot)")
     typer.echo(f"url:   {sb.url}")
     typer.echo(f"token: {sb.token}")
     typer.echo(f"admin: {sb.url}/__sandbox__/stats")
+    if webhook_url is not None:
+        typer.echo(f"webhooks: to {webhook_url} (see {sb.url}/__sandbox__/webhooks)")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

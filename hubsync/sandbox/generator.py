@@ -108,7 +108,7 @@ class _Builder(PersonaActivity):
         for i in range(count):
             first, last = rng.choice(vocabulary.FIRST_NAMES), rng.choice(vocabulary.LAST_NAMES)
             created = self.start - rng.randrange(30, 400) * MS_PER_DAY
-            email = f"{_ascii(first)}.{_ascii(last)}.{i}@{self.cfg.vendor}.example"
+            email = f"{ascii_name(first)}.{ascii_name(last)}.{i}@{self.cfg.vendor}.example"
             self.portal.owners.append(
                 Owner(
                     70_000_000 + i * 7919,
@@ -167,7 +167,7 @@ class _Builder(PersonaActivity):
         for i in range(count):
             stem, kind = rng.choice(vocabulary.COMPANY_STEMS), rng.choice(vocabulary.COMPANY_KINDS)
             name = f"{stem} {kind} {rng.choice(vocabulary.LEGAL_FORMS)}"
-            domain = f"{_ascii(stem)}-{_ascii(kind)}-{i}.example"
+            domain = f"{ascii_name(stem)}-{ascii_name(kind)}-{i}.example"
             employees = int(rng.lognormvariate(4.2, 1.5)) + 1
             industry = rng.choice(catalog.INDUSTRIES) if rng.random() > 0.12 else ""
             country, _, cities = rng.choices(vocabulary.COUNTRIES, country_weights)[0]
@@ -204,7 +204,7 @@ class _Builder(PersonaActivity):
         rng = self.rng
         first, last = rng.choice(vocabulary.FIRST_NAMES), rng.choice(vocabulary.LAST_NAMES)
         job, role = title
-        local = f"{_ascii(first)}.{_ascii(last)}"
+        local = f"{ascii_name(first)}.{ascii_name(last)}"
         if company is not None and rng.random() > 0.06:
             domain = company.domain
         elif role == "student":
@@ -332,7 +332,7 @@ _ASCII = str.maketrans(
 )
 
 
-def _ascii(text: str) -> str:
+def ascii_name(text: str) -> str:
     return text.translate(_ASCII).lower().encode("ascii", "ignore").decode()
 
 

@@ -21,20 +21,30 @@ from hubsync.sandbox.portal import MS_PER_DAY
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-# tier -> (requests per 10 s per app, requests per day per account)
+# tier -> (requests per 10 s per app, requests per day per account). The names and figures are those of hubsync's
+# `[portal] tier` (settings.py; a unit test holds the two equal): HubSpot's subscriptions, and the API limit
+# increase pack, modelled here on top of Enterprise.
 TIERS: dict[str, tuple[int, int]] = {
+    "free": (100, 250_000),
     "starter": (100, 250_000),
     "professional": (190, 625_000),
     "enterprise": (190, 1_000_000),
-    "api_add_on": (250, 2_000_000),
+    "api_limit_increase": (250, 2_000_000),
 }
 # The events API (page views) needs an Enterprise hub.
-EVENTS_API_TIERS = frozenset({"enterprise", "api_add_on"})
+EVENTS_API_TIERS = frozenset({"enterprise", "api_limit_increase"})
 # Faults of the transport: an error status, a slow answer, a dropped connection, a burst of 429s.
 FAULT_KINDS: tuple[str, ...] = ("500", "502", "503", "504", "slow", "drop", "429")
 # Faults of the body: the request is served, then its 2xx answer is replaced by one that is not the endpoint's page
 # (a cut-off body that is not JSON, no body, `null`, `[]`, `{}`, or the answer without its list of results).
 BODY_FAULT_KINDS: tuple[str, ...] = ("not_json", "empty", "null", "array", "object", "no_results")
+
+
+def check_tier(tier: str) -> str:
+    """`tier` if the sandbox knows it, else a ValueError that names the known ones."""
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}; known: {', '.join(TIERS)}")
+    return tier
 
 
 @dataclass(slots=True)
@@ -44,6 +54,9 @@ class LimitSettings:
     per_ten_seconds: int | None = None  # overrides the tier's budget
     per_day: int | None = None
     search_per_second: int = 5
+
+    def __post_init__(self) -> None:
+        check_tier(self.tier)
 
     def budget(self) -> tuple[int, int]:
         ten, day = TIERS[self.tier]

@@ -8,6 +8,9 @@
 * dormant: a burst of activity more than a year ago, nothing since;
 * unsubscriber: opens, then an unsubscribe (sometimes a spam report);
 * job changer: activity at the old employer, a hard bounce on the old address, a new contact at a new company.
+
+Each contact's persona stays on the portal as its hidden intent (`Portal.intent`), which the simulated sales team
+(`sales.py`) follows; HubSpot's API never shows it.
 """
 
 # The shares and probabilities below are the generative model itself; naming each one would hide it.
@@ -46,6 +49,7 @@ PERSONAS: tuple[tuple[str, int], ...] = (
     ("unsubscriber", 8),
     ("job_changer", 7),
 )
+PERSONA_NAMES: tuple[str, ...] = tuple(name for name, _ in PERSONAS)
 
 _OPEN, _CLICK, _BOUNCE, _STATUS, _SPAM = (
     EMAIL_EVENT_TYPES.index(t) for t in ("OPEN", "CLICK", "BOUNCE", "STATUSCHANGE", "SPAMREPORT")
@@ -102,6 +106,8 @@ class PersonaActivity:
         persona = rng.choices([p for p, _ in PERSONAS], [w for _, w in PERSONAS])[0]
         if person.role == "student" and persona == "buyer":
             persona = "researcher"
+        # Kept for the simulated sales team (sales.py); a record, not a draw: the rng sequence stays as it was.
+        self.portal.intent[person.obj.id] = persona
         begin = person.obj.created
         end = self.cfg.now
         if persona == "dormant":
@@ -389,6 +395,8 @@ class PersonaActivity:
         new_company = rng.choice(self.companies)
         better = rng.choice([t for t in vocabulary.TITLES if t[1] in ("decision", "influencer")])
         moved = self._person(new_company, better, at=left + 30 * MS_PER_DAY)
+        # At the new company the person reads like a researcher (below); the old record is the job changer.
+        self.portal.intent[moved.obj.id] = "researcher"
         moved.obj.props.update(firstname=person.obj.props["firstname"], lastname=person.obj.props["lastname"])
         end = self._sessions(moved, moved.obj.created, now, self._count("researcher", "views"))
         moved.obj.updated = min(now, end)

@@ -27,13 +27,27 @@ from hubsync.sandbox.records import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 EMAIL_EVENT_TYPES: tuple[str, ...] = ("OPEN", "CLICK", "BOUNCE", "STATUSCHANGE", "SPAMREPORT", "DELIVERED")
 BOUNCE_CATEGORIES: tuple[str, ...] = ("HARD_BOUNCE", "SOFT_BOUNCE")
 PARTICIPATION_STATES: tuple[str, ...] = ("REGISTERED", "ATTENDED", "NO_SHOW", "CANCELLED")
 
 MS_PER_DAY = 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class PortalChange:
+    """A change HubSpot would send a webhook for (`webhooks.py`): `kind` is the event's name after the object type
+    ("creation", "propertyChange", "deletion", "restore", "privacyDeletion", "merge", "associationChange")."""
+
+    kind: str
+    object_type: str
+    object_id: int
+    at: int
+    details: Mapping[str, object] = field(default_factory=dict)
+
+
 _MERGE_CHAIN_MAX = 100  # a merge chain is short; the bound stops a cycle in a hand-written snapshot
 
 
@@ -45,13 +59,13 @@ class Portal:
     vendor: str = "leadwerk"
     seed: int | None = None
     portal_id: int = 9_900_001
-    tier: str = "enterprise"  # starter, professional, enterprise, api_add_on (limits.TIERS)
+    tier: str = "enterprise"  # free, starter, professional, enterprise, api_limit_increase (limits.TIERS)
     index_delay_ms: int = 0
     next_id: int = 1001
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    stores: dict[str, ObjectStore] = field(default_factory=lambda: {t: ObjectStore(t) for t in schema.OBJECT_TYPES})
+    stores: dict[str, ObjectStore] = field(default_factory=lambda: {t: ObjectStore(t) for t in schema.STANDARD_TYPES})
     catalogs: dict[str, PropertyCatalog] = field(
-        default_factory=lambda: {t: PropertyCatalog.builtin(t) for t in schema.OBJECT_TYPES}
+        default_factory=lambda: {t: PropertyCatalog.builtin(t) for t in schema.STANDARD_TYPES}
     )
     assoc: Associations = field(default_factory=Associations)
     merged_into: dict[int, int] = field(default_factory=dict)
@@ -68,8 +82,16 @@ class Portal:
         default_factory=lambda: ColumnLog(("ts", "id", "form", "contact", "email", "page"))
     )
     participations: ColumnLog = field(default_factory=lambda: ColumnLog(("ts", "id", "event", "contact", "state")))
+    # Each contact's hidden persona ("buyer", "researcher", … personas.PERSONAS) by contact id: what the simulated
+    # sales team's outcomes follow (sales.py). Kept in snapshots, never served through the HubSpot API.
+    intent: dict[int, str] = field(default_factory=dict)
     # Indexes derived from the logs, rebuilt by their users when the logs change; never part of a snapshot.
     cache: dict[str, object] = field(default_factory=dict, repr=False)
+    # What search's index still holds of records changed within the index delay: their earlier versions
+    # (modified date, properties), oldest first. Only kept while there is a delay; never part of a snapshot.
+    indexed: dict[tuple[str, int], list[tuple[int, dict[str, str]]]] = field(default_factory=dict, repr=False)
+    # Told of every change as it happens (the webhook sender listens); never part of a snapshot.
+    listeners: list[Callable[[PortalChange], None]] = field(default_factory=list, repr=False)
 
     # ---- reading -------------------------------------------------------------------------------------------
 
@@ -103,6 +125,33 @@ class Portal:
     def visible_to_search(self, obj: CrmObject) -> bool:
         return obj.updated <= self.now - self.index_delay_ms
 
+    def search_version(self, object_type: str, obj: CrmObject) -> CrmObject | None:
+        """The record as search's index shows it: as it is once its last change is older than the index delay,
+        before that as it was before the changes within the delay (HubSpot shows the previous version), and not at
+        all when it was created within the delay. A record changed only while no delay was set kept no earlier
+        version: it is shown as it is; one whose kept versions are all within the delay, as the oldest of them."""
+        if self.visible_to_search(obj):
+            return obj
+        cutoff = self.now - self.index_delay_ms
+        if obj.created > cutoff:
+            return None
+        versions = self.indexed.get((object_type, obj.id), [])
+        if not versions:
+            return obj
+        earlier = [v for v in versions if v[0] <= cutoff]
+        updated, props = earlier[-1] if earlier else versions[0]
+        return CrmObject(obj.id, obj.created, updated, props, obj.archived_at)
+
+    def _keep_indexed_version(self, object_type: str, obj: CrmObject) -> None:
+        if self.index_delay_ms <= 0:
+            return
+        versions = self.indexed.setdefault((object_type, obj.id), [])
+        cutoff = self.now - self.index_delay_ms
+        # Of the versions older than the delay only the newest can still be shown.
+        while len(versions) > 1 and versions[1][0] <= cutoff:
+            versions.pop(0)
+        versions.append((obj.updated, dict(obj.props)))
+
     # ---- mutations -----------------------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> int:
@@ -134,6 +183,7 @@ class Portal:
             for to_type, to_id in associations:
                 self._require(to_type, to_id)
                 self.assoc.add(store.type, obj.id, schema.TYPE_ALIASES[to_type], to_id)
+            self._changed("creation", store.type, obj.id)
             return obj
 
     def update(
@@ -141,12 +191,24 @@ class Portal:
     ) -> CrmObject:
         with self.lock:
             obj = self._require(object_type, object_id)
+            self._keep_indexed_version(self.store(object_type).type, obj)
+            changed = []
             for name, value in props.items():
+                if (value or None) != obj.props.get(name):
+                    changed.append(name)
                 if value is None or value == "":
                     obj.props.pop(name, None)
                 else:
                     obj.props[name] = value
             obj.updated = self.now if at is None else at
+            for name in changed:
+                self._changed(
+                    "propertyChange",
+                    self.store(object_type).type,
+                    obj.id,
+                    propertyName=name,
+                    propertyValue=props[name] or "",
+                )
             return obj
 
     def bulk_update(
@@ -166,6 +228,7 @@ class Portal:
         with self.lock:
             obj = self._require(object_type, object_id)
             self.store(object_type).archive(object_id, self.now)
+            self._changed("deletion", self.store(object_type).type, object_id)
             return obj
 
     def restore(self, object_type: str, object_id: int) -> CrmObject:
@@ -176,6 +239,7 @@ class Portal:
             if obj is None:
                 raise PortalError(f"no archived {object_type} with id {object_id}")
             self.store(object_type).restore(object_id)
+            self._changed("restore", self.store(object_type).type, object_id)
             return obj
 
     def delete_forever(self, object_type: str, object_id: int) -> None:
@@ -185,6 +249,7 @@ class Portal:
             self._require(object_type, object_id)
             self.assoc.forget(object_type, object_id)
             self.store(object_type).drop(object_id)
+            self._changed("privacyDeletion", self.store(object_type).type, object_id)
 
     def merge(self, survivor_id: int, merged_id: int) -> CrmObject:
         """Merge contact `merged_id` into `survivor_id`, which records the old id in `hs_merged_object_ids`."""
@@ -195,6 +260,7 @@ class Portal:
                 raise PortalError("a contact cannot be merged into itself")
             old = [x for x in survivor.props.get("hs_merged_object_ids", "").split(";") if x]
             old += [str(merged_id), *[x for x in merged.props.get("hs_merged_object_ids", "").split(";") if x]]
+            self._keep_indexed_version(schema.CONTACTS, survivor)
             for name, value in merged.props.items():
                 survivor.props.setdefault(name, value)
             survivor.props["hs_merged_object_ids"] = ";".join(old)
@@ -202,6 +268,9 @@ class Portal:
             self.assoc.move(schema.CONTACTS, merged_id, survivor_id)
             self.stores[schema.CONTACTS].drop(merged_id)
             self.merged_into[merged_id] = survivor_id
+            self._changed(
+                "merge", schema.CONTACTS, survivor_id, primaryObjectId=survivor_id, mergedObjectIds=[merged_id]
+            )
             return survivor
 
     def associate(self, a_type: str, a_id: int, b_type: str, b_id: int, *, primary: bool = False) -> None:
@@ -210,10 +279,12 @@ class Portal:
             self._require(a_type, a_id)
             self._require(b_type, b_id)
             self.assoc.add(schema.TYPE_ALIASES[a_type], a_id, schema.TYPE_ALIASES[b_type], b_id, primary=primary)
+            self._associated(a_type, a_id, b_type, b_id, removed=False, primary=primary)
 
     def dissociate(self, a_type: str, a_id: int, b_type: str, b_id: int) -> None:
         with self.lock:
             self.assoc.remove(schema.TYPE_ALIASES[a_type], a_id, schema.TYPE_ALIASES[b_type], b_id)
+            self._associated(a_type, a_id, b_type, b_id, removed=True, primary=False)
 
     def add_page_view(self, contact_id: int, url: str, *, at: int | None = None) -> int:
         with self.lock:
@@ -264,9 +335,19 @@ class Portal:
             self.form_submissions.add((when, row_id, form_index, contact_id, email, self.strings.id(page_url)))
             # HubSpot stamps the contact on every submission, which also moves its modified date: an incremental
             # sync learns of new submissions from it.
+            self._keep_indexed_version(schema.CONTACTS, contact)
             previous = contact.props.get("recent_conversion_date")
             if previous is None or _epoch_ms(previous) <= when:
                 contact.props["recent_conversion_date"] = iso_instant(when)
+                contact.props["recent_conversion_event_name"] = found.name
+                for name in ("recent_conversion_date", "recent_conversion_event_name"):
+                    self._changed(
+                        "propertyChange",
+                        schema.CONTACTS,
+                        contact_id,
+                        propertyName=name,
+                        propertyValue=contact.props[name],
+                    )
             contact.updated = max(contact.updated, when)
             return row_id
 
@@ -280,6 +361,26 @@ class Portal:
             index = self.marketing_events.index(found)
             self.participations.add((self._at(at), row_id, index, contact_id, PARTICIPATION_STATES.index(state)))
             return row_id
+
+    def _changed(self, kind: str, object_type: str, object_id: int, **details: object) -> None:
+        for listener in self.listeners:
+            listener(PortalChange(kind, object_type, object_id, self.now, details))
+
+    def _associated(self, a_type: str, a_id: int, b_type: str, b_id: int, *, removed: bool, primary: bool) -> None:
+        """An association change is told from both ends, as HubSpot sends it to each object's subscription."""
+        a, b = schema.TYPE_ALIASES[a_type], schema.TYPE_ALIASES[b_type]
+        names = {a: schema.SINGULAR.get(a, a).upper(), b: schema.SINGULAR.get(b, b).upper()}
+        for (from_type, from_id), (to_type, to_id) in (((a, a_id), (b, b_id)), ((b, b_id), (a, a_id))):
+            self._changed(
+                "associationChange",
+                from_type,
+                from_id,
+                fromObjectId=from_id,
+                toObjectId=to_id,
+                associationType=f"{names[from_type]}_TO_{names[to_type]}",
+                associationRemoved=removed,
+                isPrimaryAssociation=primary,
+            )
 
     def _at(self, at: int | None) -> int:
         return self.now if at is None else at

@@ -29,6 +29,8 @@ from hubsync.sandbox.marketing.routes import routes as marketing_routes
 from hubsync.sandbox.portal import Portal
 from hubsync.sandbox.records import PortalError
 from hubsync.sandbox.routing import Request, Route, Router
+from hubsync.sandbox.webhooks import WebhookSender
+from hubsync.sandbox.webhooks import routes as webhook_routes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -74,7 +76,8 @@ class SandboxServer(ThreadingHTTPServer):
         self.portal = portal
         self.gate = gate
         self.counters = Stats()
-        self.router = Router(crm_routes() + marketing_routes() + admin_api.routes(self))
+        self.webhooks = WebhookSender(portal)
+        self.router = Router(crm_routes() + marketing_routes() + admin_api.routes(self) + webhook_routes(self.webhooks))
         super().__init__((HOST, port), _Handler)
 
     # admin_api.Context
@@ -214,6 +217,10 @@ class Sandbox:
     def gate(self) -> Gate:
         return self.server.gate
 
+    @property
+    def webhooks(self) -> WebhookSender:
+        return self.server.webhooks
+
     def add_token(self, scopes: tuple[str, ...] = schema.ALL_SCOPES) -> str:
         return self.gate.add_token(scopes)
 
@@ -230,6 +237,7 @@ class Sandbox:
         self.gate.lose_answers(endpoint, count)
 
     def close(self) -> None:
+        self.server.webhooks.close()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
@@ -270,8 +278,8 @@ def start_sandbox(
 ) -> Iterator[Sandbox]:
     """A generated portal (or `portal`, or one loaded from `snapshot_file`) served on a free port.
 
-    `tier` (starter, professional, enterprise, api_add_on) sets the rate budgets and whether the events API
-    answers; it defaults to the portal's own (enterprise for generated portals).
+    `tier` (free, starter, professional, enterprise, api_limit_increase) sets the rate budgets and whether the
+    events API answers; it defaults to the portal's own (enterprise for generated portals).
     """
     if portal is None:
         if snapshot_file is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from hubsync.sandbox import schema
 from hubsync.sandbox.catalog import BUILTIN_GROUPS, GroupDef, PropertyDef
 from hubsync.sandbox.crm.parsing import to_ms
+from hubsync.sandbox.personas import PERSONA_NAMES
 from hubsync.sandbox.portal import (
     BOUNCE_CATEGORIES,
     EMAIL_EVENT_TYPES,
@@ -73,7 +74,8 @@ def dumps(portal: Portal) -> bytes:
         )
     )
     objects = []
-    for t in schema.OBJECT_TYPES:
+    # The other standard types only when they hold records: a generated portal's snapshot reads as before.
+    for t in (*schema.OBJECT_TYPES, *(t for t in schema.OTHER_TYPES if p.stores[t].by_id)):
         store = p.stores[t]
         rows = [
             _j(
@@ -90,7 +92,7 @@ def dumps(portal: Portal) -> bytes:
         objects.append(_section(t, rows))
     parts.append('"objects": {\n' + ",\n".join(objects) + "\n}")
     parts.append(_section("merged", [_j([old, new]) for old, new in sorted(p.merged_into.items())]))
-    order = {t: i for i, t in enumerate(schema.OBJECT_TYPES)}
+    order = {t: i for i, t in enumerate(schema.STANDARD_TYPES)}
     links: list[str] = []
     for (a, b), by_id in p.assoc.links.items():
         if order[a] > order[b]:
@@ -102,7 +104,7 @@ def dumps(portal: Portal) -> bytes:
         t: [_property_json(d) for d in c.properties.values() if not d.hubspot_defined] for t, c in p.catalogs.items()
     }
     parts.append(f'"properties": {_j({t: v for t, v in custom.items() if v})}')
-    builtin_groups = {t: {g.name for g in BUILTIN_GROUPS[t]} for t in schema.OBJECT_TYPES}
+    builtin_groups = {t: {g.name for g in BUILTIN_GROUPS[t]} for t in schema.STANDARD_TYPES}
     groups = {
         t: [g.to_json() for g in c.groups.values() if g.name not in builtin_groups[t]] for t, c in p.catalogs.items()
     }
@@ -186,6 +188,8 @@ def dumps(portal: Portal) -> bytes:
             ],
         )
     )
+    # Last, so that a portal's other sections read as they did before intents were kept.
+    parts.append(_section("intent", [_j([c, persona]) for c, persona in sorted(p.intent.items())]))
     return ("{\n" + ",\n".join(parts) + "\n}\n").encode()
 
 
@@ -327,6 +331,10 @@ def loads(data: bytes | str) -> Portal:  # noqa: C901, PLR0912  # one pass over 
             )
         )
     _load_logs(doc, p, new_id)
+    for row in doc.get("intent") or []:
+        if not (isinstance(row, list) and len(row) == 2 and row[1] in PERSONA_NAMES):  # noqa: PLR2004  # [id, persona]
+            raise SnapshotError(f"intent: {row!r} is not [contact id, one of {', '.join(PERSONA_NAMES)}]")
+        p.intent[int(row[0])] = str(row[1])
     logs = (p.page_views, p.email_events, p.form_submissions, p.participations)
     p.next_id = max(
         [

@@ -214,13 +214,18 @@ def batch_create(portal: Portal, req: Request) -> Reply:
     results, errors = [], []
     with portal.lock:
         for index, item in enumerate(inputs):
+            # HubSpot echoes an input's `objectWriteTraceId` on what it created (and names it in an error), so a
+            # client can tell which result is which input.
+            trace = item.get("objectWriteTraceId") if isinstance(item, dict) else None
+            traced = {"objectWriteTraceId": str(trace)} if trace is not None else {}
             try:
                 obj = _create_one(portal, t, item if isinstance(item, dict) else {})
             except ApiError as exc:
                 message = str(exc.reply.body.get("message", "invalid input"))
-                errors.append(batch_error("VALIDATION_ERROR", message, {"index": [str(index)]}))
+                context = {"index": [str(index)], **{k: [v] for k, v in traced.items()}}
+                errors.append(batch_error("VALIDATION_ERROR", message, context))
                 continue
-            results.append(object_json(portal, t, obj, list(item["properties"])))
+            results.append({**object_json(portal, t, obj, list(item["properties"])), **traced})
         return batch_reply(portal, results, errors, 201)
 
 

@@ -65,11 +65,11 @@ def search(portal: Portal, req: Request) -> Reply:
     names = name_list(body.get("properties"))
     tests = [[_compile(t, f, catalog) for f in group] for group in groups]
     with portal.lock:
+        indexed = (portal.search_version(t, o) for o in portal.stores[t].by_id.values() if o.archived_at is None)
         matches = [
             o
-            for o in portal.stores[t].by_id.values()
-            if o.archived_at is None
-            and portal.visible_to_search(o)
+            for o in indexed
+            if o is not None
             and (not tests or any(all(test(o) for test in group) for group in tests))
             and (not query or _query_matches(t, o, query))
         ]
@@ -99,10 +99,15 @@ def _int_field(body: dict[str, Any], name: str, default: int) -> int:
 
 
 def _filter_groups(body: dict[str, Any], catalog: dict[str, PropertyDef]) -> list[list[dict[str, Any]]]:
+    """The request's filter groups (any one must match); a top-level `filters` list is one more group, its filters
+    ANDed, as HubSpot takes it."""
     groups = body.get("filterGroups") or []
-    if not isinstance(groups, list):
-        raise responses.validation("filterGroups must be a list")
+    top = body.get("filters") or []
+    if not isinstance(groups, list) or not isinstance(top, list):
+        raise responses.validation("filterGroups and filters must be lists")
     filters = [g.get("filters") or [] if isinstance(g, dict) else [] for g in groups]
+    if top:
+        groups, filters = [*groups, {"filters": top}], [*filters, top]
     if (
         len(groups) > SEARCH_GROUPS_MAX
         or any(len(f) > SEARCH_FILTERS_PER_GROUP_MAX for f in filters)

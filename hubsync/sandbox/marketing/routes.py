@@ -6,6 +6,13 @@ from typing import TYPE_CHECKING
 
 from hubsync.sandbox.marketing.email_events import email_events
 from hubsync.sandbox.marketing.forms import form_submissions, get_form, list_forms
+from hubsync.sandbox.marketing.legacy_email import (
+    get_campaign,
+    list_campaigns,
+    marketing_emails,
+    subscription_timeline,
+    subscription_types,
+)
 from hubsync.sandbox.marketing.marketing_events import (
     breakdown_by_contact,
     breakdown_by_event,
@@ -31,6 +38,11 @@ def routes() -> list[Route]:
     events = _scope("crm.objects.marketing_events.read")
     return [
         Route("GET", "/email/public/v1/events", email_events, _scope("content")),
+        Route("GET", "/email/public/v1/campaigns", list_campaigns, _scope("content")),
+        Route("GET", "/email/public/v1/campaigns/{campaignId}", get_campaign, _scope("content")),
+        Route("GET", "/email/public/v1/subscriptions", subscription_types, _scope("content")),
+        Route("GET", "/email/public/v1/subscriptions/timeline", subscription_timeline, _scope("content")),
+        Route("GET", "/marketing-emails/v1/emails/with-statistics", marketing_emails, _scope("content")),
         Route("GET", "/marketing/v3/forms", list_forms, _scope("forms")),
         Route("GET", "/marketing/v3/forms/{formId}", get_form, _scope("forms")),
         Route("GET", "/form-integrations/v1/submissions/forms/{formGuid}", form_submissions, _scope("forms")),

@@ -55,6 +55,7 @@ from hubspot.marketing.forms.models import CollectionResponseFormDefinitionBaseF
 from hubsync.sandbox import schema
 from hubsync.sandbox.catalog import BUILTIN_PROPERTIES
 from hubsync.sandbox.marketing.marketing_events import EXTERNAL_ACCOUNT_ID
+from hubsync.sandbox.portal import EMAIL_EVENT_TYPES
 
 if TYPE_CHECKING:
     from hubspot import HubSpot
@@ -460,6 +461,169 @@ def test_marketing_events_and_participations(client: HubSpot, sandbox: Sandbox) 
     assert counters.attended + counters.no_shows <= counters.registered
     same = part.get_participations_counters_by_event_external_id(EXTERNAL_ACCOUNT_ID, event.external_id)
     assert same.to_dict() == counters.to_dict()
+
+
+# ---- HubSpot's other standard types and the metadata public connectors read ------------------------------------
+
+OTHER_TYPE_APIS = {
+    "tickets": lambda c: c.crm.tickets,
+    "products": lambda c: c.crm.products,
+    "line_items": lambda c: c.crm.line_items,
+    "quotes": lambda c: c.crm.quotes,
+    "communications": lambda c: c.crm.objects.communications,
+    "postal_mail": lambda c: c.crm.objects.postal_mail,
+    "leads": lambda c: c.crm.objects.leads,
+    "feedback_submissions": lambda c: c.crm.objects.feedback_submissions,
+    "goal_targets": lambda c: c.crm.objects.goals,
+}
+
+
+def test_every_standard_type_has_an_api() -> None:
+    assert set(OTHER_TYPE_APIS) | {"deal_splits"} == set(schema.OTHER_TYPES)
+
+
+@pytest.mark.parametrize("object_type", sorted(OTHER_TYPE_APIS))
+def test_other_standard_types_exist_empty(client: HubSpot, object_type: str) -> None:
+    """Properties, an empty list, an empty search: what a portal that never used the type answers."""
+    api = OTHER_TYPE_APIS[object_type](client)
+    props = client.crm.properties.core_api.get_all(object_type)
+    assert is_model(props, CollectionResponsePropertyNoPaging)
+    names = {p.name for p in props.results}
+    assert {"hs_object_id", schema.modified_property(object_type), schema.created_property(object_type)} <= names
+    page = api.basic_api.get_page(limit=100)
+    assert page.results == []
+    assert page.paging is None
+    modified = schema.modified_property(object_type)
+    request = PublicObjectSearchRequest(
+        filter_groups=[FilterGroup(filters=[Filter(property_name=modified, operator="GTE", value="0")])],
+        sorts=[{"propertyName": modified, "direction": "ASCENDING"}],
+        limit=100,
+    )
+    found = api.search_api.do_search(public_object_search_request=request)
+    assert (found.total, found.results) == (0, [])
+
+
+def test_other_standard_types_by_type_id_and_generic_api(client: HubSpot) -> None:
+    by_id = client.crm.objects.basic_api.get_page("0-5", limit=10)
+    assert by_id.results == []
+    assert client.crm.properties.core_api.get_all("0-136").results
+
+
+def test_unknown_object_type_is_a_400_naming_it(client: HubSpot) -> None:
+    response = client.api_request({"method": "GET", "path": "/crm/v3/properties/spaceships"})
+    assert response.status_code == 400
+    assert "spaceships" in response.json()["message"]
+
+
+def test_custom_object_schemas_none(client: HubSpot) -> None:
+    schemas = client.crm.schemas.core_api.get_all()
+    assert schemas.results == []
+    assert client.api_request({"method": "GET", "path": "/crm/v3/schemas"}).json() == {"results": []}
+
+
+@pytest.mark.parametrize("object_type", ["contact", "company", "deal", "ticket", "line_item", "goal_targets", "form"])
+def test_legacy_v2_properties(client: HubSpot, sandbox: Sandbox, object_type: str) -> None:
+    """`/properties/v2/{type}/properties`: a bare list of definitions in the legacy shape (no SDK call)."""
+    response = client.api_request({"method": "GET", "path": f"/properties/v2/{object_type}/properties"})
+    assert response.status_code == 200
+    body = response.json()
+    assert isinstance(body, list)
+    assert body
+    assert all({"name", "type", "fieldType", "groupName", "readOnlyValue", "createdAt"} <= set(p) for p in body)
+    resolved = schema.TYPE_ALIASES.get(object_type)
+    if resolved is not None:
+        assert [p["name"] for p in body] == list(sandbox.portal.catalogs[resolved].properties)
+
+
+def test_owners_page_of_500(client: HubSpot, sandbox: Sandbox) -> None:
+    page = client.crm.owners.owners_api.get_page(limit=500)
+    assert is_model(page, CollectionResponsePublicOwnerForwardPaging)
+    assert len(page.results) == sum(1 for o in sandbox.portal.owners if not o.archived)
+
+
+def test_pipelines(client: HubSpot) -> None:
+    deals = client.crm.pipelines.pipelines_api.get_all("deals")
+    assert [s.id for s in deals.results[0].stages][-2:] == ["closedwon", "closedlost"]
+    tickets = client.crm.pipelines.pipelines_api.get_all("tickets")
+    assert tickets.results[0].stages
+    legacy = client.api_request({"method": "GET", "path": "/crm-pipelines/v1/pipelines/deals"}).json()
+    assert [s["stageId"] for s in legacy["results"][0]["stages"]] == [s.id for s in deals.results[0].stages]
+
+
+def test_users_and_teams(client: HubSpot, sandbox: Sandbox) -> None:
+    active = [o for o in sandbox.portal.owners if not o.archived]
+    users = client.settings.users.users_api.get_page(limit=100)
+    assert sorted(u.email for u in users.results) == sorted(o.email for o in active)
+    teams = client.settings.users.teams_api.get_all()
+    assert {t.name for t in teams.results} == {o.team for o in active}
+    assert sorted(u for t in teams.results for u in t.user_ids) == sorted(str(o.user_id) for o in active)
+
+
+def test_lists_and_workflows_none(client: HubSpot) -> None:
+    lists = client.api_request({"method": "POST", "path": "/crm/v3/lists/search", "body": {"count": 100}}).json()
+    assert (lists["lists"], lists["hasMore"]) == ([], False)
+    workflows = client.api_request({"method": "GET", "path": "/automation/v3/workflows"}).json()
+    assert workflows == {"workflows": []}
+
+
+def test_legacy_engagements(client: HubSpot, sandbox: Sandbox) -> None:
+    portal = sandbox.portal
+    want = sorted(i for t in schema.ENGAGEMENT_TYPES for i in portal.stores[t].live)
+    seen: list[int] = []
+    qs: dict[str, Any] = {"limit": 250}
+    while True:
+        body = client.api_request({"method": "GET", "path": "/engagements/v1/engagements/paged", "qs": qs}).json()
+        seen += [e["engagement"]["id"] for e in body["results"]]
+        if not body["hasMore"]:
+            break
+        qs["offset"] = body["offset"]
+    assert seen == want
+    task = next(iter(portal.stores["tasks"].live))
+    one = client.api_request(
+        {"method": "GET", "path": "/engagements/v1/engagements/paged", "qs": {"limit": 1, "offset": task - 1}}
+    ).json()["results"][0]
+    assert one["engagement"]["type"] == "TASK"
+    assert one["associations"]["contactIds"] == portal.assoc.of("tasks", task, "contacts")
+    recent = client.api_request(
+        {"method": "GET", "path": "/engagements/v1/engagements/recent/modified", "qs": {"count": 250, "since": 0}}
+    ).json()
+    assert recent["total"] == len(want)
+    assert len(recent["results"]) == min(100, len(want))  # more than 100 per page is cut to 100, not refused
+    updated = [e["engagement"]["lastUpdated"] for e in recent["results"]]
+    assert updated == sorted(updated, reverse=True)
+
+
+def test_legacy_campaigns_marketing_emails_and_subscriptions(client: HubSpot, sandbox: Sandbox) -> None:
+    portal = sandbox.portal
+
+    def get(path: str, **qs: Any) -> Any:
+        return client.api_request({"method": "GET", "path": path, "qs": qs}).json()
+
+    campaigns = get("/email/public/v1/campaigns", limit=1000)
+    assert [c["id"] for c in campaigns["campaigns"]] == [c.id for c in portal.campaigns]
+    first = get(f"/email/public/v1/campaigns/{portal.campaigns[0].id}")
+    events = [i for i in range(len(portal.email_events)) if portal.email_events.col("campaign")[i] == first["id"]]
+    opens = sum(1 for i in events if portal.email_events.col("type")[i] == EMAIL_EVENT_TYPES.index("OPEN"))
+    assert first["counters"].get("open", 0) == opens
+    emails = get("/marketing-emails/v1/emails/with-statistics", limit=300)
+    assert emails["total"] == len(portal.campaigns)
+    assert {e["campaign"] for e in emails["objects"]} == {str(c.id) for c in portal.campaigns}
+    definitions = get("/email/public/v1/subscriptions")["subscriptionDefinitions"]
+    timeline = get("/email/public/v1/subscriptions/timeline", limit=1000)
+    unsubscribes = portal.email_events.col("type").count(EMAIL_EVENT_TYPES.index("STATUSCHANGE"))
+    assert len(timeline["timeline"]) == unsubscribes
+    assert {c["subscriptionId"] for t in timeline["timeline"] for c in t["changes"]} <= {d["id"] for d in definitions}
+
+
+def test_archive_a_property_and_its_group(client: HubSpot) -> None:
+    client.crm.properties.groups_api.create("companies", PropertyGroupCreate(name="acme", label="Acme"))
+    client.crm.properties.core_api.create(
+        "companies",
+        PropertyCreate(name="acme_fit", label="Fit", type="number", field_type="number", group_name="acme"),
+    )
+    assert client.crm.properties.core_api.archive("companies", "acme_fit") is None
+    assert client.crm.properties.groups_api.archive("companies", "acme") is None
+    assert "acme" not in [g.name for g in client.crm.properties.groups_api.get_all("companies").results]
 
 
 def test_zz_every_api_endpoint_was_exercised(sandbox: Sandbox) -> None:

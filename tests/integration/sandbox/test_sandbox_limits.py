@@ -69,7 +69,8 @@ def test_list_limit_above_maximum_is_400(sandbox: Sandbox) -> None:
     assert_error(call(sandbox, "GET", "/crm/v3/objects/contacts?limit=101"), 400, "VALIDATION_ERROR")
     with_history = "/crm/v3/objects/contacts?limit=51&propertiesWithHistory=email"
     assert_error(call(sandbox, "GET", with_history), 400, "VALIDATION_ERROR")
-    assert_error(call(sandbox, "GET", "/crm/v3/owners?limit=101"), 400, "VALIDATION_ERROR")
+    assert call(sandbox, "GET", "/crm/v3/owners?limit=500").status_code == 200
+    assert_error(call(sandbox, "GET", "/crm/v3/owners?limit=501"), 400, "VALIDATION_ERROR")
     legacy = "/email/public/v1/events?limit=1001"
     assert_error(call(sandbox, "GET", legacy), 400, "VALIDATION_ERROR")
     form = sandbox.portal.forms[0].guid
@@ -178,7 +179,7 @@ def test_budget_follows_the_tier() -> None:
         assert response.headers["X-HubSpot-RateLimit-Max"] == "100"
         assert response.headers["X-HubSpot-RateLimit-Daily"] == "250000"
         assert_error(call(sb, "GET", "/events/v3/events?eventType=e_visited_page"), 403, "FORBIDDEN")
-    with start_sandbox(contacts=20, seed=1, tier="api_add_on") as sb:
+    with start_sandbox(contacts=20, seed=1, tier="api_limit_increase") as sb:
         assert call(sb, "GET", "/crm/v3/owners").headers["X-HubSpot-RateLimit-Max"] == "250"
 
 
