@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from hubsync.records import Association
 from hubsync.store.rows import id_chunks
-from hubsync.store.tables import association_t, contact_t
+from hubsync.store.tables import association_t
 from hubsync.store.upsert import upsert
 
 
@@ -63,23 +63,3 @@ def move_associations(conn: Connection, survivor: int, old_ids: list[int]) -> bo
             row[key] = survivor
         upsert(conn, t, rows)
     return moved
-
-
-def companies_of(conn: Connection, contact_ids: Iterable[int]) -> set[int]:
-    """Companies linked to these contacts (primary company and associations)."""
-    t = association_t
-    found: set[int] = set()
-    for chunk in id_chunks(sorted(set(contact_ids))):
-        found.update(
-            conn.execute(
-                sa.select(t.c.to_id).where(
-                    t.c.from_type == "contacts", t.c.to_type == "companies", t.c.from_id.in_(chunk)
-                )
-            ).scalars()
-        )
-        found.update(
-            x
-            for x in conn.execute(sa.select(contact_t.c.company_id).where(contact_t.c.id.in_(chunk))).scalars()
-            if x is not None
-        )
-    return found

@@ -136,10 +136,13 @@ def store_engagements(
     created: Mapping[int, datetime | None],
     *,
     archived_at: Mapping[int, datetime] | None = None,
+    owners: Mapping[int, int | None] | None = None,
 ) -> None:
-    """Register engagements by id (live, or archived at the given time), whether or not any contact is linked."""
+    """Register engagements by id (live, or archived at the given time), whether or not any contact is linked; with
+    `owners`, who logged each (left as it is without)."""
     rows = [
         {"object_type": object_type, "id": i, "created_at": at, "archived_at": (archived_at or {}).get(i)}
+        | ({} if owners is None else {"owner_id": owners.get(i)})
         for i, at in created.items()
     ]
     upsert(conn, engagement_t, rows)

@@ -14,7 +14,6 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hubsync.store.associations import companies_of
 from hubsync.store.rows import id_chunks
 from hubsync.store.tables import company_t, contact_t, pending_t
 from hubsync.store.upsert import upsert
@@ -24,8 +23,9 @@ Scored = Literal["contacts", "companies"]
 
 @dataclass(frozen=True, slots=True)
 class PendingWork:
+    # Contacts to score again.
     contacts: frozenset[int]
-    # The pending companies and every company linked to a pending contact.
+    # Companies to aggregate again (the rescore adds the companies of the contacts it scores).
     companies: frozenset[int]
 
 
@@ -36,8 +36,7 @@ def mark_pending(conn: Connection, object_type: Scored, ids: Collection[int], *,
 def pending_work(conn: Connection) -> PendingWork:
     rows = conn.execute(sa.select(pending_t.c.object_type, pending_t.c.object_id)).all()
     contacts = frozenset(i for kind, i in rows if kind == "contacts")
-    companies = {i for kind, i in rows if kind == "companies"} | companies_of(conn, contacts)
-    return PendingWork(contacts, frozenset(companies))
+    return PendingWork(contacts, frozenset(i for kind, i in rows if kind == "companies"))
 
 
 def clear_pending(conn: Connection, object_type: Scored, ids: Collection[int]) -> None:

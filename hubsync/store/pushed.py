@@ -11,7 +11,7 @@ from hubsync.store.tables import company_score_t, company_t, contact_score_t, co
 from hubsync.store.upsert import upsert
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Collection, Mapping, Sequence
     from datetime import datetime
 
     from sqlalchemy import Column, Table
@@ -43,25 +43,47 @@ def record_pushed(
     )
 
 
-def contact_scores(conn: Connection, *, after: int, limit: int) -> list[Mapping[Any, Any]]:
-    """The next `limit` contact score rows with contact id > after, in id order, with the contact's lifecycle stage;
-    archived contacts left out."""
+def forget_pushed(conn: Connection, object_types: Collection[str]) -> int:
+    """Forget what HubSpot confirmed for every record of these types (their properties were removed from the
+    portal): the next push diffs against nothing and writes every value again. How many records were forgotten."""
+    if not object_types:
+        return 0
+    result = conn.execute(sa.delete(pushed_t).where(pushed_t.c.object_type.in_(list(object_types))))
+    return int(result.rowcount or 0)
+
+
+def contact_scores(
+    conn: Connection, *, after: int, limit: int, ids: Collection[int] | None = None
+) -> list[Mapping[Any, Any]]:
+    """The next `limit` contact score rows with contact id > after (and among `ids`, when given), in id order, with
+    the contact's lifecycle stage; archived contacts left out."""
     key = contact_score_t.c.contact_id
-    return _page(conn, contact_score_t, key, contact_t, contact_t.c.lifecyclestage, after=after, limit=limit)
+    return _page(conn, contact_score_t, key, contact_t, contact_t.c.lifecyclestage, after=after, limit=limit, ids=ids)
 
 
-def company_scores(conn: Connection, *, after: int, limit: int) -> list[Mapping[Any, Any]]:
-    """The next `limit` company score rows with company id > after, in id order; archived companies left out."""
-    return _page(conn, company_score_t, company_score_t.c.company_id, company_t, after=after, limit=limit)
+def company_scores(
+    conn: Connection, *, after: int, limit: int, ids: Collection[int] | None = None
+) -> list[Mapping[Any, Any]]:
+    """The next `limit` company score rows with company id > after (and among `ids`, when given), in id order;
+    archived companies left out."""
+    key = company_score_t.c.company_id
+    return _page(conn, company_score_t, key, company_t, after=after, limit=limit, ids=ids)
 
 
 def _page(
-    conn: Connection, scores: Table, key: Column[Any], records: Table, *extra: Column[Any], after: int, limit: int
+    conn: Connection,
+    scores: Table,
+    key: Column[Any],
+    records: Table,
+    *extra: Column[Any],
+    after: int,
+    limit: int,
+    ids: Collection[int] | None = None,
 ) -> list[Mapping[Any, Any]]:
     query = (
         sa.select(scores, *extra)
         .select_from(scores.outerjoin(records, records.c.id == key))
-        .where(key > after, records.c.archived_at.is_(None))
+        .where(key > after, records.c.archived_at.is_(None), *(() if ids is None else (key.in_(sorted(ids)),)))
         .order_by(key)
         .limit(limit)
     )

@@ -7,15 +7,16 @@ activities for a range of contact ids in one query.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hubsync.records import Activity, ActivityKind, Company, Contact, Owner
+from hubsync.store.rows import id_chunks
 from hubsync.store.tables import (
     activity_t,
     company_t,
@@ -120,6 +121,68 @@ def activities_by_contact(conn: Connection, ids: Collection[int], *, until: date
     return out
 
 
+def contacts_in_range(conn: Connection, first: int, last: int, *, properties: Collection[str]) -> dict[int, Contact]:
+    """The live contacts with ids first..last, by id, for the full rescore: each with only the named `properties`
+    (read out of the JSON in the database, not decoded whole)."""
+    columns = [contact_t.c[name] for name in _FIELDS[Contact] if name != "properties"]
+    named = list(properties)
+    extracted = [contact_t.c.properties[name].as_string() for name in named]
+    stmt = sa.select(*columns, *extracted).where(contact_t.c.id.between(first, last), contact_t.c.archived_at.is_(None))
+    width = len(columns)
+    out = {}
+    for row in conn.execute(stmt):
+        values = {c.name: row[i] for i, c in enumerate(columns)}
+        values["properties"] = {name: v for name, v in zip(named, row[width:], strict=True) if v is not None}
+        out[row.id] = Contact(**values)
+    return out
+
+
+def activity_rows(
+    conn: Connection, first: int, last: int, *, until: datetime, fields: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """(contact id, microseconds since 1970 UTC, kind, *fields) of the activities of contacts first..last up to
+    `until`, by contact and time: the full rescore's read of millions of rows. Only the columns scoring needs, the
+    time as a whole number (`Activity.occurred_at.timestamp()` is that number divided by a million), and plain
+    tuples from the driver's cursor, without a Row object or type processing per row."""
+    dialect = conn.dialect.name
+    when = activity_t.c.occurred_at
+    if dialect == "sqlite":
+        # Stored as UTC text, "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds from strftime, then the digits after them.
+        text = sa.type_coerce(when, sa.String)
+        micros: Any = sa.cast(sa.func.strftime("%s", text), sa.BigInteger) * 1_000_000 + sa.cast(
+            sa.func.substr(text, 21, 6), sa.BigInteger
+        )
+        bound: Any = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        until_param: Any = sa.bindparam("until", bound, type_=sa.String)
+    else:
+        # Whole seconds, then the microseconds within them: exact on every PostgreSQL version (EXTRACT(EPOCH ...)
+        # was a double precision number before 14).
+        micros = sa.cast(sa.extract("epoch", sa.func.date_trunc("second", when)), sa.BigInteger) * 1_000_000 + (
+            sa.cast(sa.extract("microseconds", when), sa.BigInteger) % 1_000_000
+        )
+        until_param = sa.bindparam("until", until, type_=sa.DateTime(timezone=True))
+    stmt = (
+        sa.select(activity_t.c.contact_id, micros, activity_t.c.kind, *(activity_t.c[f] for f in fields))
+        .where(activity_t.c.contact_id.between(first, last), when <= until_param)
+        .order_by(activity_t.c.contact_id, activity_t.c.occurred_at)
+    )
+    return _plain_rows(conn, stmt)
+
+
+def _plain_rows(conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """Runs `stmt` on the driver's own cursor, in `conn`'s transaction, and returns its rows as the driver makes
+    them. Only for statements whose parameters need no type processing."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    positions = compiled.positiontup
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # an open connection has one
+    try:
+        cursor.execute(str(compiled), [params[name] for name in positions] if positions else params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def contact_ids_of_companies(conn: Connection, company_ids: Collection[int]) -> set[int]:
     if not company_ids:
         return set()
@@ -127,6 +190,16 @@ def contact_ids_of_companies(conn: Connection, company_ids: Collection[int]) -> 
         contact_t.c.company_id.in_(list(company_ids)), contact_t.c.archived_at.is_(None)
     )
     return set(conn.execute(stmt).scalars())
+
+
+def company_ids_of_contacts(conn: Connection, contact_ids: Collection[int]) -> set[int]:
+    """The primary companies of these contacts, archived contacts included."""
+    query = sa.select(contact_t.c.company_id).where(contact_t.c.company_id.is_not(None))
+    return {
+        company_id
+        for chunk in id_chunks(contact_ids)
+        for company_id in conn.execute(query.where(contact_t.c.id.in_(chunk))).scalars()
+    }
 
 
 def find_contact(conn: Connection, key: str) -> Contact | None:

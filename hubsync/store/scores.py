@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from hubsync.store.tables import company_score_t, company_t, contact_score_t, contact_t, history_t
@@ -25,6 +26,34 @@ def stored_scores(conn: Connection, kind: ScoredKind, ids: Collection[int]) -> d
     table = _TABLES[kind]
     (key,) = table.primary_key.columns
     return {getattr(row, key.name): row for row in conn.execute(sa.select(table).where(key.in_(list(ids))))}
+
+
+# What a rescore needs of a contact's last scores: whether they changed (history) and its handoff episode.
+_RESCORE_COLUMNS = (
+    "contact_id",
+    "engagement",
+    "profile",
+    "segment",
+    "status",
+    "handoff_armed",
+    "handed_over_at",
+    "triggers_held_at",
+    "hand_raise_seen_at",
+)
+
+
+def previous_contact_scores(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
+    """The columns of these contacts' score rows that a rescore reads back (ids ascending; read as their range
+    when they fill most of it), by id."""
+    key = contact_score_t.c.contact_id
+    stmt = sa.select(*(contact_score_t.c[name] for name in _RESCORE_COLUMNS))
+    if not ids:
+        return {}
+    if ids[-1] - ids[0] < 2 * len(ids):
+        wanted = set(ids)
+        rows = conn.execute(stmt.where(key.between(ids[0], ids[-1])))
+        return {row.contact_id: row for row in rows if row.contact_id in wanted}
+    return {row.contact_id: row for row in conn.execute(stmt.where(key.in_(list(ids))))}
 
 
 def stored_contact_status(conn: Connection, contact_id: int) -> str | None:
@@ -52,9 +81,17 @@ def store_scores(
 ) -> None:
     """Current scores in, a history row for each change, and no score left for a record that is gone."""
     table = _TABLES[kind]
-    upsert(conn, table, rows)
-    if history:
-        conn.execute(sa.insert(history_t), list(history))
+    if conn.dialect.name == "sqlite":
+        if rows:
+            (key,) = table.primary_key.columns
+            _write_through_driver(conn, table, rows, upsert_key=key.name)
+        if history:
+            _write_through_driver(conn, history_t, history)
+    else:
+        # PostgreSQL: SQLAlchemy sends many rows per INSERT ("insertmanyvalues"), faster than the driver's loop.
+        upsert(conn, table, rows)
+        if history:
+            conn.execute(sa.insert(history_t), list(history))
     if gone:
         (key,) = table.primary_key.columns
         conn.execute(sa.delete(table).where(key.in_(list(gone))))
@@ -87,3 +124,31 @@ def top_scored_contacts(conn: Connection, *, limit: int) -> Sequence[Any]:
         .limit(limit)
     )
     return conn.execute(query).all()
+
+
+def _write_through_driver(
+    conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], *, upsert_key: str | None = None
+) -> None:
+    """Insert (or with `upsert_key`, upsert) rows on SQLite through the driver's executemany, each value converted
+    by its column type once: a full rescore writes a hundred thousand rows, and SQLAlchemy's per-row parameter
+    handling would cost seconds. Every row has the columns of the first."""
+    names = list(rows[0].keys())
+    stmt: Any = sqlite.insert(table)
+    if upsert_key is not None:
+        excluded = {n: stmt.excluded[n] for n in names if n != upsert_key}
+        stmt = stmt.on_conflict_do_update(index_elements=[upsert_key], set_=excluded)
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
+    order = compiled.positiontup or []
+    processors = [table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in order]
+    params = [
+        tuple(
+            value if process is None else process(value)
+            for value, process in zip(map(row.__getitem__, order), processors, strict=True)
+        )
+        for row in rows
+    ]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # an open connection has one
+    try:
+        cursor.executemany(str(compiled), params)
+    finally:
+        cursor.close()

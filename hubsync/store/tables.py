@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, Text, text, true
 from sqlmodel import Field, SQLModel
 
 from hubsync.store.types import UTCDateTime
@@ -143,6 +143,8 @@ class EngagementRow(SQLModel, table=True):
     id: int = _id(primary_key=True)
     created_at: datetime | None = _time()
     archived_at: datetime | None = _time()
+    # Who logged it (`hubspot_owner_id`): a rep's first call, meeting or email after a handoff is the response.
+    owner_id: int | None = _id()
 
 
 class SyncCursorRow(SQLModel, table=True):
@@ -207,6 +209,15 @@ class CompanyScoreRow(SQLModel, table=True):
     personas_missing: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     reason: str = Field(sa_column=Column(Text, nullable=False))
     as_of: datetime = _time(nullable=False)
+    # The account's handoff episode (scoring.account_handoff), written by the handoff, never by the rescore: False
+    # from an account task (or a contact's task that covered the buying center) until no account trigger has held
+    # for `rearm_after_days`; when it was handed over; the last handoff at which the trigger held; the contact whose
+    # task covered it; why the last handoff left it without a task it is due.
+    account_armed: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
+    account_handed_over_at: datetime | None = _time()
+    account_triggers_held_at: datetime | None = _time()
+    account_covered_by: int | None = _id()
+    account_waiting: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class ScoreHistoryRow(SQLModel, table=True):
@@ -252,11 +263,13 @@ class PendingRescoreRow(SQLModel, table=True):
 
 
 class TaskRow(SQLModel, table=True):
-    """A sales task hubsync intends to create or has created. The intent is written before the API call."""
+    """A sales task hubsync intends to create or has created, on a contact or (an account task) on a company. The
+    intent is written before the API call; its row id is the create's `objectWriteTraceId`."""
 
     __tablename__ = "task"
     __table_args__ = (
-        # At most one open hubsync task per contact, enforced by the database, not only by the code.
+        # At most one open hubsync task per contact, and one open account task per company, enforced by the
+        # database, not only by the code.
         Index(
             "ux_task_open_contact",
             "contact_id",
@@ -264,10 +277,19 @@ class TaskRow(SQLModel, table=True):
             sqlite_where=text("state IN ('intent', 'open')"),
             postgresql_where=text("state IN ('intent', 'open')"),
         ),
+        Index(
+            "ux_task_open_company",
+            "company_id",
+            unique=True,
+            sqlite_where=text("state IN ('intent', 'open')"),
+            postgresql_where=text("state IN ('intent', 'open')"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
-    contact_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # A contact's task has `contact_id`, an account task `company_id`; never both.
+    contact_id: int | None = _id()
+    company_id: int | None = _id()
     owner_id: int | None = _id()
     # intent -> open -> done; or intent -> failed.
     state: str
@@ -277,12 +299,53 @@ class TaskRow(SQLModel, table=True):
     created_at: datetime | None = _time()
     due_at: datetime | None = _time()
     error: str | None = Field(default=None, sa_column=Column(Text))
-    # "lead" or "hand_raiser" (None on rows from before these were recorded).
+    # "lead", "hand_raiser" or "account" (None on rows from before these were recorded).
     kind: str | None = None
     # The exemption that let this task take its owner beyond capacity ("ceiling lead", "hand-raiser"), if any.
     over_capacity: str | None = None
     # Why the contact was handed over, in words ("sales_ready", "segment A1", …), for `hubsync explain`.
     triggers: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    # How a "done" task ended: "completed" (with HubSpot's completion date) or "deleted"; None while open, and on
+    # rows closed before this was recorded.
+    closed_as: str | None = None
+    completed_at: datetime | None = _time()
+
+
+class ContactOutcomeRow(SQLModel, table=True):
+    """What happened to a contact after hubsync scored it (scoring.outcomes.ContactOutcome, docs/scoring.md
+    "Outcomes"): lifecycle dates, the rep's lead status, its first handoff and the response, its deals. Derived from
+    the tables above by `jobs/outcomes.py`; the calibration report reads only this table and the score history."""
+
+    __tablename__ = "contact_outcome"
+
+    contact_id: int = _id(primary_key=True)
+    created_at: datetime | None = _time()
+    lead_at: datetime | None = _time()
+    mql_at: datetime | None = _time()
+    sql_at: datetime | None = _time()
+    opportunity_at: datetime | None = _time()
+    customer_at: datetime | None = _time()
+    lead_status: str | None = None
+    scored_from: datetime | None = _time()
+    hubsync_mql_at: datetime | None = _time()
+    peak_engagement: int | None = None
+    peak_segment: str | None = Field(default=None, sa_column=Column(String(2)))
+    handed_over_at: datetime | None = _time()
+    handoff_owner_id: int | None = _id()
+    handoff_kind: str | None = None
+    handoff_trigger: str | None = None
+    triggered_at: datetime | None = _time()
+    task_closed: str | None = None
+    task_completed_at: datetime | None = _time()
+    first_response_at: datetime | None = _time()
+    response_kind: str | None = None
+    deals: int = 0
+    deal_created_at: datetime | None = _time()
+    won_deal_created_at: datetime | None = _time()
+    won_at: datetime | None = _time()
+    won_amount: float | None = None
+    lost_at: datetime | None = _time()
+    refreshed_at: datetime = _time(nullable=False)
 
 
 class RunRow(SQLModel, table=True):
@@ -319,6 +382,28 @@ class LeaseRow(SQLModel, table=True):
     expires_at: datetime = _time(nullable=False)
 
 
+class WebhookEventRow(SQLModel, table=True):
+    """A HubSpot webhook event, stored before the receiver answers 2xx (so an answered event is never lost) and
+    marked processed once what it changed is stored, rescored and pushed. Kept a while after that, so that HubSpot
+    delivering it again (same `eventId`) is recognised and not processed twice."""
+
+    __tablename__ = "webhook_event"
+    # The queue: unprocessed events, oldest first.
+    __table_args__ = (Index("ix_webhook_event_queue", "processed_at", "received_at"),)
+
+    event_id: int = _id(primary_key=True)
+    subscription_type: str
+    object_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    occurred_at: datetime = _time(nullable=False)
+    received_at: datetime = _time(nullable=False)
+    attempt_number: int = 0
+    portal_id: int | None = _id()
+    property_name: str | None = None
+    # The event as HubSpot sent it (merge and association details).
+    payload: dict[str, Any] = _json()
+    processed_at: datetime | None = _time()
+
+
 def _handle(row: type[SQLModel]) -> Table:
     return row.__table__  # type: ignore[attr-defined, no-any-return]  # SQLModel declares __table__ untyped
 
@@ -338,5 +423,7 @@ history_t: Final = _handle(ScoreHistoryRow)
 pushed_t: Final = _handle(PushedValuesRow)
 pending_t: Final = _handle(PendingRescoreRow)
 task_t: Final = _handle(TaskRow)
+outcome_t: Final = _handle(ContactOutcomeRow)
 run_t: Final = _handle(RunRow)
 lease_t: Final = _handle(LeaseRow)
+webhook_event_t: Final = _handle(WebhookEventRow)

@@ -26,8 +26,10 @@ EXPECTED_TABLES = {
     "pushed_values",
     "pending_rescore",
     "task",
+    "contact_outcome",
     "run",
     "lease",
+    "webhook_event",
     "alembic_version",
 }
 
