@@ -8,7 +8,8 @@ keeps it that way. Load the model once with
 - `explain_contact(...)` -> Explanation — the same score itemised and dated; `history_lines(...)` renders it.
 - `score_company(...)` -> CompanyScore — account scores from the company's ContactScores.
 - `advance`, `handoff_candidate`, `decide` / `plan_handoffs` -> HandoffDecision — the sales handoff (episodes,
-  hand-raisers, each owner's capacity).
+  hand-raisers, each owner's capacity); `account_handoff.plan_accounts` -> AccountDecision — account tasks for
+  active buying centers, from the capacity the contacts left.
 """
 
 from hubsync.scoring.account import score_company

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from hubsync.scoring.results import ContactScore
 
 
+_TOP = 100
+
+
 def account_engagement(engagements: Iterable[int], model: ScoringModel) -> tuple[int, int]:
     """(account engagement, engaged contacts): the best contact, plus `further_contact_points` for every
     further contact at or above `engaged_min`, at most 100.
@@ -58,12 +61,20 @@ def score_company(
     sections = []
     if members:
         best = max(c.engagement for c in members)
-        text = f"best contact {best}"
-        if eng > best:
-            text += f", {engaged - 1} further engaged contact(s) ({eng - best:+d})"
+        if eng >= _TOP and engaged > 1:
+            # At the top the best contact's score may fade without changing the account's: named, it would change
+            # the text (and cause a write) every few days while nothing else does.
+            text = f"{engaged} engaged contacts (capped at {_TOP})"
+        else:
+            text = f"best contact {best}"
+            if eng > best:
+                text += f", {engaged - 1} further engaged contact(s) ({eng - best:+d})"
         sections.append(text)
     if buying_center:
-        sections.append(f"buying center active: {active} contacts in {account.buying_center_days} days")
+        # The threshold, not the count: how many contacts were active in the window moves with the clock alone.
+        sections.append(
+            f"buying center active: {account.buying_center_contacts}+ contacts in {account.buying_center_days} days"
+        )
     if personas_missing and members:
         sections.append("no engaged " + " or ".join(cm.persona_labels[p] for p in personas_missing))
     sections.append(profile_reason(prof.hits, prof.gates, cm))

@@ -162,6 +162,8 @@ class CompiledModel:
         self.model = model
         self.signals = tuple(CompiledSignal(s.name, s.label, s.points, s.max_points, s.decays) for s in model.signals)
         fields = _key_fields(model)
+        # The activity attributes after the kind that make the memo key (a bulk read selects only these).
+        self.key_fields = fields
         self.activity_key: Callable[[Activity], ActivityKey] = attrgetter("kind", *fields)
         positions = {name: position for position, name in enumerate(fields, start=1)}
         by_kind: dict[str, list[_Matcher]] = {kind: [] for kind in ActivityKind}

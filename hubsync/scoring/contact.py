@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from hubsync.scoring.engagement import HistoryRow, capped, engagement, history_rows
+from hubsync.scoring.engagement import HistoryRow, capped, engagement, engagement_of, history_rows
 from hubsync.scoring.profile import profile
 from hubsync.scoring.reasons import engagement_reason, join_reason, profile_reason
 from hubsync.scoring.results import (
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from hubsync.records import Activity, Company, Contact
     from hubsync.scoring.compiled import CompiledModel
-    from hubsync.scoring.engagement import EngagementResult
+    from hubsync.scoring.engagement import Buckets, EngagementResult
     from hubsync.scoring.model import ScoringModel
     from hubsync.scoring.profile import ProfileResult
     from hubsync.scoring.results import LeadStatus
@@ -55,7 +55,33 @@ def score_contact(
     cm = model.compiled
     eng = engagement(activities, cm, _instant(now), _created(contact))
     prof = profile(contact, company, cm)
-    return _contact_score(contact, company, eng=eng, prof=prof, cm=cm, now=now, previous_status=previous_status)
+    return _contact_score(contact, company, eng=eng, prof=prof, cm=cm, previous_status=previous_status)
+
+
+def score_classified(
+    contact: Contact,
+    company: Company | None,
+    buckets: Buckets,
+    model: ScoringModel,
+    *,
+    now: datetime,
+    previous_status: LeadStatus | None = None,
+) -> ContactScore:
+    """`score_contact` for activities already grouped by signal (`engagement.classify_rows`, the full rescore's
+    bulk read): the same arithmetic on the same timestamps, so the same scores."""
+    cm = model.compiled
+    eng = engagement_of(buckets, cm, _instant(now), _created(contact))
+    prof = profile(contact, company, cm)
+    return _contact_score(contact, company, eng=eng, prof=prof, cm=cm, previous_status=previous_status)
+
+
+def company_inputs(company: Company | None, model: ScoringModel) -> tuple[object, ...]:
+    """What a contact's scores read from its primary company: the values its company profile rules see, whether
+    its domain is a competitor's, and its tier. When these are equal for two versions of a company (or for a
+    company and none), its contacts' scores are equal too; the pull rescores a company's contacts only when they
+    differ, and otherwise only its account scores are aggregated again."""
+    prof = profile(None, company, model.compiled, explain=True)
+    return (tuple(outcome.value for outcome in prof.outcomes), prof.gates, tier(company, model))
 
 
 def explain_contact(
@@ -73,7 +99,7 @@ def explain_contact(
     eng = engagement(activities, cm, _instant(now), _created(contact))
     rows = history_rows(activities, cm, _instant(now))
     prof = profile(contact, company, cm, explain=True)
-    score = _contact_score(contact, company, eng=eng, prof=prof, cm=cm, now=now, previous_status=previous_status)
+    score = _contact_score(contact, company, eng=eng, prof=prof, cm=cm, previous_status=previous_status)
     return Explanation(
         score=score,
         as_of=now,
@@ -116,7 +142,6 @@ def _contact_score(
     eng: EngagementResult,
     prof: ProfileResult,
     cm: CompiledModel,
-    now: datetime,
     previous_status: LeadStatus | None,
 ) -> ContactScore:
     model = cm.model
@@ -133,7 +158,7 @@ def _contact_score(
         surge=eng.surge,
         reason=reason,
         last_positive_at=(
-            datetime.fromtimestamp(now.timestamp() - eng.inactive_s, UTC) if eng.inactive_s is not None else None
+            datetime.fromtimestamp(eng.last_positive_ts, UTC) if eng.last_positive_ts is not None else None
         ),
         persona=prof.persona,
         gates=prof.gates,

@@ -5,7 +5,8 @@ The store keeps one `HandoffState` per contact (its episode). Every scoring move
 last held, re-arming after `rearm_after_days` without one). Each cycle `decide` turns the scored contacts into
 candidates (`handoff_candidate`), updates of open tasks for a new hand-raise, and hand-raisers held back; then
 `plan_handoffs` routes the candidates in queue order to owners with free capacity (`route_owner`). For every
-assigned contact the job creates the task and stores `handed_over(...)`.
+assigned contact the job creates the task and stores `handed_over(...)`. Account tasks (`account_handoff.py`) are
+planned after this, on the same routing and capacity, with the same episode rule (`advance_episode`).
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ def handoff_triggers(score: ContactScore, model: ScoringModel) -> tuple[HandoffT
 def advance(state: HandoffState, score: ContactScore, model: ScoringModel, *, now: datetime) -> HandoffState:
     """The episode after scoring as of `now`: a trigger that holds is remembered; a disarmed contact re-arms once
     no trigger has held for `rearm_after_days`. A completed or deleted task changes nothing here."""
-    if handoff_triggers(score, model):
+    return advance_episode(state, bool(handoff_triggers(score, model)), model, now=now)
+
+
+def advance_episode(state: HandoffState, triggered: bool, model: ScoringModel, *, now: datetime) -> HandoffState:
+    """The episode rule, for a contact and for an account alike: `triggered` (a trigger holds as of `now`) is
+    remembered; a disarmed episode re-arms once no trigger has held for `rearm_after_days`."""
+    if triggered:
         return dataclasses.replace(state, triggers_held_at=now)
     if state.armed:
         return state
@@ -141,7 +148,7 @@ def handoff_candidate(score: ContactScore, state: HandoffState, model: ScoringMo
     return HandoffCandidate(score.contact_id, score.engagement, score.profile, score.tier, triggers)
 
 
-_TIER_ORDER = {Tier.ENTERPRISE: 0, Tier.MID_MARKET: 1, Tier.SMB: 2, Tier.UNKNOWN: 3}
+TIER_ORDER = {Tier.ENTERPRISE: 0, Tier.MID_MARKET: 1, Tier.SMB: 2, Tier.UNKNOWN: 3}
 
 
 def queue_order(candidate: HandoffCandidate) -> tuple[int, int, int, int, int]:
@@ -150,7 +157,7 @@ def queue_order(candidate: HandoffCandidate) -> tuple[int, int, int, int, int]:
     return (
         0 if candidate.hand_raiser else 1,
         -candidate.engagement,
-        _TIER_ORDER[candidate.tier],
+        TIER_ORDER[candidate.tier],
         -candidate.profile,
         candidate.contact_id,
     )

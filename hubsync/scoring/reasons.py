@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,41 +18,80 @@ REASON_LIMIT = 500
 # The multiplication sign of "pricing page 3\u00d7 (+45)", as an escape so that no one reads it as an x.
 TIMES = "\u00d7"
 _DAY = 86400.0
+_EPOCH = date(1970, 1, 1)
+_TOP = 100
+_NOTHING = "no engagement yet"
+# Where the day of the last positive activity goes in a remembered text.
+_SINCE = "\x00"
 
 
 def engagement_reason(result: EngagementResult, cm: CompiledModel) -> str:
     """Contributions in words, the largest first (ties in config order), leaving out those that round to 0.
 
+    Nothing in the text moves with the clock alone, so that an idle contact's reason stays what HubSpot last got.
+    Contributions are stated as of the newest counted activity. The two parts that time moves name a day and
+    change only when the score does: inactivity, "inactive since 2026-10-03 (-5)" (the last positive activity),
+    and what has faded since the newest activity, "faded since 2026-10-03 (-12)" (the score against the score
+    as of then). At a score of 0 or 100, which would hide their change, they are left out.
+
     Most contacts share their rounded contributions with many others ("email opened 5× (+10)"), so the text is
-    remembered per rounded breakdown; the order uses the rounded values too, so the memo cannot change it.
+    remembered per rounded breakdown, with the day of inactivity filled in afterwards; the order uses the rounded
+    values too, so the memo cannot change it.
     """
-    days = int(result.inactive_s // _DAY) if result.inactivity_penalty and result.inactive_s is not None else 0
-    key = (
-        tuple([(i, count, round(counted)) for i, count, _, counted in result.signals]),
-        tuple([(p.pattern, round(p.counted)) for p in result.patterns]),
-        result.inactivity_penalty,
-        days,
-    )
+    at_last = result.at_last
+    signals = tuple([(s[0], s[1], round(v)) for s, v in zip(result.signals, at_last.signals, strict=True)])
+    patterns = tuple([(p.pattern, round(v)) for p, v in zip(result.patterns, at_last.patterns, strict=True)])
+    inactive = faded = 0
+    if 0 < result.score < _TOP:
+        inactive = -result.inactivity_penalty
+        faded = min(0, result.score - math.floor(at_last.total + inactive + 0.5))
+    key = (signals, patterns, inactive)
     text = cm.reason_memo.get(key)
     if text is None:
         text = _engagement_text(key, cm)
         cm.remember_reason(key, text)
+    if inactive:
+        text = text.replace(_SINCE, day_text(_day(result.last_positive_ts)), 1)
+    if faded:
+        # Last: it qualifies the parts before it.
+        fade = f"faded since {day_text(_day(at_last.ts))} ({faded:+d})"
+        text = fade if text == _NOTHING else f"{text}, {fade}"
     return text
 
 
+def _day(ts: float | None) -> int:
+    return int(ts // _DAY) if ts is not None else 0
+
+
 def _engagement_text(
-    key: tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...], int, int], cm: CompiledModel
+    key: tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...], int], cm: CompiledModel
 ) -> str:
-    signals, patterns, penalty, days = key
-    parts: list[tuple[int, str]] = []
-    for i, count, value in signals:
-        many = f" {count}{TIMES}" if count > 1 else ""
-        parts.append((value, f"{cm.signals[i].label}{many} ({value:+d})"))
+    signals, patterns, inactive = key
+    parts: list[tuple[int, str]] = [(value, _signal_part(part, cm)) for part in signals if (value := part[2])]
     parts.extend((value, f"{cm.patterns[i].label} ({value:+d})") for i, value in patterns)
-    if penalty:
-        parts.append((-penalty, f"inactive {days} days ({-penalty:+d})"))
+    if inactive:
+        # The day is filled in by the caller: the rest of the text is shared by many contacts, the day is not.
+        parts.append((inactive, f"inactive since {_SINCE} ({inactive:+d})"))
     parts.sort(key=lambda part: -abs(part[0]))
-    return ", ".join(text for value, text in parts if value) or "no engagement yet"
+    return ", ".join(text for value, text in parts if value) or _NOTHING
+
+
+def _signal_part(part: tuple[int, int, int], cm: CompiledModel) -> str:
+    """One signal's part, "pricing page 3× (+45)": few distinct ones, shared by many texts that differ elsewhere."""
+    # Keyed (signal, count, points): no other key of the memo is a tuple of three numbers.
+    text = cm.reason_memo.get(part)
+    if text is None:
+        i, count, value = part
+        many = f" {count}{TIMES}" if count > 1 else ""
+        text = f"{cm.signals[i].label}{many} ({value:+d})"
+        cm.remember_reason(part, text)
+    return text
+
+
+@cache
+def day_text(day: int) -> str:
+    """A day counted from 1970-01-01 (a timestamp // 86400) as ISO text, in UTC like every date hubsync shows."""
+    return (_EPOCH + timedelta(days=day)).isoformat()
 
 
 def profile_reason(hits: tuple[tuple[str, int], ...], gates: tuple[str, ...], cm: CompiledModel) -> str:
@@ -92,8 +134,12 @@ def history_lines(explanation: Explanation) -> tuple[str, ...]:
         if p.decay != 1.0:
             line += f" {TIMES} {p.decay:.2f} decay = {p.counted:+.1f}"
         lines.append(line)
-    if explanation.inactivity_penalty:
-        lines.append(f"inactive for {explanation.inactive_days} days  {-explanation.inactivity_penalty:+d}")
+    last_positive = explanation.score.last_positive_at
+    if explanation.inactivity_penalty and last_positive is not None:
+        lines.append(
+            f"inactive since {last_positive:%Y-%m-%d} ({explanation.inactive_days} days)  "
+            f"{-explanation.inactivity_penalty:+d}"
+        )
     score = explanation.score
     lines.append(f"engagement {score.engagement}, profile {score.profile} → segment {score.segment}, {score.status}")
     return tuple(lines)

@@ -132,7 +132,7 @@ def test_history_shows_decay_and_where_the_cap_cut() -> None:
 
     aged = explain_contact(contact(), None, [form(0, "Demo anfragen")], default_model(), now=day(120))
     assert "2025-03-03  demo / consultation request  +50 × 0.50 decay = +25.0" in history_lines(aged)
-    assert "inactive for 120 days  -5" in history_lines(aged)
+    assert "inactive since 2025-03-03 (120 days)  -5" in history_lines(aged)
 
 
 def test_spam_report_cancelled_webinar_and_job_change() -> None:

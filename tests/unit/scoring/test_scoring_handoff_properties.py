@@ -1,6 +1,8 @@
-"""Properties of the pure handoff planner (`plan_handoffs`) on random owners, loads, routes and candidates: per-owner
-capacity holds except through the two exemptions, candidates are taken in queue order, leads wait only when every
-owner they could go to is full, the threshold stays within floor and ceiling, and the plan is deterministic."""
+"""Properties of the pure handoff planner (`plan_handoffs`, then `plan_accounts`) on random owners, loads, routes,
+candidates and accounts: per-owner capacity holds except through the two exemptions, account tasks included;
+candidates are taken in queue order, leads wait only when every owner they could go to is full, the threshold stays
+within floor and ceiling, a buying center with a contact's task gets no account task, and the plan is
+deterministic."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hubsync.scoring import HandoffCandidate, HandoffTrigger, Tier
+from hubsync.scoring.account_handoff import AccountCandidate, AccountDecision, plan_accounts
 from hubsync.scoring.handoff import HandoffDecision, Overload, Routing, plan_handoffs, queue_order
 
 from .scoring_builders import day, default_model
@@ -141,3 +144,93 @@ def test_the_plan_is_deterministic(world: tuple[list[HandoffCandidate], Routing]
     shuffled = list(candidates)
     rnd.shuffle(shuffled)
     assert plan_handoffs(shuffled, routing, default_model()) == _plan(world)
+
+
+# -- account tasks (plan_accounts after the contacts' plan, on the same routing) ------------------------------
+
+
+@st.composite
+def worlds_with_accounts(
+    draw: st.DrawFn,
+) -> tuple[list[HandoffCandidate], Routing, list[AccountCandidate], frozenset[int]]:
+    candidates, routing = draw(worlds())
+    contact_ids = st.one_of(st.sampled_from([c.contact_id for c in candidates] or [1]), st.integers(1, 10**6))
+    accounts = draw(
+        st.lists(
+            st.builds(
+                AccountCandidate,
+                company_id=st.integers(1, 10**4),
+                owner_id=MAYBE_OWNER,
+                engagement=st.integers(0, 100),
+                profile=st.integers(0, 100),
+                tier=st.sampled_from(list(Tier)),
+                segment=st.sampled_from(("A1", "A2", "B1")),
+                members=st.lists(contact_ids, unique=True, max_size=5).map(tuple),
+            ),
+            max_size=12,
+            unique_by=lambda a: a.company_id,
+        )
+    )
+    open_contacts = frozenset(draw(st.lists(contact_ids, max_size=6)))
+    return candidates, routing, accounts, open_contacts
+
+
+def _plan_both(
+    world: tuple[list[HandoffCandidate], Routing, list[AccountCandidate], frozenset[int]],
+) -> tuple[HandoffDecision, AccountDecision]:
+    candidates, routing, accounts, open_contacts = world
+    contacts = plan_handoffs(candidates, routing, default_model())
+    return contacts, plan_accounts(accounts, routing, contacts, open_contacts=open_contacts)
+
+
+@given(worlds_with_accounts())
+def test_account_tasks_count_against_capacity_and_never_exceed_it(
+    world: tuple[list[HandoffCandidate], Routing, list[AccountCandidate], frozenset[int]],
+) -> None:
+    _, routing, accounts, _ = world
+    contacts, decision = _plan_both(world)
+    # Within capacity: the leads without an exemption and every account task; the exemptions are leads only.
+    within = Counter(a.owner_id for a in contacts.assigned if a.over_capacity is None)
+    within.update(a.owner_id for a in decision.assigned)
+    for owner, n in within.items():
+        assert n <= max(0, routing.capacity[owner] - routing.load.get(owner, 0))
+    # Every account is decided once; an account task goes to its company's owner, never to another.
+    parts = [a.candidate for a in decision.assigned], decision.waiting, decision.unrouted
+    decided = [a.company_id for part in parts for a in part] + [c.company_id for c in decision.covered]
+    assert sorted(decided) == sorted(a.company_id for a in accounts)
+    assert all(a.owner_id == a.candidate.owner_id for a in decision.assigned)
+    taken = Counter(a.owner_id for a in contacts.assigned) + Counter(a.owner_id for a in decision.assigned)
+    for waiting in decision.waiting:
+        assert waiting.owner_id is not None
+        full = routing.capacity[waiting.owner_id] - routing.load.get(waiting.owner_id, 0) - taken[waiting.owner_id]
+        assert full <= 0
+    assert all(a.owner_id is None or a.owner_id not in routing.capacity for a in decision.unrouted)
+
+
+@given(worlds_with_accounts())
+def test_a_buying_center_with_a_contact_task_gets_no_account_task(
+    world: tuple[list[HandoffCandidate], Routing, list[AccountCandidate], frozenset[int]],
+) -> None:
+    _, _, accounts, open_contacts = world
+    contacts, decision = _plan_both(world)
+    new = {a.candidate.contact_id for a in contacts.assigned}
+    covered = {c.company_id: c for c in decision.covered}
+    for account in accounts:
+        tasked = [c for c in account.members if c in new or c in open_contacts]
+        assert (account.company_id in covered) == bool(tasked)
+        if tasked:
+            cover = covered[account.company_id]
+            assert cover.contact_id in account.members
+            assert cover.new_task == any(c in new for c in account.members)
+
+
+@settings(max_examples=50)
+@given(worlds_with_accounts(), st.randoms(use_true_random=False))
+def test_the_account_plan_is_deterministic(
+    world: tuple[list[HandoffCandidate], Routing, list[AccountCandidate], frozenset[int]], rnd: random.Random
+) -> None:
+    candidates, routing, accounts, open_contacts = world
+    shuffled_candidates, shuffled_accounts = list(candidates), list(accounts)
+    rnd.shuffle(shuffled_candidates)
+    rnd.shuffle(shuffled_accounts)
+    assert _plan_both((shuffled_candidates, routing, shuffled_accounts, open_contacts)) == _plan_both(world)

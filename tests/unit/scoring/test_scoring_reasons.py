@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from hubsync.scoring import score_company, score_contact
@@ -26,9 +27,32 @@ def test_short_reason_reads_like_the_spec() -> None:
 
 
 def test_negative_and_inactivity_parts_are_named() -> None:
+    """Contributions as of the last activity (day 100: the demo request's 50 points had faded to 29); at a score of
+    0, which would hide their change, inactivity and fading are left out."""
     activities = [form(0, "Demo anfragen"), email(100, "unsubscribe")]
     score = score_contact(contact(), None, activities, default_model(), now=day(200))
-    assert score.reason.startswith("unsubscribed (-20), demo / consultation request (+14), inactive 200 days (-10)")
+    assert score.engagement == 0
+    assert score.reason == "demo / consultation request (+29), unsubscribed (-20); fit: no rule matched"
+
+
+def test_an_idle_contacts_reason_changes_only_with_its_score() -> None:
+    """Nothing in the reason counts days: from one day to the next it changes only when the score does, and then
+    only in what has faded and the inactivity."""
+    model = default_model()
+    activities = [form(0, "Demo anfragen"), webinar(2, "attended"), page(3, "/preise"), page(4, "/preise")]
+    scores = [score_contact(contact(), None, activities, model, now=day(n)) for n in range(4, 400)]
+    for before, after in itertools.pairwise(scores):
+        assert (before.reason == after.reason) == (before.engagement == after.engagement), (before, after)
+    day100 = scores[96]
+    assert 0 < day100.engagement < 95
+    assert day100.reason == (
+        "demo / consultation request (+50), pricing page 2\u00d7 (+30), webinar attended (+20), "
+        f"inactive since 2025-03-07 (-5), faded since 2025-03-07 ({day100.engagement - 95:+d}); fit: no rule matched"
+    )
+    # Within the grace period nothing has faded: the reason is the contributions as they count now.
+    assert scores[0].reason == (
+        "demo / consultation request (+50), pricing page 2\u00d7 (+30), webinar attended (+20); fit: no rule matched"
+    )
 
 
 def test_no_activity() -> None:
