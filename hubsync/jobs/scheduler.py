@@ -7,10 +7,18 @@ long cycle from stacking up runs):
 * a daily full rescore and push at `schedule.daily_rescore_at` (decay moves every score even without new data);
 * a weekly full reconciliation of associations and deletions.
 
+With `[report] schedule` set, the calibration report is written to `[report] out` in a thread of its own: after the
+daily full rescore ("daily"; "weekly": on `weekly_reconcile_day`), or on a crontab. It reads the database only, so
+it needs no lease and never holds up a cycle; only the active process writes it.
+
 One active syncer per portal: the main thread holds a lease in the database and renews it every third of its
 lifetime. A process that does not hold it is a standby; its jobs skip, and it takes over once the lease expires
 (the active one died). A lost lease stops the cycle in progress. SIGTERM / SIGINT stop the cycle in progress after
 the page in hand (its cursor saved), shut the scheduler down, release the lease and exit 0.
+
+With `[webhooks] enabled`, every process also receives HubSpot's webhooks, and the active one processes them
+between cycles (`jobs/realtime.py`): cycles and webhook batches take the same work lock and share the process's one
+HubSpot client, so they never write at once and live within one pacer and one daily quota.
 """
 
 from __future__ import annotations
@@ -43,11 +51,17 @@ from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.jobs.lease import LEASE_NAME, holder_id, take_over
+from hubsync.jobs.realtime import Realtime
+from hubsync.jobs.report_file import write_report
 from hubsync.jobs.setup import verify_setup
 from hubsync.settings import Settings
 from hubsync.store import lease
+from hubsync.webhooks.metrics import Metrics
 
 log = structlog.get_logger(__name__)
+
+REPORT_JOB = "report"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Errors that the next cycle cannot fix: stop the service instead of failing every few minutes.
 _FATAL = (AuthenticationFailed, MissingScopes, ConfigError, SetupRequired)
@@ -81,13 +95,22 @@ class Service:
         self.lease_ttl = timedelta(seconds=schedule.lease_seconds)
         self.cycle_seconds = cycle_seconds or schedule.cycle_minutes * 60
         self.active = threading.Event()
-        # Set to stop the cycle in progress (signal, lost lease); a new one for every cycle.
+        # Set to stop the work in progress (signal, lost lease); cleared when the lease is taken again.
         self._cycle_stop = threading.Event()
-        self._lock = threading.Lock()
+        # Held by a cycle, and by a webhook batch: one writer at a time.
+        self._work = threading.Lock()
         self.fatal: HubsyncError | None = None
         self.cycles = 0
+        self.reports = 0
+        # The running scheduler, for the report that follows the daily rescore.
+        self._jobs: BackgroundScheduler | None = None
         # Checked once per process, before its first cycle that writes (two calls), not on every cycle.
         self._setup_verified = False
+        self.metrics = Metrics()
+        # One client for the life of the process (one pacer, one daily quota), made on first use.
+        self._client: HubSpotClient | None = None
+        self._client_lock = threading.Lock()
+        self.realtime: Realtime | None = None
 
     # -- the jobs ---------------------------------------------------------------------------------------------
 
@@ -96,7 +119,8 @@ class Service:
         zone = ZoneInfo(schedule.timezone)
         daily, weekly = schedule.daily_rescore_time, schedule.weekly_reconcile_time
         scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            # The report reads the database only: a thread of its own, so it never holds up a cycle.
+            executors={"default": ThreadPoolExecutor(max_workers=1), REPORT_JOB: ThreadPoolExecutor(max_workers=1)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600},
             timezone=zone,
         )
@@ -118,6 +142,11 @@ class Service:
         ]
         for job, trigger in jobs:
             scheduler.add_job(self.run_job, trigger, args=[job], id=job.name, name=job.name)
+        report = self.settings.config.report.schedule
+        if report not in {"off", "daily", "weekly"}:
+            trigger = CronTrigger.from_crontab(report, timezone=zone)
+            scheduler.add_job(self.run_report, trigger, id=REPORT_JOB, name=REPORT_JOB, executor=REPORT_JOB)
+        self._jobs = scheduler
         return scheduler
 
     def run_job(self, job: Job) -> None:
@@ -126,35 +155,81 @@ class Service:
         if not self.active.is_set():
             log.info("run.standby_skipped", job=job.name, holder=self.holder)
             return
-        with self._lock:
-            self._cycle_stop = threading.Event()
-            cycle_stop = self._cycle_stop
+        outcome = "failed"
         try:
-            with HubSpotClient(self.client_settings, stop=cycle_stop) as client:
-                if job.options.push and not self._setup_verified:
-                    verify_setup(client, self.settings.config.push)
-                    self._setup_verified = True
-                run_cycle(
+            with self._work:
+                client = self.client()
+                if job.options.push:
+                    self.verify_setup(client)
+                result = run_cycle(
                     self.settings,
                     self.engine,
                     client,
                     clock=self.clock,
                     options=job.options,
                     kind=job.name,
-                    stop=cycle_stop,
+                    stop=self._cycle_stop,
                     holder=self.holder,
                 )
             self.cycles += 1
+            outcome = result.outcome
+            self.report_after(job)
+            self.metrics.tasks_created.inc(result.pushed.tasks_created if result.pushed else 0)
+            self.metrics.contacts_rescored.labels(source=job.name).inc(
+                result.scored.contacts_scored if result.scored else 0
+            )
         except Interrupted:
+            outcome = "stopped"
             log.info("run.cycle_interrupted", job=job.name)
         except _FATAL as err:
-            # Retrying cannot help (bad token, missing scope): stop the service with the error's exit code.
-            log.error("run.fatal", job=job.name, error=str(err), error_type=type(err).__name__)  # noqa: TRY400
-            self.fatal = err
-            self.stop.set()
+            self.fail(err, job=job.name)
         except HubsyncError as err:
             # Already logged and recorded by the cycle; the next scheduled run tries again.
             log.warning("run.cycle_failed", job=job.name, error=str(err), error_type=type(err).__name__)
+        finally:
+            self.metrics.runs.labels(kind=job.name, outcome=outcome).inc()
+
+    def report_after(self, job: Job) -> None:
+        """`[report] schedule` "daily" / "weekly": the report follows the daily full rescore (on
+        `weekly_reconcile_day` for "weekly"), in the report's own thread."""
+        schedule = self.settings.config.report.schedule
+        if job.name != "daily" or schedule not in {"daily", "weekly"} or self._jobs is None:
+            return
+        zone = ZoneInfo(self.settings.config.schedule.timezone)
+        today = _WEEKDAYS[system_clock().astimezone(zone).weekday()]
+        if schedule == "weekly" and today != self.settings.config.schedule.weekly_reconcile_day:
+            return
+        self._jobs.add_job(self.run_report, id=REPORT_JOB, name=REPORT_JOB, executor=REPORT_JOB, replace_existing=True)
+
+    def run_report(self) -> None:
+        """Write the calibration report to `[report] out`. Only the active process writes it (two would write the
+        same file); a failure is logged and the next scheduled report tries again."""
+        if self.stop.is_set() or not self.active.is_set():
+            log.info("run.report_skipped", holder=self.holder)
+            return
+        try:
+            written = write_report(self.engine, self.settings, now=self.clock())
+            self.reports += 1
+            log.info("run.report_written", path=str(written.path))
+        except Exception as err:  # noqa: BLE001  (a report must never stop the service; logged, tried next time)
+            log.warning("run.report_failed", error=str(err), error_type=type(err).__name__)
+
+    def client(self) -> HubSpotClient:
+        with self._client_lock:  # cycles, batches and a /metrics scrape may ask at once
+            if self._client is None:
+                self._client = HubSpotClient(self.client_settings, stop=self._cycle_stop)
+            return self._client
+
+    def verify_setup(self, client: HubSpotClient) -> None:
+        if not self._setup_verified:
+            verify_setup(client, self.settings.config.push)
+            self._setup_verified = True
+
+    def fail(self, err: HubsyncError, *, job: str) -> None:
+        """Retrying cannot help (bad token, missing scope): stop the service with the error's exit code."""
+        log.error("run.fatal", job=job, error=str(err), error_type=type(err).__name__)
+        self.fatal = err
+        self.stop.set()
 
     # -- the lease --------------------------------------------------------------------------------------------
 
@@ -174,6 +249,8 @@ class Service:
             held = False
         if held and not self.active.is_set():
             log.info("run.active", holder=self.holder, abandoned_runs=abandoned)
+            if not self.stop.is_set():
+                self._cycle_stop.clear()
             self.active.set()
         elif not held and self.active.is_set():
             log.warning("run.lease_lost", holder=self.holder)
@@ -194,6 +271,21 @@ class Service:
             cycle_seconds=self.cycle_seconds,
             lease_seconds=int(self.lease_ttl.total_seconds()),
         )
+        if self.settings.config.webhooks.enabled:
+            self.realtime = Realtime(
+                self.settings,
+                self.engine,
+                client=self.client,
+                clock=self.clock,
+                metrics=self.metrics,
+                active=self.active,
+                work=self._work,
+                halt=self._cycle_stop,
+                before_work=self.verify_setup,
+                fatal=_FATAL,
+                on_fatal=lambda err: self.fail(err, job="webhooks"),
+            )
+            self.realtime.start()
         self.heartbeat()
         scheduler = self.scheduler()
         scheduler.start()
@@ -207,7 +299,11 @@ class Service:
                     break
         finally:
             self._cycle_stop.set()
+            if self.realtime is not None:
+                self.realtime.stop()
             scheduler.shutdown(wait=True)
+            if self._client is not None:
+                self._client.close()
             if self.active.is_set():
                 lease.release(self.engine, LEASE_NAME, self.holder)
             log.info("run.stopped", holder=self.holder, cycles=self.cycles)
