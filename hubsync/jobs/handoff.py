@@ -4,10 +4,12 @@ Plan, then apply. `plan_handoff` only reads: where the tasks stand (`jobs/open_t
 the stored scores and episodes (`decide`: triggers, one task per episode, hand-raisers, the seller factor with each
 owner's capacity along the routes: contact owner, company owner, the configured round-robin list), then the tasks'
 text (subject with segment and score, body with the reason and the dated history, due after the SLA).
-`apply_handoff` writes it: the local task rows, open tasks updated for a new hand-raise, who waits and why (for
-`status`), then each task, crash-safely — intent row, create, record. The create is sent without automatic retry
-(a timeout may hide a task HubSpot did create): on a retriable failure hubsync looks for the task first and only
-then tries again.
+After the contacts, the accounts (`jobs/account_tasks.py`): a company whose buying center is active in a handoff
+segment gets one task for its owner from the capacity left, unless one of its contacts' tasks covers it (that task
+names the buying center instead).
+`apply_handoff` writes it: the local task rows, open tasks updated for a new hand-raise or a buying center they
+cover, who waits and why (for `status`), then the tasks, crash-safely and 100 a request (`jobs/task_batches.py`:
+intent rows, batch create, record; a lost answer is looked for before anything is sent again).
 
 `handoff` is one cycle (stopped runs' intents settled first); `preview_handoff` is the dry run: the plan, nothing
 written.
@@ -21,26 +23,28 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from hubsync.errors import FatalHubSpotError, HubSpotError, RetriableHubSpotError
+from hubsync.errors import FatalHubSpotError
 from hubsync.hubspot import tasks_api
-from hubsync.hubspot.tasks_api import NewTask
+from hubsync.hubspot.tasks_api import CONTACTS, NewTask
+from hubsync.jobs.account_tasks import AccountPlan, plan_accounts_step, record_covers, store_account_state
 from hubsync.jobs.open_tasks import (
     OpenTasks,
     apply_open_tasks,
-    find_open_task,
+    local_open_tasks,
     read_open_tasks,
     reconcile_intents,
-    record_created,
-    record_failed,
 )
 from hubsync.jobs.rescore import stored_contact_score, stored_episode
+from hubsync.jobs.task_batches import Created, PlannedTask, create_planned
 from hubsync.records import Contact
+from hubsync.render.names import Names
 from hubsync.render.task_text import task_body, task_subject, trigger_words
 from hubsync.scoring import ContactScore, HandoffDecision, LeadStatus, explain_contact, history_lines
 from hubsync.scoring.handoff import Routing, capacities, decide, round_robin_ids
 from hubsync.store import tasks as task_store
 from hubsync.store.db import transaction
 from hubsync.store.reads import activities_by_contact, companies_by_id, contacts_by_id
+from hubsync.store.scores import stored_scores
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -49,15 +53,15 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from hubsync.hubspot.client import HubSpotClient
+    from hubsync.render.task_text import BuyingCenter
     from hubsync.scoring.handoff import Assignment, TaskUpdate
     from hubsync.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-# Attempts at one create when HubSpot's answer is lost; each retry is preceded by a look for the task.
-CREATE_ATTEMPTS = 3
 WAITING_FOR_CAPACITY = "waiting for capacity"
 NO_OWNER = "no owner: no route names an active owner"
+NO_COMPANY_OWNER = "no company owner: an account task goes to the company's owner only"
 # A hand-raise inside an episode is news: its open task rises to this priority (scoring.md §5).
 HAND_RAISE_PRIORITY = "HIGH"
 # Starts the reason of a hand-raiser that gets no task (`status` lists them apart).
@@ -65,33 +69,31 @@ HAND_RAISER_HELD = "hand-raiser not handed over: "
 
 
 @dataclass(frozen=True, slots=True)
-class PlannedTask:
-    task: NewTask
-    # "lead" or "hand_raiser".
-    kind: str
-    # The exemption that lets the task take its owner beyond capacity, if it does.
-    over_capacity: str | None = None
-    # Why the contact is handed over, in words (`render.task_text.trigger_words`).
-    triggers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class PlannedUpdate:
-    """An open task that gains a new hand-raise: its new body, priority HIGH."""
+    """An open task that gains a new hand-raise (its new body, priority HIGH), or the buying center it covers (its
+    new body naming it)."""
 
     contact_id: int
     task_id: str
     body: str
-    hand_raise_at: datetime
+    # The hand-raise it tells of; None for a buying center only.
+    hand_raise_at: datetime | None
+    priority: str | None = HAND_RAISE_PRIORITY
 
 
 @dataclass(frozen=True, slots=True)
 class HandoffPlan:
     open_tasks: OpenTasks
     decision: HandoffDecision
-    # The tasks to create, in queue order.
+    # The contacts' tasks to create, in queue order.
     tasks: tuple[PlannedTask, ...]
+    # The account tasks after them, and the accounts' episodes and covers.
+    accounts: AccountPlan
     updates: tuple[PlannedUpdate, ...] = ()
+
+    @property
+    def all_tasks(self) -> tuple[PlannedTask, ...]:
+        return self.tasks + self.accounts.tasks
 
     @property
     def unrouted(self) -> tuple[int, ...]:
@@ -105,11 +107,21 @@ class HandoffPlan:
         reasons.update({h.contact_id: f"{HAND_RAISER_HELD}{h.why}" for h in self.decision.held})
         return reasons
 
+    def account_waiting_reasons(self) -> dict[int, str]:
+        """Why each company due an account task has none after this plan, for `status`."""
+        decision = self.accounts.decision
+        reasons = {a.company_id: WAITING_FOR_CAPACITY for a in decision.waiting}
+        reasons.update({a.company_id: NO_COMPANY_OWNER for a in decision.unrouted})
+        return reasons
+
 
 @dataclass(frozen=True, slots=True)
 class Applied:
     created: int
     failed: int
+    # Account tasks among `created`; accounts covered by a contact's task.
+    accounts_created: int = 0
+    accounts_covered: int = 0
 
 
 def decision_counts(decision: HandoffDecision) -> dict[str, Any]:
@@ -128,9 +140,12 @@ def decision_counts(decision: HandoffDecision) -> dict[str, Any]:
 # -- the plan -------------------------------------------------------------------------------------------------
 
 
-def plan_handoff(client: HubSpotClient, engine: Engine, settings: Settings, *, now: datetime) -> HandoffPlan:
-    """Which tasks to create or update, for whom and why (reads HubSpot and the database, writes nothing)."""
-    open_tasks = read_open_tasks(client, engine, now=now)
+def plan_handoff(
+    client: HubSpotClient, engine: Engine, settings: Settings, *, now: datetime, local: bool = False
+) -> HandoffPlan:
+    """Which tasks to create or update, for whom and why (reads HubSpot and the database, writes nothing). `local`:
+    the open tasks as the database has them, not read from HubSpot (a webhook batch between cycles)."""
+    open_tasks = local_open_tasks(engine) if local else read_open_tasks(client, engine, now=now)
     model = settings.config.scoring
     handoff = model.handoff
     with transaction(engine) as conn:
@@ -161,8 +176,28 @@ def plan_handoff(client: HubSpotClient, engine: Engine, settings: Settings, *, n
     log.info("push.handoff_decided", updates=len(decision.updates), **decision_counts(decision))
     for candidate in decision.unrouted:
         log.warning("push.task_unrouted", contact_id=candidate.contact_id)
-    tasks, updates = _texts(engine, settings, decision.assigned, decision.updates, scores=scores, rows=rows, now=now)
-    return HandoffPlan(open_tasks, decision, tasks, updates)
+    accounts = plan_accounts_step(
+        engine,
+        settings,
+        routing,
+        decision,
+        open_contacts=open_tasks.contacts,
+        open_companies=open_tasks.companies,
+        now=now,
+    )
+    covered_open = [c.contact_id for c in accounts.decision.covered if not c.new_task]
+    tasks, updates = _texts(
+        engine,
+        settings,
+        decision.assigned,
+        decision.updates,
+        covered_open,
+        scores=scores,
+        rows=rows,
+        covering=accounts.covering,
+        now=now,
+    )
+    return HandoffPlan(open_tasks, decision, tasks, accounts, updates)
 
 
 def _texts(
@@ -170,23 +205,33 @@ def _texts(
     settings: Settings,
     assigned: Sequence[Assignment],
     updates: Sequence[TaskUpdate],
+    covered_open: Sequence[int],
     *,
     scores: Mapping[int, ContactScore],
-    rows: Mapping[int, Mapping[Any, Any]],
+    rows: Mapping[int, Any],
+    covering: Mapping[int, BuyingCenter],
     now: datetime,
 ) -> tuple[tuple[PlannedTask, ...], tuple[PlannedUpdate, ...]]:
-    """Subject, body, priority and due date of each new task; the new body of each updated one."""
+    """Subject, body, priority and due date of each new task; the new body of each updated one: for a new
+    hand-raise, or for the buying center an open task covers (`covered_open`). A task that covers a buying center
+    names it (`covering`)."""
     config = settings.config.tasks
     model = settings.config.scoring
-    ids = [a.candidate.contact_id for a in assigned] + [u.contact_id for u in updates]
+    raised = {u.contact_id for u in updates}
+    # A task updated for a hand-raise names the buying center it covers in the same update.
+    covered_open = [c for c in covered_open if c not in raised]
+    ids = [a.candidate.contact_id for a in assigned] + [u.contact_id for u in updates] + list(covered_open)
     if not ids:
         return (), ()
     with transaction(engine) as conn:
         found = contacts_by_id(conn, ids)
         companies = companies_by_id(conn, {c.company_id for c in found.values() if c.company_id is not None})
         activities = activities_by_contact(conn, ids, until=now)
-        open_ids = task_store.open_task_ids(conn, [u.contact_id for u in updates])
+        open_ids = task_store.open_task_ids(conn, [*raised, *covered_open])
+        # A covering contact with an open task need not meet a trigger now: its score row is read on its own.
+        rows = {**stored_scores(conn, "contact", [c for c in covered_open if c not in rows]), **rows}
     contacts = {i: found.get(i) or Contact(id=i) for i in ids}
+    scores = {**{c: stored_contact_score(rows[c]) for c in covered_open if c in rows}, **scores}
 
     def history(contact_id: int) -> tuple[str, ...]:
         contact, row = contacts[contact_id], rows[contact_id]
@@ -196,8 +241,8 @@ def _texts(
             company,
             activities.get(contact_id, []),
             model,
-            now=row["as_of"],
-            previous_status=LeadStatus(row["status"]),
+            now=row.as_of,
+            previous_status=LeadStatus(row.status),
         )
         return history_lines(explanation)
 
@@ -209,10 +254,12 @@ def _texts(
             history(candidate.contact_id),
             triggers=[t.value for t in candidate.triggers],
             hand_raise_at=candidate.hand_raise_at,
+            buying_center=covering.get(candidate.contact_id),
         )
         outside = candidate.outside_icp if candidate.hand_raiser else None
         new = NewTask(
-            contact_id=candidate.contact_id,
+            object_type=CONTACTS,
+            object_id=candidate.contact_id,
             owner_id=a.owner_id,
             subject=task_subject(score, contacts[candidate.contact_id].display_name, outside_icp=outside),
             body=body,
@@ -227,14 +274,29 @@ def _texts(
     planned_updates = [
         PlannedUpdate(
             u.contact_id,
-            open_ids[u.contact_id],
+            open_ids[u.contact_id][0],
             task_body(
-                scores[u.contact_id], history(u.contact_id), triggers=["hand_raiser"], hand_raise_at=u.hand_raise_at
+                scores[u.contact_id],
+                history(u.contact_id),
+                triggers=["hand_raiser"],
+                hand_raise_at=u.hand_raise_at,
+                buying_center=covering.get(u.contact_id),
             ),
             u.hand_raise_at,
         )
         for u in updates
         if u.contact_id in open_ids
+    ]
+    planned_updates += [
+        PlannedUpdate(
+            c,
+            open_ids[c][0],
+            task_body(scores[c], history(c), triggers=open_ids[c][1], buying_center=covering[c]),
+            None,
+            priority=None,
+        )
+        for c in covered_open
+        if c in open_ids and c in rows
     ]
     return tuple(tasks), tuple(planned_updates)
 
@@ -243,80 +305,49 @@ def _texts(
 
 
 def apply_handoff(client: HubSpotClient, engine: Engine, plan: HandoffPlan, *, now: datetime) -> Applied:
-    """Store where the tasks stand, update open tasks for new hand-raises, record who waits and why, then create
-    the planned tasks; how many were created and how many failed."""
+    """Store where the tasks stand and the accounts' episodes, update open tasks for new hand-raises and the
+    buying centers they cover, record who waits and why, then create the planned tasks and start the episode of
+    each account a contact's task covers; how many were created and how many failed."""
     apply_open_tasks(engine, plan.open_tasks)
-    for update in plan.updates:
-        update_task(client, engine, update)
+    store_account_state(engine, plan.accounts, plan.account_waiting_reasons())
+    told = {u.contact_id for u in plan.updates if update_task(client, engine, u)}
     with transaction(engine) as conn:
         task_store.store_waiting(conn, plan.waiting_reasons())
-    if not plan.tasks:
-        return Applied(created=0, failed=0)
-    type_id = tasks_api.association_type_id(client)
     load = dict(plan.open_tasks.by_owner)
-    created = failed = 0
-    for planned in plan.tasks:
+    created = failed = accounts = 0
+    for planned, ended in create_planned(client, engine, plan.all_tasks, now=now):
         task = planned.task
-        if create_task(client, engine, planned, type_id, now=now):
+        if ended is Created.CREATED:
             created += 1
+            accounts += planned.kind == "account"
             load[task.owner_id] = load.get(task.owner_id, 0) + 1
+            if task.object_type == CONTACTS:
+                told.add(task.object_id)
         else:
             failed += 1
-    with transaction(engine) as conn:
-        task_store.store_owner_load(conn, load)
-    return Applied(created=created, failed=failed)
+    covered = record_covers(engine, plan.accounts, told, now=now)
+    if plan.all_tasks:
+        with transaction(engine) as conn:
+            task_store.store_owner_load(conn, load)
+    return Applied(created=created, failed=failed, accounts_created=accounts, accounts_covered=covered)
 
 
-def update_task(client: HubSpotClient, engine: Engine, update: PlannedUpdate) -> None:
-    """The open task tells of the new hand-raise (body with the request and its date, priority HIGH). An update
-    sets values, so it is retried like a read; once it lands, the hand-raise counts as heard."""
-    tasks_api.update_task(client, update.task_id, body=update.body, priority=HAND_RAISE_PRIORITY)
-    with transaction(engine) as conn:
-        task_store.record_hand_raise_heard(conn, update.contact_id, update.hand_raise_at)
+def update_task(client: HubSpotClient, engine: Engine, update: PlannedUpdate) -> bool:
+    """The open task tells of the new hand-raise (body with the request and its date, priority HIGH), or of the
+    buying center it covers. An update sets values, so it is retried like a read; once it lands, the hand-raise
+    counts as heard. False when HubSpot refused it (the task was deleted meanwhile): the next cycle decides again."""
+    try:
+        tasks_api.update_task(client, update.task_id, body=update.body, priority=update.priority)
+    except FatalHubSpotError as err:
+        if err.status in (401, 403):  # token or scope problems stop the whole push
+            raise
+        log.warning("push.task_update_failed", contact_id=update.contact_id, task_id=update.task_id, error=str(err))
+        return False
+    if update.hand_raise_at is not None:
+        with transaction(engine) as conn:
+            task_store.record_hand_raise_heard(conn, update.contact_id, update.hand_raise_at)
     log.info("push.task_updated", contact_id=update.contact_id, task_id=update.task_id)
-
-
-def create_task(client: HubSpotClient, engine: Engine, planned: PlannedTask, type_id: int, *, now: datetime) -> bool:
-    """Intent, create, record. True when the contact has its task (created or found)."""
-    task = planned.task
-    with transaction(engine) as conn:
-        row_id = task_store.add_intent(
-            conn,
-            contact_id=task.contact_id,
-            owner_id=task.owner_id,
-            subject=task.subject,
-            intent_at=now,
-            due_at=task.due_at,
-            kind=planned.kind,
-            over_capacity=planned.over_capacity,
-            triggers=planned.triggers,
-        )
-    last_error: HubSpotError | None = None
-    for attempt in range(1, CREATE_ATTEMPTS + 1):
-        try:
-            task_id = tasks_api.create_task(client, task, type_id)
-        except RetriableHubSpotError as err:
-            # The answer is lost, not necessarily the task: look before trying again.
-            last_error = err
-            found = find_open_task(client, task.contact_id)
-            if found is not None:
-                record_created(engine, row_id, found[0], created_at=now, adopted=True)
-                log.info("push.task_created", contact_id=task.contact_id, task_id=found[0], found_after_error=True)
-                return True
-            log.warning("push.task_create_retry", contact_id=task.contact_id, attempt=attempt, error=str(err))
-            continue
-        except FatalHubSpotError as err:
-            if err.status in (401, 403):  # token or scope problems stop the whole push
-                raise
-            record_failed(engine, row_id, str(err))
-            log.warning("push.task_failed", contact_id=task.contact_id, error=str(err))
-            return False
-        record_created(engine, row_id, task_id, created_at=now)
-        log.info("push.task_created", contact_id=task.contact_id, task_id=task_id, owner_id=task.owner_id)
-        return True
-    # Still unanswered: the intent stays, and the next run's reconcile settles it.
-    log.warning("push.task_unconfirmed", contact_id=task.contact_id, error=str(last_error))
-    return False
+    return True
 
 
 # -- the cycle ------------------------------------------------------------------------------------------------
@@ -341,16 +372,29 @@ class TaskResult:
     # Open tasks updated for a new hand-raise; hand-raisers held back (a competitor's domain, no owner).
     updated: int = 0
     held: int = 0
+    # Account tasks: created (among `created`), waiting for the company owner's capacity, without a company owner,
+    # covered by a contact's task (its body names the buying center).
+    accounts_created: int = 0
+    accounts_waiting: int = 0
+    accounts_unrouted: int = 0
+    accounts_covered: int = 0
     effective_threshold: int | None = None
     free_capacity: int | None = None
     open_by_owner: Mapping[int, int] = field(default_factory=dict)
-    # In a dry run: (contact id, owner id, subject) of the tasks that would be created.
+    # In a dry run: (contact id, owner id, subject) of the tasks that would be created; of the account tasks,
+    # (company id, owner id, subject).
     planned: tuple[tuple[int, int | None, str], ...] = ()
+    planned_accounts: tuple[tuple[int, int | None, str], ...] = ()
 
     @classmethod
     def of(cls, plan: HandoffPlan, applied: Applied | None, *, reconciled: int = 0) -> TaskResult:
         """What a cycle did (`applied`), or in a dry run (None) would do."""
         decision = plan.decision
+        accounts = plan.accounts.decision
+
+        def listed(tasks: Sequence[PlannedTask]) -> tuple[tuple[int, int | None, str], ...]:
+            return () if applied else tuple((t.task.object_id, t.task.owner_id, t.task.subject) for t in tasks)
+
         return cls(
             dry_run=applied is None,
             created=applied.created if applied else 0,
@@ -358,13 +402,18 @@ class TaskResult:
             completed=len(plan.open_tasks.done),
             failed=applied.failed if applied else 0,
             unrouted=len(plan.unrouted),
-            updated=len(plan.updates),
+            updated=sum(1 for u in plan.updates if u.hand_raise_at is not None),
             **decision_counts(decision),
+            accounts_created=applied.accounts_created if applied else 0,
+            accounts_waiting=len(accounts.waiting),
+            accounts_unrouted=len(accounts.unrouted),
+            accounts_covered=applied.accounts_covered if applied else len(accounts.covered),
             open_by_owner=dict(plan.open_tasks.by_owner),
-            planned=() if applied else tuple((t.task.contact_id, t.task.owner_id, t.task.subject) for t in plan.tasks),
+            planned=listed(plan.tasks),
+            planned_accounts=listed(plan.accounts.tasks),
         )
 
-    def lines(self) -> list[str]:
+    def lines(self, names: Names | None = None) -> list[str]:
         verb = "would create" if self.dry_run else "created"
         out = [
             (
@@ -375,14 +424,25 @@ class TaskResult:
                 f"completed {self.completed}, failed {self.failed}, without owner {self.unrouted}"
             )
         ]
-        out.extend(f"  contact {c} -> owner {o}: {s}" for c, o, s in self.planned[:20])
+        accounts = len(self.planned_accounts) if self.dry_run else self.accounts_created
+        out.append(
+            f"account tasks {verb}: {accounts}; waiting for the company owner's capacity {self.accounts_waiting}, "
+            f"without company owner {self.accounts_unrouted}, covered by a contact's task {self.accounts_covered}"
+        )
+        named = names or Names()
+        out.extend(f"  {named.contact(c)} → {named.owner(o)}: {s}" for c, o, s in self.planned[:20])
+        out.extend(
+            f"  {named.record('companies', c)} → {named.owner(o)}: {s}" for c, o, s in self.planned_accounts[:20]
+        )
         return out
 
 
-def handoff(client: HubSpotClient, engine: Engine, settings: Settings, *, now: datetime) -> TaskResult:
-    """One cycle of the sales handoff: settle stopped runs' intents, plan, apply."""
+def handoff(
+    client: HubSpotClient, engine: Engine, settings: Settings, *, now: datetime, local: bool = False
+) -> TaskResult:
+    """One cycle of the sales handoff: settle stopped runs' intents, plan, apply (`local`: see `plan_handoff`)."""
     reconciled = reconcile_intents(client, engine, now=now)
-    plan = plan_handoff(client, engine, settings, now=now)
+    plan = plan_handoff(client, engine, settings, now=now, local=local)
     return TaskResult.of(plan, apply_handoff(client, engine, plan, now=now), reconciled=reconciled)
 
 

@@ -2,13 +2,15 @@
 
 1. Settle intents (`reconcile_intents`). A task row in state "intent" is committed before a task is created, and
    turned "open" with HubSpot's id right after (`record_created`). An intent still there means a run stopped in
-   between: hubsync looks at the contact's tasks in HubSpot; its open hubsync task, if there is one, is adopted,
-   otherwise the intent is closed as "failed" and the contact is decided again.
+   between: hubsync looks at the tasks of the intents' contacts and companies in HubSpot, through their
+   associations, in batches; an open hubsync task found there is adopted, any other intent is dropped and its
+   contact or company decided again.
 2. Read the load (`read_open_tasks`, applied by `apply_open_tasks`). Open hubsync tasks (subject starting with the
    marker, status not COMPLETED) come from a HubSpot search; local "open" rows the search does not show (search lags
    behind writes) are read by id, and those completed or deleted in HubSpot become "done". Open hubsync tasks
-   hubsync has no row for (a lost database) are adopted through their contact association, and "done" rows whose
-   task a rep reopened are open again, so a contact never gets a second one.
+   hubsync has no row for (a lost database) are adopted through their contact association (an account task through
+   its company's), and "done" rows whose task a rep reopened are open again, so a contact (or a company) never gets
+   a second one.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from hubsync.render.task_text import MARKER
 from hubsync.scoring.handoff import HandoffState, handed_over
 from hubsync.store import tasks as task_store
 from hubsync.store.db import transaction
-from hubsync.store.tasks import AdoptedTask
+from hubsync.store.tasks import AdoptedTask, ClosedTask, LocalTask
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Collection, Iterable, Mapping, Sequence
     from datetime import datetime
 
     from sqlalchemy.engine import Engine
@@ -42,25 +44,44 @@ def is_hubsync_open(properties: Mapping[str, Any]) -> bool:
     return tasks_api.is_open(properties, MARKER)
 
 
-def find_open_task(client: HubSpotClient, contact_id: int) -> tuple[int, dict[str, Any]] | None:
-    """hubsync's open task on a contact (task id, properties), or None."""
-    return tasks_api.find_open_task(client, contact_id, MARKER)
+def find_open_tasks(
+    client: HubSpotClient, targets: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[int, dict[str, Any]]]:
+    """hubsync's open task (task id, properties) on each of these contacts and companies ("contacts", id) /
+    ("companies", id) that has one; a few requests for all of them."""
+    by_type: dict[str, list[int]] = {}
+    for object_type, object_id in targets:
+        by_type.setdefault(object_type, []).append(object_id)
+    return {
+        (object_type, object_id): found
+        for object_type, ids in sorted(by_type.items())
+        for object_id, found in tasks_api.open_tasks_on(client, object_type, sorted(set(ids)), MARKER).items()
+    }
 
 
-def record_created(engine: Engine, row_id: int, task_id: int, *, created_at: datetime, adopted: bool = False) -> None:
-    """Turn an intent into an open task, and start the contact's episode (scoring's `handed_over`): the step a crash
-    right after the create would skip, and `reconcile_intents` makes up for."""
-    episode = handed_over(HandoffState(), now=created_at)
+def record_created(engine: Engine, created: Sequence[tuple[int, int, datetime]], *, adopted: bool = False) -> None:
+    """Turn intents into open tasks, (row id, HubSpot task id, created at) each, in one transaction, and start each
+    contact's or account's episode (scoring's `handed_over`): the step a crash right after the create would skip,
+    and `reconcile_intents` makes up for."""
+    if not created:
+        return
     with transaction(engine) as conn:
-        task_store.record_created(
-            conn, row_id, task_id, created_at=created_at, armed=episode.armed, handed_over_at=created_at
-        )
-    log.info("push.task_recorded", row_id=row_id, task_id=task_id, adopted=adopted)
+        for row_id, task_id, created_at in created:
+            episode = handed_over(HandoffState(), now=created_at)
+            task_store.record_created(
+                conn, row_id, task_id, created_at=created_at, armed=episode.armed, handed_over_at=created_at
+            )
+    for row_id, task_id, _ in created:
+        log.info("push.task_recorded", row_id=row_id, task_id=task_id, adopted=adopted)
 
 
-def record_failed(engine: Engine, row_id: int, error: str) -> None:
+def record_failed(engine: Engine, failed: Mapping[int, str]) -> None:
+    """Intents HubSpot refused, with its error (row id → error), in one transaction."""
+    if not failed:
+        return
     with transaction(engine) as conn:
-        task_store.record_failed(conn, row_id, error)
+        for row_id, error in failed.items():
+            task_store.record_failed(conn, row_id, error)
 
 
 # -- 1. intents -----------------------------------------------------------------------------------------------
@@ -71,21 +92,23 @@ def reconcile_intents(client: HubSpotClient, engine: Engine, *, now: datetime) -
     with transaction(engine) as conn:
         pending = task_store.intents(conn)
         known = task_store.known_task_ids(conn)
-    adopted = 0
-    for row_id, contact_id in pending:
-        found = find_open_task(client, contact_id)
-        if found is not None and str(found[0]) not in known:
-            created_at = parse_timestamp(found[1].get("hs_createdate")) or now
-            record_created(engine, row_id, found[0], created_at=created_at, adopted=True)
-            adopted += 1
-            log.info("push.task_reconciled", contact_id=contact_id, task_id=found[0])
+    if not pending:
+        return 0
+    found = find_open_tasks(client, (row.target for row in pending))
+    adopted = []
+    for row in pending:
+        hit = found.get(row.target)
+        if hit is not None and str(hit[0]) not in known:
+            adopted.append((row.id, hit[0], parse_timestamp(hit[1].get("hs_createdate")) or now))
+            log.info("push.task_reconciled", on=row.target[0], object_id=row.target[1], task_id=hit[0])
         else:
             # The run stopped between its intent and the create: nothing reached HubSpot, so nothing is kept (a row
             # marked failed would differ from a run that was never stopped); the log says what happened.
             with transaction(engine) as conn:
-                task_store.drop_intent(conn, row_id)
-            log.info("push.task_intent_dropped", contact_id=contact_id)
-    return adopted
+                task_store.drop_intent(conn, row.id)
+            log.info("push.task_intent_dropped", on=row.target[0], object_id=row.target[1])
+    record_created(engine, adopted, adopted=True)
+    return len(adopted)
 
 
 # -- 2. the load ----------------------------------------------------------------------------------------------
@@ -105,6 +128,10 @@ class OpenTasks:
     reopened: tuple[int, ...] = ()
     # Open hubsync tasks in HubSpot without a row (a lost or restored database): recorded, not created.
     adopted: tuple[AdoptedTask, ...] = ()
+    # How the `done` rows' tasks ended (completed when, or deleted), for the outcomes.
+    closed: tuple[ClosedTask, ...] = ()
+    # Companies with an open account task (or an intent, left only in a dry run): never a second one.
+    companies: frozenset[int] = frozenset()
 
 
 def read_open_tasks(client: HubSpotClient, engine: Engine, *, now: datetime) -> OpenTasks:
@@ -119,9 +146,12 @@ def read_open_tasks(client: HubSpotClient, engine: Engine, *, now: datetime) -> 
     }
     unseen = [t for t in by_task if t not in in_hubspot]
     still_open = tasks_api.read_tasks(client, unseen) if unseen else {}
-    done = tuple(by_task[t].id for t in unseen if not is_hubsync_open(still_open.get(t, {})))
+    gone = [t for t in unseen if not is_hubsync_open(still_open.get(t, {}))]
+    done = tuple(by_task[t].id for t in gone)
+    closed = tuple(_closed(by_task[t].id, still_open.get(t)) for t in gone)
     open_tasks = {**{t: p for t, p in still_open.items() if is_hubsync_open(p)}, **in_hubspot}
-    contacts = frozenset(r.contact_id for r in local if r.id not in set(done))
+    # What has an open task: ("contacts", id), or ("companies", id) for an account task.
+    claimed = {r.target for r in local if r.id not in set(done)}
     reopened: tuple[int, ...] = ()
     adopted: tuple[AdoptedTask, ...] = ()
     strangers = [t for t in in_hubspot if t not in by_task]
@@ -129,10 +159,48 @@ def read_open_tasks(client: HubSpotClient, engine: Engine, *, now: datetime) -> 
         with transaction(engine) as conn:
             known = task_store.known_task_ids(conn)
             done_rows = task_store.done_tasks(conn, strangers)
-        reopened, contacts = _reopen(done_rows, contacts)
-        links = tasks_api.task_contacts(client, [t for t in strangers if str(t) not in known])
-        adopted, contacts = _adopt(links, in_hubspot, contacts, now=now)
-    return OpenTasks(_per_owner(open_tasks.values()), contacts, done, reopened, adopted)
+        reopened = _reopen(done_rows, claimed)
+        unknown = [t for t in strangers if str(t) not in known]
+        on_contacts = tasks_api.task_links(client, unknown, tasks_api.CONTACTS) if unknown else {}
+        # An account task is on a company only.
+        rest = [t for t in unknown if not on_contacts.get(t)]
+        on_companies = tasks_api.task_links(client, rest, tasks_api.COMPANIES) if rest else {}
+        adopted = _adopt({**on_companies, **on_contacts}, set(on_companies), in_hubspot, claimed, now=now)
+    return OpenTasks(
+        _per_owner(open_tasks.values()),
+        frozenset(i for kind, i in claimed if kind == tasks_api.CONTACTS),
+        done,
+        reopened,
+        adopted,
+        closed,
+        frozenset(i for kind, i in claimed if kind == tasks_api.COMPANIES),
+    )
+
+
+def local_open_tasks(engine: Engine) -> OpenTasks:
+    """Where hubsync's tasks stand as the local rows have them: the load the last handoff stored, with what it
+    created since, and the open rows. A webhook batch uses this between cycles, which read HubSpot's own
+    (`read_open_tasks`): a task a rep closed in the meantime still counts as open until the next cycle, which only
+    ever holds a second task back."""
+    with transaction(engine) as conn:
+        local = task_store.live_tasks(conn)
+        load = task_store.owner_load(conn)
+    claimed = {r.target for r in local}
+    return OpenTasks(
+        load,
+        frozenset(i for kind, i in claimed if kind == tasks_api.CONTACTS),
+        companies=frozenset(i for kind, i in claimed if kind == tasks_api.COMPANIES),
+    )
+
+
+def _closed(row_id: int, properties: Mapping[str, Any] | None) -> ClosedTask:
+    """A task gone from the open ones: deleted (HubSpot no longer has it), completed (with HubSpot's completion
+    date), or neither (its subject lost the marker)."""
+    if properties is None:
+        return ClosedTask(row_id, "deleted", None)
+    if properties.get("hs_task_status") == tasks_api.COMPLETED:
+        return ClosedTask(row_id, "completed", parse_timestamp(properties.get("hs_task_completion_date")))
+    return ClosedTask(row_id, None, None)
 
 
 def _per_owner(tasks: Iterable[Mapping[str, Any]]) -> dict[int, int]:
@@ -144,48 +212,47 @@ def _per_owner(tasks: Iterable[Mapping[str, Any]]) -> dict[int, int]:
     return counts
 
 
-def _reopen(done_rows: Sequence[tuple[int, int]], contacts: frozenset[int]) -> tuple[tuple[int, ...], frozenset[int]]:
-    """The "done" rows to open again (their task is open in HubSpot), one per contact without an open task; and the
-    contacts with an open task after that."""
+def _reopen(done_rows: Sequence[LocalTask], claimed: set[tuple[str, int]]) -> tuple[int, ...]:
+    """The "done" rows to open again (their task is open in HubSpot), one per contact or company without an open
+    task; `claimed` gains what they are on."""
     reopened = []
-    claimed = set(contacts)
-    for row_id, contact_id in done_rows:
-        if contact_id in claimed:
+    for row in done_rows:
+        if row.target in claimed:
             continue
-        claimed.add(contact_id)
-        reopened.append(row_id)
-    return tuple(reopened), frozenset(claimed)
+        claimed.add(row.target)
+        reopened.append(row.id)
+    return tuple(reopened)
 
 
 def _adopt(
     links: Mapping[int, Sequence[int]],
+    on_companies: Collection[int],
     in_hubspot: Mapping[int, Mapping[str, Any]],
-    contacts: frozenset[int],
+    claimed: set[tuple[str, int]],
     *,
     now: datetime,
-) -> tuple[tuple[AdoptedTask, ...], frozenset[int]]:
-    """Rows for the open hubsync tasks without one, one per contact without an open task (the first contact a task
-    is associated with); and the contacts with an open task after that."""
+) -> tuple[AdoptedTask, ...]:
+    """Rows for the open hubsync tasks without one, one per contact (or, for the tasks `on_companies`, per company)
+    without an open task, by the first record a task is associated with; `claimed` gains what they are on."""
     adopted = []
-    claimed = set(contacts)
-    for task_id, contact_ids in links.items():
+    for task_id, linked in links.items():
         props = in_hubspot[task_id]
-        contact_id = contact_ids[0] if contact_ids else None
-        if contact_id is None or contact_id in claimed:
+        kind = tasks_api.COMPANIES if task_id in on_companies else tasks_api.CONTACTS
+        if not linked or (kind, linked[0]) in claimed:
             continue
-        claimed.add(contact_id)
-        created = parse_timestamp(props.get("hs_createdate")) or now
+        claimed.add((kind, linked[0]))
         adopted.append(
             AdoptedTask(
-                contact_id=contact_id,
+                contact_id=linked[0] if kind == tasks_api.CONTACTS else None,
+                company_id=linked[0] if kind == tasks_api.COMPANIES else None,
                 owner_id=parse_id(props.get("hubspot_owner_id")),
                 hubspot_task_id=task_id,
                 subject=str(props.get("hs_task_subject") or ""),
-                created_at=created,
+                created_at=parse_timestamp(props.get("hs_createdate")) or now,
                 due_at=parse_timestamp(props.get("hs_timestamp")),
             )
         )
-    return tuple(adopted), frozenset(claimed)
+    return tuple(adopted)
 
 
 def apply_open_tasks(engine: Engine, open_tasks: OpenTasks) -> None:
@@ -193,6 +260,7 @@ def apply_open_tasks(engine: Engine, open_tasks: OpenTasks) -> None:
     with transaction(engine) as conn:
         task_store.reopen(conn, open_tasks.reopened)
         task_store.mark_done(conn, open_tasks.done)
+        task_store.record_closed(conn, open_tasks.closed)
         task_store.adopt(conn, open_tasks.adopted)
         task_store.store_owner_load(conn, open_tasks.by_owner)
     for row_id in open_tasks.reopened:

@@ -19,6 +19,7 @@ from hubsync.records import ActivityKind
 from hubsync.sandbox import snapshot
 from hubsync.sandbox.portal import PARTICIPATION_STATES, Portal
 from hubsync.sandbox.server import Sandbox, start_sandbox
+from hubsync.scoring import ScoringModel
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import open_database, transaction
 from hubsync.store.tables import (
@@ -29,8 +30,10 @@ from hubsync.store.tables import (
     task_t,
 )
 from hubsync.store.upsert import upsert
+from hubsync.validation import parse
 from tests.support.paths import DEFAULT_CONFIG
 from tests.support.sandbox import fast_client, ms_to_dt
+from tests.unit.scoring.scoring_builders import raw_scoring
 
 
 def settings(**sections: Mapping[str, Any]) -> Settings:
@@ -41,6 +44,15 @@ def settings(**sections: Mapping[str, Any]) -> Settings:
     return Settings(config=config.model_copy(update=updates), config_source=loaded.config_source)
 
 
+def with_capacity(**capacity: Any) -> Settings:
+    """The default configuration with `[scoring.handoff.capacity]` changed, e.g. `default=500` or `owners={…}`."""
+    data = raw_scoring()
+    data["handoff"]["capacity"].update(capacity)
+    model = parse(ScoringModel, data, source=str(DEFAULT_CONFIG), prefix=("scoring",))
+    base = settings()
+    return Settings(config=base.config.model_copy(update={"scoring": model}), config_source=base.config_source)
+
+
 def stat(sb: Sandbox, endpoint: str) -> int:
     """Requests the sandbox answered on `endpoint` ("POST /crm/v3/objects/{objectType}/batch/update"), any status."""
     return sum(sb.stats()["endpoints"].get(endpoint, {}).values())
@@ -48,6 +60,8 @@ def stat(sb: Sandbox, endpoint: str) -> int:
 
 BATCH_UPDATE = "POST /crm/v3/objects/{objectType}/batch/update"
 CREATE_OBJECT = "POST /crm/v3/objects/{objectType}"
+# Tasks are created 100 a request.
+BATCH_CREATE = "POST /crm/v3/objects/{objectType}/batch/create"
 CREATE_PROPERTY = "POST /crm/v3/properties/{objectType}"
 CREATE_GROUP = "POST /crm/v3/properties/{objectType}/groups"
 

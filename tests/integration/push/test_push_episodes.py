@@ -15,7 +15,7 @@ from hubsync.records import ActivityKind
 from hubsync.store.tables import contact_score_t
 from tests.support.cli import cli_env, run_hubsync
 
-from .push_world import CREATE_OBJECT, activity, settings, start_world, stat, tasks_in_db, write_rows
+from .push_world import BATCH_CREATE, activity, settings, start_world, stat, tasks_in_db, write_rows
 from .test_push_tasks import JAN, Jan, day, jan_snapshot
 
 # The handoff triggers of the default model (config/hubsync.toml [scoring.handoff]).
@@ -104,7 +104,7 @@ def test_a_new_hand_raise_updates_the_open_task_and_after_completion_makes_a_new
     result = jan.cycle(18.1)
     assert result.tasks is not None
     assert (result.tasks_created, result.tasks.updated) == (0, 1)
-    assert stat(jan.sb, CREATE_OBJECT) == 0
+    assert stat(jan.sb, BATCH_CREATE) == 0
     (updated,) = jan.hubsync_tasks()
     assert updated.id == task.id
     assert updated.props["hs_task_priority"] == "HIGH"

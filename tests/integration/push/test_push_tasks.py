@@ -20,9 +20,10 @@ from hubsync.cli import app
 from hubsync.errors import RetriableHubSpotError
 from hubsync.hubspot import tasks_api
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.jobs import handoff as handoff_module
+from hubsync.jobs import task_batches
 from hubsync.jobs.push import PushResult, push
 from hubsync.records import ActivityKind
+from hubsync.render.push import push_lines
 from hubsync.sandbox.records import CrmObject
 from hubsync.sandbox.server import Sandbox
 from hubsync.settings import Settings
@@ -30,7 +31,7 @@ from hubsync.store.tables import company_t, contact_score_t, contact_t
 from tests.support.paths import DEFAULT_CONFIG
 from tests.support.sandbox import dt_to_ms, fast_client
 
-from .push_world import CREATE_OBJECT, activity, score, settings, start_world, stat, tasks_in_db, write_rows
+from .push_world import BATCH_CREATE, activity, score, settings, start_world, stat, tasks_in_db, write_rows
 
 DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 JAN, ACME, OWNER, COMPANY_OWNER = 1001, 500, 77, 78
@@ -166,7 +167,7 @@ def test_example_1_one_high_task_for_his_owner_and_none_on_a_rerun(jan: Jan) -> 
     again = jan.cycle(16.2)
     later = jan.cycle(17)
     assert again.tasks_created == later.tasks_created == 0
-    assert stat(jan.sb, CREATE_OBJECT) == 0
+    assert stat(jan.sb, BATCH_CREATE) == 0
     assert len(jan.hubsync_tasks()) == 1
     # The rep's open task counts against the owner's capacity (read from HubSpot).
     assert later.tasks is not None
@@ -209,7 +210,7 @@ def test_crash_between_create_and_record_creates_no_duplicate_after_resume(
         raise SystemExit("killed after HubSpot created the task, before the database recorded it")
 
     with monkeypatch.context() as m:
-        m.setattr(handoff_module, "record_created", crash)
+        m.setattr(task_batches, "record_created", crash)
         with pytest.raises(SystemExit):
             jan.cycle(16.1)
     assert len(jan.hubsync_tasks()) == 1
@@ -219,7 +220,7 @@ def test_crash_between_create_and_record_creates_no_duplicate_after_resume(
     resumed = jan.cycle(16.2)
     assert resumed.tasks is not None
     assert (resumed.tasks_created, resumed.tasks.adopted) == (0, 1)
-    assert stat(jan.sb, CREATE_OBJECT) == 0
+    assert stat(jan.sb, BATCH_CREATE) == 0
     (task,) = jan.hubsync_tasks()
     (row,) = tasks_in_db(jan.engine)
     assert (row.state, row.hubspot_task_id) == ("open", str(task.id))
@@ -231,7 +232,7 @@ def test_crash_before_the_create_lets_the_next_run_decide_again(jan: Jan, monkey
         raise SystemExit("killed after the intent, before the create")
 
     with monkeypatch.context() as m:
-        m.setattr(tasks_api, "_create_body", crash)
+        m.setattr(tasks_api, "_create_input", crash)
         with pytest.raises(SystemExit):
             jan.cycle(16.1)
     assert jan.hubsync_tasks() == []
@@ -251,7 +252,7 @@ class LostAnswers(HubSpotClient):
         self.after, self.left = after, times
 
     def call(self, fn: Any, *args: Any, operation: str | None = None, **kwargs: Any) -> Any:
-        if operation != "push.task_create" or self.left == 0:
+        if operation != "push.tasks_batch_create" or self.left == 0:
             return super().call(fn, *args, operation=operation, **kwargs)
         self.left -= 1
         if self.after:
@@ -269,7 +270,7 @@ def test_a_lost_answer_to_a_create_never_makes_a_second_task(jan: Jan, after: bo
     assert result.tasks_created == 1
     assert len(jan.hubsync_tasks()) == 1
     # One create reached HubSpot either way: the one whose answer was lost (then found), or the retry.
-    assert stat(jan.sb, CREATE_OBJECT) == 1
+    assert stat(jan.sb, BATCH_CREATE) == 1
     (row,) = tasks_in_db(jan.engine)
     assert row.state == "open"
     assert row.hubspot_task_id == str(jan.hubsync_tasks()[0].id)
@@ -286,7 +287,7 @@ def test_dry_run_plans_the_task_and_writes_nothing(jan: Jan) -> None:
     assert jan.hubsync_tasks() == []
     assert tasks_in_db(jan.engine) == []
     assert "hubsync_segment" not in jan.sb.portal.stores["contacts"].by_id[JAN].props
-    text = "\n".join(result.lines())
+    text = "\n".join(push_lines(result))
     assert "records would change: 2" in text
     assert "tasks would create: 1" in text
 
