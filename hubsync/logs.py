@@ -1,6 +1,10 @@
 """Logging: structlog, JSON lines when the output is not a terminal, readable console output when it is.
 
-Logs go to standard error, so a command's own output on standard output (a report, `status --json`) stays clean.
+Logs go to standard error, so a command's own output on standard output (a report, `status --json`) stays clean,
+or to a file (`--log-file`). At a terminal the default level is warning: a person reads the command's own output,
+and a service (not a terminal) keeps its info-level JSON lines. Standard error is looked up at every write, so
+while a progress bar holds the terminal (rich swaps `sys.stderr` for a proxy) log lines print above the bar instead
+of breaking it up.
 
 Events are flat and namespaced (`pull.page_stored`, `push.batch_sent`). A redaction step runs after exceptions
 are rendered to text and before anything is written, so the access token — and anything shaped like a HubSpot
@@ -13,6 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
@@ -51,15 +56,41 @@ class Redactor:
         return {k: self.value(v) for k, v in event.items()}
 
 
+class _Stderr:
+    """Standard error as it is at the moment of each write (see the module's docstring)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+def default_level(stream: TextIO | None = None) -> str:
+    """The level when none was asked for: warning at a terminal, info otherwise (a service, a pipe, a file)."""
+    return "warning" if (stream or sys.stderr).isatty() else "info"
+
+
+def open_log_file(path: str) -> TextIO:
+    """The file `--log-file` names, appended to, a line at a time (a `tail -f` sees each event as it happens)."""
+    # Open for the life of the process: every command logs until it exits.
+    return Path(path).open("a", encoding="utf-8", buffering=1)
+
+
 def configure(
     *,
     secrets: Iterable[str] = (),
-    level: str = "info",
+    level: str | None = None,
     json: bool | None = None,
     stream: TextIO | None = None,
 ) -> None:
-    """Set up structlog and stdlib logging. `json=None` chooses JSON unless `stream` is a terminal."""
-    out = stream or sys.stderr
+    """Set up structlog and stdlib logging. `json=None` chooses JSON unless `stream` (default: standard error)
+    is a terminal; `level=None` is `default_level`."""
+    out: TextIO = stream or _Stderr()  # type: ignore[assignment]  # write/flush/isatty is all the renderers use
+    level = level or default_level(out)
     use_json = not out.isatty() if json is None else json
     redact = Redactor(secrets)
     renderer: Processor = (
@@ -113,4 +144,4 @@ def clear_run() -> None:
     structlog.contextvars.clear_contextvars()
 
 
-__all__ = ["REDACTED", "Redactor", "bind_run", "clear_run", "configure"]
+__all__ = ["REDACTED", "Redactor", "bind_run", "clear_run", "configure", "default_level", "open_log_file"]

@@ -3,7 +3,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 
+import pytest
 import structlog
 
 from hubsync import logs
@@ -66,3 +68,32 @@ def test_console_format_redacts_too() -> None:
     text = out.getvalue()
     assert "push.batch_sent" in text
     assert TOKEN not in text
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_default_level_is_warning_at_a_terminal_and_info_elsewhere() -> None:
+    assert logs.default_level(_Terminal()) == "warning"
+    assert logs.default_level(io.StringIO()) == "info"
+    out = _Terminal()
+    logs.configure(stream=out)
+    structlog.get_logger("t").info("x.quiet")
+    structlog.get_logger("t").warning("x.said")
+    assert "x.quiet" not in out.getvalue()
+    assert "x.said" in out.getvalue()
+
+
+def test_standard_error_is_looked_up_at_each_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A progress bar swaps `sys.stderr` for a proxy that prints above the bar: log lines must follow the swap."""
+    logs.configure(json=True, level="info")
+    before, during = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", before)
+    structlog.get_logger("t").info("x.before")
+    logging.getLogger("urllib3").warning("from a library")
+    monkeypatch.setattr(sys, "stderr", during)
+    structlog.get_logger("t").info("x.during")
+    assert [json.loads(line)["event"] for line in before.getvalue().splitlines()] == ["x.before", "lib.urllib3"]
+    assert json.loads(during.getvalue())["event"] == "x.during"
