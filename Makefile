@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench bench-chaos clean
+.PHONY: demo test lint unit bench bench-chaos bench-handoff bench-peers bench-realtime clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,26 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/sandbox.py
 	$(BIN)/python bench/score.py
+	$(BIN)/python bench/activities.py
+	$(BIN)/python bench/idle_day.py
 	$(BIN)/python bench/pull.py
 
 # Long: SIGKILLs, fault runs and bad bodies on full cycles, each compared with an undisturbed one (~30 min).
 bench-chaos: $(STAMP)
 	$(BIN)/python bench/chaos.py
+
+# Long: a 2,000-contact portal through 60 simulated days, a hubsync cycle per simulated hour (~40 min).
+bench-handoff: $(STAMP)
+	$(BIN)/python bench/handoff.py
+
+# Long: installs Airbyte's and Meltano's HubSpot connectors into .cache/peers (once) and runs them and hubsync on
+# sandbox portals of 2,000 and 10,000 contacts (~20 min on 2 cores; not part of make test).
+bench-peers: $(STAMP)
+	$(BIN)/python bench/peers.py
+
+# Long: demo requests at 1, 10 and 100 per second through webhooks to sales tasks, two runs (~15 min).
+bench-realtime: $(STAMP)
+	$(BIN)/python bench/realtime.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

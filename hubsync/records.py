@@ -173,6 +173,31 @@ class Association:
     label: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """One event of a HubSpot webhook request (docs/hubspot.md, "Webhooks"): what changed on which record, when.
+    `payload` is the event as HubSpot sent it (a JSON object): merge and association details are read from it."""
+
+    event_id: int
+    subscription_type: str
+    object_id: int
+    occurred_at: datetime
+    attempt_number: int = 0
+    portal_id: int | None = None
+    property_name: str | None = None
+    payload: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def object_type(self) -> str:
+        """ "contact" of "contact.propertyChange"."""
+        return self.subscription_type.split(".", 1)[0]
+
+    @property
+    def change(self) -> str:
+        """ "propertyChange" of "contact.propertyChange"."""
+        return self.subscription_type.split(".", 1)[-1]
+
+
 def _full_name(first: str | None, last: str | None) -> str:
     return " ".join(part for part in (first, last) if part)
 

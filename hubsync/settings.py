@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, Strict, field_validator
 
 from hubsync.errors import ConfigError
@@ -148,6 +149,53 @@ class MonitoringConfig(ConfigModel):
     max_age_minutes: Annotated[int, Field(ge=1)] = 90
 
 
+_REPORT_SCHEDULES = ("off", "daily", "weekly")
+
+
+class ReportConfig(ConfigModel):
+    min_n: Annotated[int, Field(ge=1, le=100_000)] = 30
+    period: Literal["week", "month"] = "month"
+    schedule: str = "off"
+    out: Annotated[str, Field(min_length=1)] = "hubsync-report.html"
+    # TOML arrays arrive as lists: accept them for these tuples (the items stay strictly typed).
+    worked_lead_statuses: Annotated[tuple[str, ...], Strict(False)] = (
+        "ATTEMPTED_TO_CONTACT",
+        "CONNECTED",
+        "IN_PROGRESS",
+        "OPEN_DEAL",
+    )
+    rejected_lead_statuses: Annotated[tuple[str, ...], Strict(False)] = ("UNQUALIFIED",)
+    nurture_lead_statuses: Annotated[tuple[str, ...], Strict(False)] = ("BAD_TIMING",)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if value in _REPORT_SCHEDULES:
+            return value
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError:
+            raise ValueError(
+                f"expected 'off', 'daily', 'weekly' or a crontab expression such as '0 7 * * mon', got {value!r}"
+            ) from None
+        return value
+
+
+class WebhooksConfig(ConfigModel):
+    enabled: bool = False
+    host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
+    # 0: any free port (tests; the chosen one is logged as webhooks.listening).
+    port: Annotated[int, Field(ge=0, le=65_535)] = 8_390
+    path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/webhooks/hubspot"
+    public_url: Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")] | None = None
+    max_body_bytes: Annotated[int, Field(ge=1_024, le=50_000_000)] = 1_000_000
+    timestamp_window_seconds: Annotated[int, Field(ge=1, le=3_600)] = 300
+    max_batch_events: Annotated[int, Field(ge=1, le=100_000)] = 10_000
+    poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
+    max_lag_seconds: Annotated[int, Field(ge=1)] = 300
+    keep_days: Annotated[int, Field(ge=1, le=365)] = 7
+
+
 class HubsyncConfig(ConfigModel):
     portal: PortalConfig = PortalConfig()
     sync: SyncConfig = SyncConfig()
@@ -155,6 +203,8 @@ class HubsyncConfig(ConfigModel):
     push: PushConfig = PushConfig()
     tasks: TasksConfig = TasksConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    report: ReportConfig = ReportConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     # Required: the scoring model has no implicit default; config/hubsync.toml carries the documented one.
     scoring: ScoringModel
 
@@ -170,6 +220,8 @@ class Settings:
     # "system", or "sandbox": score as of the sandbox portal's own clock (demo and tests only; see clock.py).
     clock: str = "system"
     access_token: Secret | None = field(default=None, repr=False)
+    # The private app's client secret, which signs HubSpot's webhook requests (HUBSYNC_WEBHOOK_SECRET[_FILE]).
+    webhook_secret: Secret | None = field(default=None, repr=False)
 
     def require_token(self) -> Secret:
         if self.access_token is None:
@@ -180,6 +232,16 @@ class Settings:
                 "or the path of a file holding it in HUBSPOT_ACCESS_TOKEN_FILE",
             )
         return self.access_token
+
+    def require_webhook_secret(self) -> Secret:
+        if self.webhook_secret is None:
+            raise ConfigError(
+                "environment",
+                "HUBSYNC_WEBHOOK_SECRET",
+                "not set, but [webhooks] enabled = true: put the private app's client secret (Webhooks tab) in "
+                "HUBSYNC_WEBHOOK_SECRET, or the path of a file holding it in HUBSYNC_WEBHOOK_SECRET_FILE",
+            )
+        return self.webhook_secret
 
 
 def load_settings(env: Mapping[str, str], config_path: str | None = None) -> Settings:
@@ -195,7 +257,8 @@ def load_settings(env: Mapping[str, str], config_path: str | None = None) -> Set
         database_url=env.get("HUBSYNC_DATABASE_URL") or DEFAULT_DATABASE_URL,
         api_base_url=_base_url(env.get("HUBSYNC_API_BASE_URL") or DEFAULT_API_BASE_URL),
         clock=_clock_source(env.get("HUBSYNC_CLOCK") or "system"),
-        access_token=_token(env),
+        access_token=_secret(env, "HUBSPOT_ACCESS_TOKEN", what="the token"),
+        webhook_secret=_secret(env, "HUBSYNC_WEBHOOK_SECRET", what="the secret"),
     )
 
 
@@ -256,22 +319,20 @@ def _clock_source(value: str) -> str:
     return value
 
 
-def _token(env: Mapping[str, str]) -> Secret | None:
-    token = env.get("HUBSPOT_ACCESS_TOKEN", "").strip()
-    token_file = env.get("HUBSPOT_ACCESS_TOKEN_FILE", "").strip()
-    if token and token_file:
-        raise ConfigError(
-            "environment", "HUBSPOT_ACCESS_TOKEN_FILE", "set either HUBSPOT_ACCESS_TOKEN or this, not both"
-        )
-    if token_file:
+def _secret(env: Mapping[str, str], name: str, *, what: str) -> Secret | None:
+    """A secret from the variable `name`, or from the file `name`_FILE names (one or the other); None if neither."""
+    value = env.get(name, "").strip()
+    file_name = f"{name}_FILE"
+    path = env.get(file_name, "").strip()
+    if value and path:
+        raise ConfigError("environment", file_name, f"set either {name} or this, not both")
+    if path:
         try:
-            token = _utf8(Path(token_file), "environment", "HUBSPOT_ACCESS_TOKEN_FILE").strip()
+            value = _utf8(Path(path), "environment", file_name).strip()
         except OSError as err:
-            raise ConfigError(
-                "environment", "HUBSPOT_ACCESS_TOKEN_FILE", f"cannot read {token_file}: {err.strerror}"
-            ) from None
-        if not token:
-            raise ConfigError("environment", "HUBSPOT_ACCESS_TOKEN_FILE", f"{token_file} is empty")
-    if token and any(ch.isspace() for ch in token):
-        raise ConfigError("environment", "HUBSPOT_ACCESS_TOKEN", "the token contains whitespace; paste it whole")
-    return Secret(token) if token else None
+            raise ConfigError("environment", file_name, f"cannot read {path}: {err.strerror}") from None
+        if not value:
+            raise ConfigError("environment", file_name, f"{path} is empty")
+    if value and any(ch.isspace() for ch in value):
+        raise ConfigError("environment", name, f"{what} contains whitespace; paste it whole")
+    return Secret(value) if value else None

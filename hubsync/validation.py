@@ -42,9 +42,9 @@ _EXPECTED = {
 # Keys an admin may try for a secret: the answer says where it belongs instead of only "unknown key".
 _SECRET_KEY = re.compile(r"token|secret|api_?key|password", re.IGNORECASE)
 _ENVIRONMENT_HINT = (
-    "secrets do not belong in the config file: remove this key and set HUBSPOT_ACCESS_TOKEN (or "
-    "HUBSPOT_ACCESS_TOKEN_FILE, a file only hubsync's user can read) in the environment; see the README, "
-    "'The private app'"
+    "secrets do not belong in the config file: remove this key and set them in the environment, the access token "
+    "as HUBSPOT_ACCESS_TOKEN (or HUBSPOT_ACCESS_TOKEN_FILE, a file only hubsync's user can read), the webhook app "
+    "secret as HUBSYNC_WEBHOOK_SECRET (or HUBSYNC_WEBHOOK_SECRET_FILE); see the README, 'The private app'"
 )
 
 

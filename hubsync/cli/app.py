@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import structlog
 import typer
 
 from hubsync import __version__, logs
 from hubsync.clock import Clock, make_clock
-from hubsync.errors import HubsyncError
+from hubsync.errors import ConfigError, HubsyncError
 from hubsync.sandbox.cli import sandbox_app
 from hubsync.settings import Settings, load_settings
 
@@ -66,15 +66,35 @@ class Invocation:
     config_path: str | None
     log_level: str
     log_json: bool | None
+    # The `--log-file` file; None: standard error.
+    log_stream: TextIO | None = None
+    # Whether `--log-level` was given (else the level is the default for where the log goes).
+    level_given: bool = False
     _settings: Settings | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(os.environ, self.config_path)
-            token = self._settings.access_token
-            # Now that the token is known, redact it by value too (not only by its pat-… shape).
-            logs.configure(secrets=[token.reveal()] if token else [], level=self.log_level, json=self.log_json)
+            secrets = [s.reveal() for s in (self._settings.access_token, self._settings.webhook_secret) if s]
+            # Now that the secrets are known, redact them by value too (not only the token by its pat-… shape).
+            logs.configure(
+                secrets=secrets,
+                level=self.log_level,
+                json=self.log_json,
+                stream=self.log_stream,
+            )
         return self._settings
+
+    def quiet_log(self, level: str) -> None:
+        """Log at `level` unless `--log-level` said otherwise: a command whose output tells the whole story."""
+        if not self.level_given:
+            self.log_level = level
+            logs.configure(level=level, json=self.log_json, stream=self.log_stream)
+
+    @property
+    def interactive(self) -> bool:
+        """A person watches standard error: long commands show progress bars there."""
+        return sys.stderr.isatty()
 
     def clock(self) -> Clock:
         """The one clock of this command: the system's, or the sandbox portal's (HUBSYNC_CLOCK=sandbox)."""
@@ -89,24 +109,40 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(
+def _root(  # noqa: PLR0917  (typer passes every root option as a parameter)
     ctx: typer.Context,
     config: str | None = typer.Option(
         None, "--config", "-c", help="Config file (default: $HUBSYNC_CONFIG, else config/hubsync.toml)."
     ),
-    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    log_level: str | None = typer.Option(
+        None, "--log-level", help="debug, info, warning or error (default: warning at a terminal, else info)."
+    ),
     log_json: bool | None = typer.Option(
-        None, "--log-json/--log-console", help="Log format (default: JSON unless standard error is a terminal)."
+        None, "--log-json/--log-console", help="Log format (default: JSON unless the log goes to a terminal)."
+    ),
+    log_file: str | None = typer.Option(
+        None, "--log-file", envvar="HUBSYNC_LOG_FILE", help="Append the log to this file instead of standard error."
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Lead scoring for HubSpot."""
     del version  # handled by its eager callback
-    if log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+    if log_level is not None and log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise typer.BadParameter("expected debug, info, warning or error", param_hint="--log-level")
-    logs.configure(level=log_level, json=log_json)
-    _output.tracebacks = log_level.upper() == "DEBUG"
-    ctx.obj = Invocation(config_path=config, log_level=log_level, log_json=log_json)
+    stream = _log_file(log_file) if log_file else None
+    level = log_level or logs.default_level(stream)
+    logs.configure(level=level, json=log_json, stream=stream)
+    _output.tracebacks = level.upper() == "DEBUG"
+    ctx.obj = Invocation(
+        config_path=config, log_level=level, log_json=log_json, log_stream=stream, level_given=log_level is not None
+    )
+
+
+def _log_file(path: str) -> TextIO:
+    try:
+        return logs.open_log_file(path)
+    except OSError as err:
+        raise ConfigError("command line", "--log-file", f"cannot append to {path}: {err.strerror}") from None
 
 
 def invocation(ctx: typer.Context) -> Invocation:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from hubsync.cli.app import app, as_of_option, config_app, db_app, invocation
+from hubsync.cli.app import app, as_of_option, config_app, db_app, invocation, since_option
 
 
 @config_app.command("check")
@@ -53,26 +53,25 @@ def score(
     ),
 ) -> None:
     """Rescore every contact and company from the local database (no HubSpot calls)."""
-    from rich.progress import Progress  # noqa: PLC0415  (see config_check)
-
-    from hubsync.jobs.rescore import rescore  # noqa: PLC0415
+    from hubsync.jobs.rescore import rescore  # noqa: PLC0415  (see config_check)
     from hubsync.render.matrix import segment_matrix  # noqa: PLC0415
+    from hubsync.render.progress import progress_bars  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
     from hubsync.store.reads import live_contact_ids  # noqa: PLC0415
 
-    settings = invocation(ctx).settings()
+    inv = invocation(ctx)
+    settings = inv.settings()
     engine = open_database(settings.database_url)
-    now = as_of_option(as_of) or invocation(ctx).clock()()
+    now = as_of_option(as_of) or inv.clock()()
     with engine.connect() as conn:
         total = len(live_contact_ids(conn))
-    with Progress(transient=True) as progress:
-        bar = progress.add_task("scoring contacts", total=total)
+    with progress_bars(enabled=inv.interactive, transient=True) as progress:
         result = rescore(
             engine,
             settings.config.scoring,
             now=now,
             write=as_of is None,
-            on_progress=lambda n: progress.advance(bar, n),
+            on_progress=(lambda n: progress("scoring contacts", n, total)) if progress else None,
         )
     engine.dispose()
     stored = "stored" if as_of is None else "not stored (--as-of)"
@@ -140,3 +139,35 @@ def status(
         engine.dispose()
     typer.echo(json.dumps(report.as_json(), indent=2) if as_json else render(report))
     raise typer.Exit(report.exit_code)
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    since: str | None = typer.Option(
+        None, "--since", help="Count contacts and outcomes from this date on (YYYY-MM-DD, UTC); default: all."
+    ),
+    out: str | None = typer.Option(None, "--out", help="Write here instead of [report] out (with --json: the JSON)."),
+    as_json: bool = typer.Option(False, "--json", help="The report's figures as JSON, the same the page shows."),
+) -> None:
+    """The calibration report: KPIs, win rate per segment, funnel, response times, signal lift, the threshold curve.
+
+    Writes one self-contained HTML file (opens offline, can be mailed as it is) and prints its path; with --json
+    prints the figures instead (or writes them to --out). Reads the local database only (no HubSpot calls)."""
+    from hubsync.jobs.report import report_data  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.report_file import report_json, write_html, write_text  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+
+    day = since_option(since) if since is not None else None  # before the database: a typo is reported as such
+    inv = invocation(ctx)
+    settings = inv.settings()
+    engine = open_database(settings.database_url)
+    try:
+        data = report_data(engine, settings, now=inv.clock()(), since=day)
+    finally:
+        engine.dispose()
+    if as_json and out is None:
+        typer.echo(report_json(data))
+        return
+    path = write_text(Path(out), report_json(data)) if as_json and out else write_html(data, settings, out=out)
+    typer.echo(str(path))

@@ -273,6 +273,20 @@ def engagement_to_activities(
     return out
 
 
+def engagement_of(activity_id: str) -> tuple[EngagementType, int] | None:
+    """The engagement (type, id) a `crm_engagement` activity was made from, read back from its id; None for any other
+    activity."""
+    stream, _, rest = activity_id.partition(":")
+    kind, _, rest = rest.partition(":")
+    engagement_id = parse_id(rest.partition(":")[0])
+    if stream != ActivityKind.CRM_ENGAGEMENT or kind not in _ENGAGEMENT_TYPES or engagement_id is None:
+        return None
+    return _ENGAGEMENT_TYPES[kind], engagement_id
+
+
+_ENGAGEMENT_TYPES: Final = {t.value: t for t in EngagementType}
+
+
 def _associated_ids(obj: Mapping[str, Any], to_type: str) -> list[Any]:
     results = nested(obj, "associations", to_type, "results")
     return [as_json(entry).get("id") for entry in results] if isinstance(results, list) else []

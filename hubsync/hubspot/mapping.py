@@ -11,7 +11,8 @@ Activities (page views, email events, forms, webinars, CRM engagements) are mapp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, Final
 
 from hubsync.hubspot.values import (
     Skip,
@@ -25,6 +26,15 @@ from hubsync.hubspot.values import (
     text,
 )
 from hubsync.records import Association, Company, Contact, Deal, Owner
+
+# Lifecycle stages whose entry date HubSpot keeps on the contact, by the names hubsync's outcomes use.
+LIFECYCLE_DATE_PROPERTIES: Final = {
+    "lead": "hs_lifecyclestage_lead_date",
+    "mql": "hs_lifecyclestage_marketingqualifiedlead_date",
+    "sql": "hs_lifecyclestage_salesqualifiedlead_date",
+    "opportunity": "hs_lifecyclestage_opportunity_date",
+    "customer": "hs_lifecyclestage_customer_date",
+}
 
 # -- CRM objects ----------------------------------------------------------------------------------------------
 
@@ -49,6 +59,13 @@ def contact_from_hubspot(raw: Any) -> Contact | Skip:
         updated_at=parse_timestamp(props.get("lastmodifieddate")) or parse_timestamp(obj.get("updatedAt")),
         properties=props,
     )
+
+
+def lifecycle_dates(properties: Mapping[str, str]) -> dict[str, datetime]:
+    """Stage ("lead", "mql", "sql", "opportunity", "customer") → when the contact entered it, from its properties as
+    pulled; stages never entered (or with an unreadable date) are left out."""
+    found = {stage: parse_timestamp(properties.get(name)) for stage, name in LIFECYCLE_DATE_PROPERTIES.items()}
+    return {stage: at for stage, at in found.items() if at is not None}
 
 
 def company_from_hubspot(raw: Any) -> Company | Skip:

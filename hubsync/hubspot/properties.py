@@ -1,5 +1,6 @@
 """HubSpot's property endpoints and the scope check: the generic `PropertyDefinition`, reading a portal's groups
-and properties, creating a group or a property, and probing every scope hubsync needs.
+and properties, creating a group or a property (setup), archiving them (teardown), and probing every scope hubsync
+needs.
 
 What hubsync's own properties are lives with the use cases (`hubsync.jobs.properties`); this module only speaks to
 HubSpot.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 import structlog
 
@@ -201,3 +203,25 @@ def create_property(client: HubSpotClient, definition: PropertyDefinition) -> di
         )
         return found if isinstance(found, dict) else {}
     return None
+
+
+def archive_property(client: HubSpotClient, object_type: str, name: str) -> bool:
+    """Archive a property (HubSpot keeps it in the recycling bin for 90 days, values included). False when HubSpot
+    answers 404: it is gone already, most likely archived by an earlier attempt of this call whose answer was lost."""
+    return _archive(client, f"/crm/v3/properties/{object_type}/{quote(name, safe='')}", "teardown.archive_property")
+
+
+def archive_group(client: HubSpotClient, object_type: str, name: str) -> bool:
+    """Archive a property group (to the recycling bin); False when it is gone already (404)."""
+    path = f"/crm/v3/properties/{object_type}/groups/{quote(name, safe='')}"
+    return _archive(client, path, "teardown.archive_group")
+
+
+def _archive(client: HubSpotClient, path: str, operation: str) -> bool:
+    try:
+        client.request("DELETE", path, operation=operation)
+    except FatalHubSpotError as err:
+        if err.status != HTTPStatus.NOT_FOUND:
+            raise
+        return False
+    return True

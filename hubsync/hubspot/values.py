@@ -134,6 +134,11 @@ def engagement_created_at(raw: Any) -> datetime | None:
     return created_at(obj, properties_of(obj), "hs_createdate")
 
 
+def engagement_owner_id(raw: Any) -> int | None:
+    """Who logged an engagement (its `hubspot_owner_id`), None when nobody is named."""
+    return parse_id(properties_of(as_json(raw)).get("hubspot_owner_id"))
+
+
 def nested(obj: Mapping[str, Any], *keys: str) -> Any:
     current: Any = obj
     for key in keys:

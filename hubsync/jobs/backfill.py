@@ -7,14 +7,10 @@ Idempotent: every write is an upsert or a replacement, so a finished backfill ru
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
-from rich.text import Text
 from sqlalchemy.engine import Engine
 
 from hubsync.errors import StoppedForNow
@@ -23,6 +19,7 @@ from hubsync.hubspot.client import HubSpotClient
 from hubsync.jobs.cycle import pull_options
 from hubsync.jobs.pull import PullResult, backfill, pull
 from hubsync.jobs.runs import recorded_run
+from hubsync.render.progress import progress_bars
 from hubsync.settings import Settings
 from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
@@ -50,36 +47,6 @@ class BackfillOutcome:
         )
 
 
-class _Rate(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} rec/s" if speed else "– rec/s")
-
-
-class _Count(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        total = f" / {task.total:,.0f}" if task.total is not None else ""
-        return Text(f"{task.completed:,.0f}{total} records")
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int | None], None] | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (TextColumn("{task.description:<22}"), BarColumn(), _Count(), _Rate(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        tasks: dict[str, object] = {}
-
-        def update(stream: str, stored: int, total: int | None) -> None:
-            task = tasks.get(stream)
-            if task is None:
-                task = tasks[stream] = bar.add_task(stream, total=total)
-            bar.update(task, advance=stored, total=total)  # type: ignore[arg-type]  # TaskID is an int NewType
-
-        yield update
-
-
 def run_backfill(
     settings: Settings,
     engine: Engine,
@@ -96,7 +63,7 @@ def run_backfill(
     result: PullResult | None = None
 
     def counts() -> RunCounts:
-        return RunCounts(pulled=result.stored if result else 0)
+        return RunCounts(pulled=result.records if result else 0)
 
     with recorded_run(engine, client, "backfill", clock=clock, counts=counts, holder=holder) as run:
         with transaction(engine) as conn:
@@ -107,7 +74,7 @@ def run_backfill(
             with transaction(engine) as conn:
                 save_cursor(conn, MARKER, {"request": request, "started": cursors.iso(started)}, now=started)
         options = pull_options(settings, streams=frozenset(streams))
-        with _progress(progress) as on_page:
+        with progress_bars(enabled=progress) as on_page:
             result = pull(client, engine, options, now=clock, progress=on_page)
         if result.stopped is None:
             with transaction(engine) as conn:

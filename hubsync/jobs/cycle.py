@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 
 from hubsync.errors import HubsyncError, Interrupted
 from hubsync.hubspot.client import HubSpotClient
-from hubsync.jobs.pull import PullOptions, PullResult, pull
+from hubsync.jobs.outcomes import open_task_contacts, refresh_after_cycle
+from hubsync.jobs.pull import Progress, PullOptions, PullResult, pull
 from hubsync.jobs.push import PushResult, push
 from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.jobs.runs import recorded_run
@@ -60,6 +61,7 @@ def pull_options(
         contact_properties=sorted({r.property for r in rules if r.source == "contact"}),
         company_properties=sorted({r.property for r in rules if r.source == "company"}),
         streams=streams,
+        scoring=settings.config.scoring,
     )
     return replace(options, full_reconcile_every=timedelta(0)) if full_reconcile else options
 
@@ -74,14 +76,17 @@ def run_cycle(
     kind: str = "sync",
     stop: threading.Event | None = None,
     holder: str | None = None,
+    progress: Progress | None = None,
 ) -> CycleResult:
+    """`progress`, when given, is told what the pull stores per stream and how many contacts are scored (the bars
+    of a sync at a terminal)."""
     pulled: PullResult | None = None
     scored: RescoreResult | None = None
     pushed: PushResult | None = None
 
     def counts() -> RunCounts:
         return RunCounts(
-            pulled=pulled.stored if pulled else 0,
+            pulled=pulled.records if pulled else 0,
             scored=scored.contacts_scored if scored else 0,
             pushed=pushed.records_pushed if pushed else 0,
             tasks_created=pushed.tasks_created if pushed else 0,
@@ -100,11 +105,14 @@ def run_cycle(
                 engine,
                 pull_options(settings, full_reconcile=options.full_reconcile, streams=options.streams),
                 now=clock,
+                progress=progress,
             )
             # One scoring instant per cycle: every score of this cycle is "as of" the same moment.
             now = clock()
             if options.full_rescore:
-                scored = rescore(engine, settings.config.scoring, now=now, stop=stop)
+                scored = rescore(
+                    engine, settings.config.scoring, now=now, stop=stop, on_progress=_scoring(progress, None)
+                )
             else:
                 # What this pull touched and whatever an earlier run stored but did not live to rescore.
                 with engine.connect() as conn:
@@ -116,9 +124,15 @@ def run_cycle(
                     contact_ids=work.contacts,
                     company_ids=work.companies,
                     stop=stop,
+                    on_progress=_scoring(progress, len(work.contacts)),
                 )
+            open_before = open_task_contacts(engine)
             if options.push and pulled.stopped is None:
                 pushed = push(client, engine, settings, now=now)
+            # What happened to the contacts this cycle touched (deals, tasks, lifecycle), for the report.
+            refresh_after_cycle(
+                engine, settings.config.scoring, pulled, open_before, full=options.full_rescore, now=now
+            )
             if pulled.stopped is not None or (pushed is not None and pushed.stopped is not None):
                 run.stopped_early(str(pulled.stopped or (pushed and pushed.stopped)))
         except Interrupted:
@@ -132,10 +146,17 @@ def run_cycle(
         "cycle.finished",
         run_id=run.run_id,
         outcome=run.outcome,
-        pulled=pulled.stored,
+        pulled=pulled.records,
+        rechecked=pulled.rechecked,
         scored=scored.contacts_scored,
         pushed=pushed.records_pushed if pushed else 0,
         tasks_created=pushed.tasks_created if pushed else 0,
         api_calls=client.stats().total - calls_before,
     )
     return CycleResult(run.run_id, run.outcome, pulled, scored, pushed)
+
+
+def _scoring(progress: Progress | None, total: int | None) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda n: progress("scoring contacts", n, total)

@@ -2,7 +2,9 @@
 the values push writes into them from the stored scores (plus the lifecycle stage rule). Shared by the setup and
 push use cases; pure.
 
-No property holds a timestamp that changes every run: it would make every record differ from the last push.
+No property holds a timestamp that changes every run, and no text counts days (scoring/reasons.py): either would
+make records differ from the last push without anything having happened, and every write makes HubSpot send the
+record back on the next pull. What does change on an idle day is listed in docs/scoring.md.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from hubsync.store import pushed as pushed_store
 from hubsync.store.db import transaction
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Collection, Iterator, Mapping, Sequence
     from datetime import datetime
 
     from sqlalchemy.engine import Engine
@@ -93,22 +93,27 @@ _READERS: Final = {
 }
 
 
-def planned_changes(engine: Engine, config: PushConfig, *, page: int = READ_PAGE) -> Iterator[list[RecordChange]]:
-    """The changes of every scored contact, then every company, one page of score rows at a time."""
+def planned_changes(
+    engine: Engine, config: PushConfig, *, page: int = READ_PAGE, only: Mapping[str, Collection[int]] | None = None
+) -> Iterator[list[RecordChange]]:
+    """The changes of every scored contact, then every company, one page of score rows at a time; with `only`
+    (object type → ids), of those records alone."""
     for object_type in (CONTACTS, COMPANIES):
         read, key = _READERS[object_type]
-        after = 0
-        while True:
-            with transaction(engine) as conn:
-                rows = read(conn, after=after, limit=page)
-                if not rows:
+        selections = [None] if only is None else batches(sorted(only.get(object_type, ())), page)
+        for ids in selections:
+            after = 0
+            while True:
+                with transaction(engine) as conn:
+                    rows = read(conn, after=after, limit=page, ids=ids)
+                    if not rows:
+                        break
+                    found = [int(r[key]) for r in rows]
+                    old = pushed_store.pushed_values(conn, object_type, found)
+                yield record_changes(object_type, rows, old, config)
+                if len(rows) < page:
                     break
-                ids = [int(r[key]) for r in rows]
-                old = pushed_store.pushed_values(conn, object_type, ids)
-            yield record_changes(object_type, rows, old, config)
-            if len(rows) < page:
-                break
-            after = ids[-1]
+                after = found[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +199,17 @@ def send_changes(client: HubSpotClient, engine: Engine, batch: Sequence[RecordCh
 
 
 def push_properties(
-    client: HubSpotClient, engine: Engine, settings: Settings, *, now: datetime
+    client: HubSpotClient,
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime,
+    only: Mapping[str, Collection[int]] | None = None,
 ) -> tuple[PlanSummary, Sent]:
-    """Diff every scored contact and company against what was last pushed, and send the changes page by page."""
+    """Diff every scored contact and company (or `only` those) against what was last pushed, and send the changes
+    page by page."""
     summary, sent = PlanSummary(), Sent()
-    for changes in planned_changes(engine, settings.config.push):
+    for changes in planned_changes(engine, settings.config.push, only=only):
         summary = summary.add(changes)
         for batch in batches(changes, BATCH_MAX):
             sent += send_changes(client, engine, batch, now=now)
@@ -242,29 +253,6 @@ class PushResult:
     def free_capacity(self) -> int | None:
         return self.tasks.free_capacity if self.tasks else None
 
-    def lines(self) -> list[str]:
-        verb = "would change" if self.dry_run else "changed"
-        out = [
-            (
-                f"records {verb}: {self.records_changed}; pushed: {self.records_pushed}; "
-                f"update requests: {self.updates_sent}; failed: {len(self.failures)}"
-            )
-        ]
-        out.extend(f"  {name}: {n}" for name, n in sorted(self.properties_changed.items()))
-        if self.sample:
-            out.append("sample:")
-            out.extend(
-                f"  {c.object_type} {c.object_id}: "
-                + ", ".join(f"{k}={v[:60]!r}" for k, v in sorted(c.changes.items()))
-                for c in self.sample
-            )
-        out.extend(f"  failed {f.object_type} {f.object_id}: {f.error}" for f in self.failures[:20])
-        if self.tasks is not None:
-            out.extend(self.tasks.lines())
-        if self.stopped:
-            out.append(f"stopped early ({self.stopped}); the rest is pushed on the next run")
-        return out
-
 
 def push(
     client: HubSpotClient,
@@ -274,9 +262,14 @@ def push(
     now: datetime,
     dry_run: bool = False,
     tasks: bool = True,
+    local_tasks: bool = False,
+    only: Mapping[str, Collection[int]] | None = None,
 ) -> PushResult:
     """The write-back step of a cycle: properties, then sales tasks. `now` is the cycle's instant (due dates). A dry
-    run reads HubSpot and the database and writes nothing."""
+    run reads HubSpot and the database and writes nothing. `local_tasks`: the handoff takes where the tasks stand
+    from the database instead of searching HubSpot's (a webhook batch; every cycle reads HubSpot's). `only` (object
+    type → ids): diff and write those records' properties alone (what a webhook batch rescored; every cycle diffs
+    them all)."""
     stopped = None
     summary, sent = PlanSummary(), Sent()
     task_result = None
@@ -285,8 +278,8 @@ def push(
             summary = preview_properties(engine, settings)
             task_result = preview_handoff(client, engine, settings, now=now) if tasks else None
         else:
-            summary, sent = push_properties(client, engine, settings, now=now)
-            task_result = handoff(client, engine, settings, now=now) if tasks else None
+            summary, sent = push_properties(client, engine, settings, now=now, only=only)
+            task_result = handoff(client, engine, settings, now=now, local=local_tasks) if tasks else None
     except StoppedForNow as err:
         # What was confirmed is stored batch by batch; the next run picks up from there.
         stopped = str(err)

@@ -20,6 +20,7 @@ from hubsync.render.status import StatusReport
 from hubsync.scoring.handoff import owner_capacity
 from hubsync.settings import HubsyncConfig
 from hubsync.store.status import StoredHandoff, read_status
+from hubsync.store.tasks import StoredAccounts, read_accounts
 
 if TYPE_CHECKING:
     from hubsync.scoring import ScoringModel
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 def collect(engine: Engine, config: HubsyncConfig, *, now: datetime, last: int = 10, top: int = 5) -> StatusReport:
     with engine.connect() as conn:
         stored = read_status(conn, last=last, top=top)
+        accounts = read_accounts(conn, top=top)
     errors = [{"run": r.id, "kind": r.kind, "started_at": r.started_at, "error": r.error} for r in stored.failed_runs]
     cursors = {r.stream: {"updated_at": r.updated_at, **_cursor_position(r.state)} for r in stored.cursors}
     open_tasks = Counter(str(owner) if owner is not None else "no owner" for owner in stored.open_task_owners)
@@ -47,14 +49,14 @@ def collect(engine: Engine, config: HubsyncConfig, *, now: datetime, last: int =
         open_tasks_by_owner=dict(open_tasks),
         lease_holder=held.holder if held and held.expires_at >= now else None,
         lease_expires_at=held.expires_at if held else None,
-        **_handoff_states(stored.handoff, config.scoring),
+        **_handoff_states(stored.handoff, config.scoring, accounts),
     )
 
 
-def _handoff_states(stored: StoredHandoff, model: ScoringModel) -> dict[str, Any]:
+def _handoff_states(stored: StoredHandoff, model: ScoringModel, accounts: StoredAccounts) -> dict[str, Any]:
     """The handoff's open ends, by name: leads waiting for capacity (and whose capacity they wait for), owners
     beyond capacity (and through which exemption), contacts due a task that got none (hand-raisers held back, no
-    owner)."""
+    owner); open account tasks and the accounts waiting for one (and why)."""
     loads = {load.owner_id: load for load in stored.owners}
 
     def capacity_of(owner_id: int | None) -> int:
@@ -103,7 +105,36 @@ def _handoff_states(stored: StoredHandoff, model: ScoringModel) -> dict[str, Any
                     "through": dict(sorted(load.over_capacity.items())),
                 }
             )
+    open_by_owner = [
+        {
+            "owner_id": load.owner_id,
+            "name": owner_name(load.owner_id),
+            "open_tasks": load.open_tasks,
+            "capacity": capacity_of(load.owner_id) if load.owner_id is not None else None,
+        }
+        for load in stored.owners
+    ]
+    accounts_waiting = []
+    for a in accounts.waiting:
+        why = a.why
+        if a.why == WAITING_FOR_CAPACITY and a.owner is not None:
+            held = loads[a.owner_id].open_tasks if a.owner_id in loads else 0
+            capacity = owner_capacity(a.owner, model)
+            why = f"{a.owner.display_name} (the company's owner) holds {held} of {capacity} open tasks"
+        accounts_waiting.append(
+            {
+                "company_id": a.company_id,
+                "name": a.name or f"company {a.company_id}",
+                "segment": a.segment,
+                "engagement": a.engagement,
+                "why": why,
+            }
+        )
     return {
+        "account_tasks_open": accounts.open_tasks,
+        "accounts_waiting_count": sum(accounts.waiting_counts.values()),
+        "accounts_waiting": accounts_waiting,
+        "open_tasks_owners": open_by_owner,
         "waiting_for_capacity": stored.waiting_counts.get(WAITING_FOR_CAPACITY, 0),
         "waiting": waiting,
         "overloaded_owners": overloaded,

@@ -16,6 +16,24 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountHandoffExplained:
+    """The contact's company's account handoff as the last cycle left it (`jobs/explain.py`)."""
+
+    episode: HandoffState
+    # The account trigger held at the last rescore (buying center active in a handoff segment).
+    triggered: bool
+    segment: str
+    # The contact whose task covered the buying center instead of an account task, and whether it is this one.
+    covered_by: int | None
+    covered_by_this: bool
+    # Why the last cycle left the account without the task it is due.
+    waiting: str | None
+    task_created_at: datetime | None
+    task_open: bool
+    task_owner: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class HandoffExplained:
     """A contact's handoff as the last cycle left it (`jobs/explain.py`), with its triggers as of the explanation."""
 
@@ -31,6 +49,8 @@ class HandoffExplained:
     task_open: bool
     # Why its last task was made, in words.
     task_triggers: tuple[str, ...]
+    # The account task of its company (None: the contact has no company, or the company no score yet).
+    account: AccountHandoffExplained | None = None
 
 
 def explanation_text(
@@ -93,6 +113,8 @@ def explanation_text(
             ),
             f"account reason: {account.reason}",
         ]
+        if handoff is not None and handoff.account is not None:
+            lines += account_handoff_lines(handoff.account, model)
     return "\n".join(lines)
 
 
@@ -152,6 +174,48 @@ def handoff_lines(handoff: HandoffExplained, model: ScoringModel) -> list[str]:
         lines.append(f"  asked to be contacted on {handoff.hand_raise_at:%Y-%m-%d} ({told})")
     if handoff.waiting is not None:
         lines.append(f"  last cycle: {handoff.waiting}")
+    return lines
+
+
+def account_handoff_lines(account: AccountHandoffExplained, model: ScoringModel) -> list[str]:
+    """The account task in words: made (for whom, when, open or done) or covered by a contact's task; the account's
+    episode; what would make one; why the last cycle left it waiting."""
+    episode, days = account.episode, model.handoff.rearm_after_days
+    lines = ["account handoff (one account task per episode, for the company's owner):"]
+    if account.task_created_at is not None:
+        state = "open" if account.task_open else "done"
+        lines.append(
+            f"  account task for owner {account.task_owner} created on {account.task_created_at:%Y-%m-%d}; "
+            f"it is {state}"
+        )
+    if account.covered_by is not None and episode.handed_over_at is not None:
+        who = "this contact's task" if account.covered_by_this else f"the task of contact {account.covered_by}"
+        lines.append(
+            f"  buying center covered on {episode.handed_over_at:%Y-%m-%d} by {who} (its body names the buying "
+            "center): no account task"
+        )
+    if not episode.armed:
+        since = episode.triggers_held_at or episode.handed_over_at
+        if account.triggered:
+            quiet = "not quiet yet: the buying center is active"
+        elif since is not None:
+            quiet = f"quiet since {since:%Y-%m-%d}, re-arms on {since + timedelta(days=days):%Y-%m-%d}"
+        else:
+            quiet = "quiet"
+        lines.append(f"  disarmed: re-arms after {days} quiet days ({quiet})")
+    elif account.triggered:
+        lines.append(
+            f"  armed, buying center active in segment {account.segment}: an account task at the next cycle the "
+            "company's owner has capacity, unless a contact's task covers it"
+        )
+    else:
+        segments = ", ".join(model.handoff.segments) or "(none)"
+        lines.append(
+            f"  armed: an account task once {model.account.buying_center_contacts} contacts are active within "
+            f"{model.account.buying_center_days} days and the account segment is one of {segments}"
+        )
+    if account.waiting is not None:
+        lines.append(f"  last cycle: {account.waiting}")
     return lines
 
 

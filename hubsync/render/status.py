@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from hubsync.render.matrix import segment_matrix
+from hubsync.render.text import number
 
 # `hubsync status` exits with these when unhealthy (documented in the README's monitoring section).
 EXIT_FAILED = 8
@@ -30,11 +31,17 @@ class StatusReport:
     lease_expires_at: datetime | None
     # The handoff's open ends (jobs/status.py): leads waiting for capacity (how many; the best few by name, why),
     # owners beyond capacity (open tasks, capacity, through which exemption), contacts due a task that got none.
+    # Open hubsync tasks per owner, most first: owner id, name, open tasks, capacity (jobs/status.py).
+    open_tasks_owners: list[dict[str, Any]] = field(default_factory=list)
     waiting_for_capacity: int = 0
     waiting: list[dict[str, Any]] = field(default_factory=list)
     overloaded_owners: list[dict[str, Any]] = field(default_factory=list)
     not_handed_over_count: int = 0
     not_handed_over: list[dict[str, Any]] = field(default_factory=list)
+    # Account tasks (one per active buying center): how many are open; the companies due one that wait, and why.
+    account_tasks_open: int = 0
+    accounts_waiting_count: int = 0
+    accounts_waiting: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -59,7 +66,7 @@ def render(report: StatusReport) -> str:
         quota = f", daily quota left {r['daily_quota_left']:,}" if r["daily_quota_left"] is not None else ""
         lines.append(
             f"  #{r['id']} {r['kind']:<9} {r['started_at']:%Y-%m-%d %H:%M} {took:>7}  {r['outcome']:<8} "
-            f"pulled {r['pulled']:,}, scored {r['scored']:,}, pushed {r['pushed']:,}, tasks {r['tasks_created']}, "
+            f"pulled {r['pulled']:,}, scored {r['scored']:,}, pushed {r['pushed']:,}, tasks {r['tasks_created']:,}, "
             f"API calls {r['api_calls']:,}{quota}"
         )
     if not report.runs:
@@ -71,8 +78,7 @@ def render(report: StatusReport) -> str:
             f"handoff: effective threshold {threshold if threshold is not None else '-'}, "
             f"free sales capacity {report.free_capacity if report.free_capacity is not None else '-'}"
         ),
-        "open hubsync tasks by owner: "
-        + (", ".join(f"{owner}: {n}" for owner, n in sorted(report.open_tasks_by_owner.items())) or "none"),
+        *_owner_lines(report),
         "lead status: " + (", ".join(f"{s}: {n:,}" for s, n in sorted(report.statuses.items())) or "no scores yet"),
         *_handoff_lines(report),
         "",
@@ -87,6 +93,20 @@ def render(report: StatusReport) -> str:
         lines += ["", "recent errors:"]
         lines += [f"  #{e['run']} {e['started_at']:%Y-%m-%d %H:%M} {e['kind']}: {e['error']}" for e in report.errors]
     return "\n".join(lines)
+
+
+def _owner_lines(report: StatusReport) -> list[str]:
+    """Each owner's open hubsync tasks against its capacity: "Anna Schmidt (70000000): 22 of 20"."""
+    if not report.open_tasks_owners:
+        return ["open hubsync tasks by owner: none"]
+    lines = ["open hubsync tasks by owner (open of capacity):"]
+    for o in report.open_tasks_owners:
+        if o["owner_id"] is None:
+            lines.append(f"  no owner: {number(o['open_tasks'])}")
+            continue
+        who = o["name"] if o["name"] != f"owner {o['owner_id']}" else "an owner hubsync has not pulled"
+        lines.append(f"  {who} ({o['owner_id']}): {number(o['open_tasks'])} of {number(o['capacity'])}")
+    return lines
 
 
 def _handoff_lines(report: StatusReport) -> list[str]:
@@ -110,6 +130,16 @@ def _handoff_lines(report: StatusReport) -> list[str]:
         lines.append(f"  {who}{n['name']} (engagement {n['engagement']}): {n['why']}")
     if report.not_handed_over_count > len(report.not_handed_over):
         lines.append(f"  … and {report.not_handed_over_count - len(report.not_handed_over):,} more")
+    lines.append(
+        f"account tasks (active buying centers): {report.account_tasks_open:,} open, "
+        f"{report.accounts_waiting_count:,} waiting"
+    )
+    lines += [
+        f"  {a['name']} ({a['segment']}, account engagement {a['engagement']}): {a['why']}"
+        for a in report.accounts_waiting
+    ]
+    if report.accounts_waiting_count > len(report.accounts_waiting):
+        lines.append(f"  … and {report.accounts_waiting_count - len(report.accounts_waiting):,} more")
     return lines
 
 

@@ -65,10 +65,14 @@ class State:
     tables: Mapping[str, Counter[str]]
     properties: Mapping[str, Mapping[int, Mapping[str, str]]]
     tasks_per_contact: Mapping[int, tuple[str, ...]]
+    # Account tasks, on companies.
+    tasks_per_company: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
 
     def duplicate_tasks(self) -> int:
-        """Contacts with more than one hubsync task (of any status): a rep would have been called twice."""
-        return sum(1 for tasks in self.tasks_per_contact.values() if len(tasks) > 1)
+        """Contacts (or companies) with more than one hubsync task (of any status): a rep would have been called
+        twice."""
+        per_record = (*self.tasks_per_contact.values(), *self.tasks_per_company.values())
+        return sum(1 for tasks in per_record if len(tasks) > 1)
 
     def mismatches(self, reference: State) -> dict[str, int]:
         """Per table or portal part, how many rows or records differ from the reference (0s left out)."""
@@ -81,6 +85,10 @@ class State:
         ref_tasks = reference.tasks_per_contact
         mine = self.tasks_per_contact
         out["portal tasks"] = sum(1 for c in set(mine) | set(ref_tasks) if mine.get(c) != ref_tasks.get(c))
+        ref_accounts, accounts = reference.tasks_per_company, self.tasks_per_company
+        out["portal account tasks"] = sum(
+            1 for c in set(accounts) | set(ref_accounts) if accounts.get(c) != ref_accounts.get(c)
+        )
         return {k: v for k, v in out.items() if v}
 
 
@@ -260,16 +268,19 @@ class Chaos:
                 for object_type in ("contacts", "companies")
             }
             store = sb.portal.store("tasks")
-            per_contact: dict[int, list[str]] = {}
+            per_record: dict[str, dict[int, list[str]]] = {"contacts": {}, "companies": {}}
             for task_id in store.live:
                 props = store.by_id[task_id].props
                 if not str(props.get("hs_task_subject", "")).startswith(MARKER):
                     continue
-                for contact_id in sb.portal.assoc.of("tasks", task_id, "contacts"):
-                    per_contact.setdefault(contact_id, []).append(
-                        f"{props.get('hubspot_owner_id')}|{props.get('hs_task_subject')}"
-                    )
-        return State(rows, properties, {c: tuple(sorted(t)) for c, t in per_contact.items()})
+                for object_type, tasks in per_record.items():
+                    for object_id in sb.portal.assoc.of("tasks", task_id, object_type):
+                        tasks.setdefault(object_id, []).append(
+                            f"{props.get('hubspot_owner_id')}|{props.get('hs_task_subject')}"
+                        )
+        per_contact = {i: tuple(sorted(t)) for i, t in per_record["contacts"].items()}
+        per_company = {i: tuple(sorted(t)) for i, t in per_record["companies"].items()}
+        return State(rows, properties, per_contact, per_company)
 
 
 def _command(*args: str) -> list[str]:

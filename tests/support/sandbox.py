@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.client_settings import ClientSettings
@@ -42,7 +43,7 @@ def portal_now(portal: Portal) -> datetime:
     return ms_to_dt(portal.now)
 
 
-def sandbox_settings(sb: Sandbox, database_url: str) -> Settings:
-    """The shipped config, with hubsync pointed at the sandbox and at `database_url`."""
+def sandbox_settings(sb: Sandbox, database_url: str, config: Path = DEFAULT_CONFIG) -> Settings:
+    """The shipped config (or `config`), with hubsync pointed at the sandbox and at `database_url`."""
     env = {"HUBSPOT_ACCESS_TOKEN": sb.token, "HUBSYNC_API_BASE_URL": sb.url, "HUBSYNC_DATABASE_URL": database_url}
-    return load_settings(env, str(DEFAULT_CONFIG))
+    return load_settings(env, str(config))

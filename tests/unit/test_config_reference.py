@@ -21,3 +21,4 @@ def test_the_reference_walks_nested_tables_and_arrays_of_tables() -> None:
     assert paths["scoring.profile.rules[].cases[].gt"].default == "not set"
     assert paths["scoring.handoff.capacity.floor"].default == "61"
     assert paths["scoring.signals[].points"].default == "required"
+    assert (paths["report.min_n"].default, paths["report.period"].type) == ("30", '"week" \\| "month"')

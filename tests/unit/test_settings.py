@@ -117,6 +117,21 @@ def test_bad_time_and_zone_are_explained(tmp_path: Path) -> None:
     assert _error(tmp_path, data).key == "schedule.timezone"
 
 
+def test_report_settings_are_validated(tmp_path: Path) -> None:
+    report = load_settings({}, str(DEFAULT_CONFIG)).config.report
+    assert (report.min_n, report.period, report.schedule) == (30, "month", "off")
+    assert "UNQUALIFIED" in report.rejected_lead_statuses
+    data = _default()
+    data["report"]["schedule"] = "0 7 * * mon"
+    assert load_settings({}, str(_write(tmp_path / "ok.toml", data))).config.report.schedule == "0 7 * * mon"
+    data["report"]["schedule"] = "every monday"
+    err = _error(tmp_path, data)
+    assert (err.key, "crontab" in err.expected) == ("report.schedule", True)
+    data = _default()
+    data["report"]["min_n"] = 0
+    assert _error(tmp_path, data).key == "report.min_n"
+
+
 def test_not_toml_is_reported_with_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[portal\ntier = 1\n", encoding="utf-8")

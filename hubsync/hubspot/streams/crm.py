@@ -18,6 +18,7 @@ from hubspot.crm.objects.models import (
 
 from hubsync.hubspot.answers import results_page
 from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.mapping import LIFECYCLE_DATE_PROPERTIES
 from hubsync.hubspot.paging import next_after
 from hubsync.hubspot.values import parse_id
 from hubsync.records import EngagementType
@@ -52,6 +53,8 @@ CONTACT_PROPERTIES: Final = (
     "email", "firstname", "lastname", "jobtitle", "company", "phone", "city", "country", "lifecyclestage",
     "hs_lead_status", "hubspot_owner_id", "associatedcompanyid", "hs_email_optout", "hs_merged_object_ids",
     "recent_conversion_date", "createdate", "lastmodifieddate", "hs_object_id",
+    # The outcomes: when the contact became a lead, MQL, SQL, opportunity, customer (hs_lead_status is above).
+    *LIFECYCLE_DATE_PROPERTIES.values(),
 )  # fmt: skip
 COMPANY_PROPERTIES: Final = (
     "name", "domain", "industry", "numberofemployees", "annualrevenue", "city", "country", "lifecyclestage",

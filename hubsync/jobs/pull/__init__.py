@@ -46,7 +46,6 @@ from hubsync.jobs.pull.run import (
     Run,
     StreamCounts,
 )
-from hubsync.store.associations import companies_of
 from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
 
@@ -95,15 +94,14 @@ def pull(
     except StoppedForNow as err:
         log.warning("pull.stopped", reason=type(err).__name__, message=str(err))
         stopped = err
-    with transaction(engine) as conn:
-        companies = run.companies | companies_of(conn, run.contacts)
     result = PullResult(
         counts=dict(run.counts),
         touched_contacts=frozenset(run.contacts),
-        touched_companies=frozenset(companies),
+        touched_companies=frozenset(run.companies),
         api_calls=client.stats().total - before,
         started_at=run.started,
         stopped=stopped,
+        changed_deals=frozenset(run.changed.get("deals", set())),
     )
     log.info(
         "pull.finished",

@@ -16,7 +16,8 @@ from hubsync.hubspot.activity_mapping import engagement_to_activities
 from hubsync.hubspot.cursors import CrmCursor
 from hubsync.hubspot.mapping import company_from_hubspot, contact_from_hubspot, deal_from_hubspot
 from hubsync.hubspot.streams import associations, crm, log_skips, owners
-from hubsync.hubspot.values import Skip, engagement_created_at, parse_id, parse_timestamp
+from hubsync.hubspot.values import Skip, engagement_created_at, engagement_owner_id, parse_id, parse_timestamp
+from hubsync.jobs.pull.company_inputs import contacts_of_changed_companies
 from hubsync.jobs.pull.pipelined import pipelined
 from hubsync.jobs.pull.run import Run
 from hubsync.records import Activity, ActivityKind, Company, Contact, Deal, EngagementType, ProfileField
@@ -89,12 +90,18 @@ def pull_changes(run: Run, spec: crm.ObjectSpec) -> datetime | None:
 def _pages(run: Run, spec: crm.ObjectSpec, cursor: CrmCursor) -> Iterator[_CrmPage]:
     """The pages of a CRM stream and the cursor after each; fetching needs no database, so it runs ahead."""
     seen = 0
+    listed: int | None = None
     while True:
         step = cursors.plan(cursor, run_started=run.started, overlap=run.options.overlap)
         if isinstance(step, cursors.Listing):
+            if step.after is None and run.progress is not None and spec.engagement is None:
+                # A listing has no total; a person watching the first sync gets one for its bar and ETA (one
+                # search call per stream, made only when a progress bar shows). Engagements are counted as the
+                # activities they make, one per contact: no total to compare with.
+                listed = crm.count_created_before(run.client, spec, run.started)
             results, following = crm.list_page(run.client, spec, step.after)
             after = cursors.next_cursor(cursor, cursors.ListPage(following), run.started)
-            contact_links, total = None, None
+            contact_links, total = None, listed
         else:
             if cursor.window is None:
                 cursor = cursors.start_window(cursor, step)
@@ -157,6 +164,7 @@ def store_page(
     contacts = [r for r in records if isinstance(r, Contact)]
     # Read before the page is stored: a change is the stored value against the one that arrives.
     changes = profile_changes(contacts, held_profiles(conn, [c.id for c in contacts]))
+    inputs_changed = contacts_of_changed_companies(run, conn, [r for r in records if isinstance(r, Company)], fresh)
     ids = store_objects(conn, records)
     fresh |= store_activities(conn, changes)
     run.changed.setdefault(spec.stream, set()).update(ids)
@@ -164,6 +172,7 @@ def store_page(
         run.touch(conn, "contacts", fresh | _contacts_stored(run, conn, [r for r in records if isinstance(r, Contact)]))
     elif spec.object_type == "companies":
         run.touch(conn, "companies", fresh)
+        run.touch(conn, "contacts", inputs_changed)
     return len(records)
 
 
@@ -181,12 +190,14 @@ def _store_engagements(
     activities: list[Activity] = []
     skips: list[Skip] = []
     created: dict[int, datetime | None] = {}
+    owners: dict[int, int | None] = {}
     for raw in results:
         engagement_id = parse_id(raw.get("id"))
         if engagement_id is None:
             skips.append(Skip(f"{engagement.value} without a usable id", str(raw.get("id"))))
             continue
         created[engagement_id] = engagement_created_at(raw)
+        owners[engagement_id] = engagement_owner_id(raw)
         links = contact_links.get(engagement_id, []) if contact_links is not None else None
         for item in engagement_to_activities(raw, engagement_type=engagement, contact_ids=links):
             if isinstance(item, Skip):
@@ -195,7 +206,7 @@ def _store_engagements(
                 activities.append(item)
     run.count(spec.stream).skipped += log_skips(spec.stream, skips)
     run.touch(conn, "contacts", replace_engagement_activities(conn, engagement, created, activities))
-    store_engagements(conn, spec.object_type, created)
+    store_engagements(conn, spec.object_type, created, owners=owners)
     return len(activities)
 
 

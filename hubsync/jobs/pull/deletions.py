@@ -26,6 +26,7 @@ from hubsync.store.associations import delete_associations_from
 from hubsync.store.crm import already_archived, live_created_before, mark_archived, store_engagements, store_objects
 from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
+from hubsync.store.reads import contact_ids_of_companies
 
 log = structlog.get_logger(__name__)
 
@@ -138,4 +139,7 @@ def _forget(run: Run, conn: Connection, spec: crm.ObjectSpec, ids: set[int]) -> 
     else:
         delete_associations_from(conn, spec.object_type, ids)
         run.touch(conn, spec.object_type, ids)
+        if spec.object_type == "companies":
+            # Their contacts are scored without them from now on.
+            run.touch(conn, "contacts", contact_ids_of_companies(conn, ids))
     run.count(spec.stream).deleted += len(ids)

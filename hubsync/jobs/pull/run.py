@@ -14,6 +14,7 @@ from hubsync.errors import StoppedForNow
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.streams import crm
 from hubsync.records import EngagementType
+from hubsync.scoring.model import ScoringModel
 from hubsync.settings import SyncConfig
 from hubsync.store.pending import Scored, mark_pending
 
@@ -36,6 +37,10 @@ STREAMS: Final = (
     "web_events",
 )
 
+# Streams read whole (owners) or re-read every run whether anything changed (associations): what they store is
+# re-checked, not news.
+RECHECKED_STREAMS: Final = ("associations", "owners")
+
 Progress = Callable[[str, int, int | None], None]
 
 
@@ -53,6 +58,9 @@ class PullOptions:
     contact_properties: tuple[str, ...] = ()
     company_properties: tuple[str, ...] = ()
     streams: frozenset[str] = frozenset(STREAMS)
+    # What a contact's scores read from its company (scoring.contact.company_inputs): a changed company has its
+    # contacts rescored only when that changed. None: whenever the company changed.
+    scoring: ScoringModel | None = None
 
     @classmethod
     def from_config(
@@ -62,6 +70,7 @@ class PullOptions:
         contact_properties: Iterable[str] = (),
         company_properties: Iterable[str] = (),
         streams: Iterable[str] | None = None,
+        scoring: ScoringModel | None = None,
     ) -> PullOptions:
         return cls(
             overlap=timedelta(minutes=sync.overlap_minutes),
@@ -73,6 +82,7 @@ class PullOptions:
             contact_properties=tuple(contact_properties),
             company_properties=tuple(company_properties),
             streams=frozenset(streams) if streams is not None else frozenset(STREAMS),
+            scoring=scoring,
         )
 
 
@@ -87,8 +97,10 @@ class StreamCounts:
 @dataclass(frozen=True, slots=True)
 class PullResult:
     """What one pull did. `touched_*` are the ids whose scores may have changed (new or changed records, new
-    activity, merges, deletions, association changes); `stopped` is set when HubSpot stopped the run for now (the
-    daily quota, a Retry-After beyond the cap; every stored page's cursor is saved: the next run resumes)."""
+    activity, merges, deletions, association changes; the contacts of a company whose inputs to their scores
+    changed); the companies of touched contacts are not among them, the rescore aggregates those again anyway.
+    `stopped` is set when HubSpot stopped the run for now (the daily quota, a Retry-After beyond the cap; every
+    stored page's cursor is saved: the next run resumes)."""
 
     counts: Mapping[str, StreamCounts]
     touched_contacts: frozenset[int]
@@ -96,10 +108,26 @@ class PullResult:
     api_calls: int
     started_at: datetime
     stopped: StoppedForNow | None = None
+    # Deals new or changed in this run: their contacts' outcomes (won, lost) may have changed.
+    changed_deals: frozenset[int] = frozenset()
 
     @property
     def stored(self) -> int:
         return sum(c.stored for c in self.counts.values())
+
+    @property
+    def rechecked_by_stream(self) -> dict[str, int]:
+        """What RECHECKED_STREAMS stored (read again, changed or not), per stream that ran."""
+        return {s: self.counts[s].stored for s in RECHECKED_STREAMS if s in self.counts}
+
+    @property
+    def rechecked(self) -> int:
+        return sum(self.rechecked_by_stream.values())
+
+    @property
+    def records(self) -> int:
+        """Records and activities pulled, without the re-checks: what a run log calls "pulled"."""
+        return self.stored - self.rechecked
 
 
 @dataclass

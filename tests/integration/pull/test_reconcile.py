@@ -138,13 +138,13 @@ def test_a_record_deleted_for_good_is_found_by_its_id_and_deleted(make_puller: C
 
 def test_a_record_search_does_not_show_yet_is_not_taken_for_deleted(make_puller: Callable[..., Puller]) -> None:
     with _sandbox() as sb:
+        # HubSpot's search index is only eventually consistent: a live record hubsync holds can be missing from it
+        # for a while. Here a fresh record is read, then the sandbox's index delay is raised past its age, so search
+        # hides it again (the sandbox hides records created within the delay; changed ones show their previous
+        # version). HubSpot's count is one short: the ids are compared, and the batch read finds the record live.
+        contact = sb.portal.create("contacts", {"email": "soeben@example.org"}).id
         puller = _synced(make_puller, sb)
-        # A record changed moments ago is missing from this sandbox's search (its index lags by a minute), so
-        # HubSpot's count is one short: the ids are compared, and the batch read finds the record live.
-        sb.portal.index_delay_ms = 60_000
-        contact = sb.portal.stores["contacts"].live[3]
-        sb.portal.update("contacts", contact, {"jobtitle": "Head of Operations"})
-        sb.portal.advance(1)
+        sb.portal.index_delay_ms = 3_600_000
         _, ops = puller.counted()
         assert ops["read contacts"] == 1, ops
         assert _archived_at(puller, contact_t, contact) is None

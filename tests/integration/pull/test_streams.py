@@ -49,9 +49,8 @@ def test_index_lag_is_covered_by_the_overlap(make_puller: Callable[..., Any]) ->
         sb.portal.advance(300)  # older records are all indexed
         puller()
         sb.portal.advance(600)
-        # A new record: the sandbox's search hides a record changed within the index delay altogether, and an
-        # existing one hidden so makes HubSpot's count of live records fall short, which the pull answers by reading
-        # the record by id (test_reconcile.py). A record created after the window's start is in neither count.
+        # A new record: search does not show a record created within the index delay (a changed one it shows as
+        # it was before), so this run cannot see it; the overlap of the next run finds it.
         target = sb.portal.create("contacts", {"email": "lag@example.com", "jobtitle": "Head of Lag"}).id
         sb.portal.advance(30)
         puller()  # the record is 30 s old: search does not show it yet

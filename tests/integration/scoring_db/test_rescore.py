@@ -142,17 +142,28 @@ def test_incremental_rescore_touches_only_what_it_is_given(engine: Engine, model
     assert _score_of(engine, 2).as_of == first + timedelta(days=1)
 
 
-def test_a_company_change_rescores_its_contacts(engine: Engine, model: ScoringModel) -> None:
+def test_a_company_is_aggregated_again_from_its_contacts_stored_scores(engine: Engine, model: ScoringModel) -> None:
+    """Which contacts a company change rescores is the pull's decision (jobs/pull/company_inputs.py); a company
+    given on its own is only aggregated again, and its contacts' scores are read, not computed."""
     with engine.begin() as conn:
         _jan(conn)
+        _contact(conn, 2, 10, title="Head of Marketing")
+        _activity(conn, 2, 1, 12, "form_submission", form_name="E-Book: Lead Scoring")
+        _activity(conn, 2, 2, 13, "marketing_event", event_type="attended", event_name="Webinar: Scoring")
+        _activity(conn, 2, 3, 14, "page_view", url="https://www.acme.example/preise")
     now = DAY0 + timedelta(days=14)
-    rescore(engine, model, now=now)
-    profile_before = _score_of(engine, 1).profile
-    with engine.begin() as conn:
-        _company(conn, 10, "12")
-    result = rescore(engine, model, now=now, contact_ids=[], company_ids=[10])
-    assert result.contacts_scored == 1
-    assert _score_of(engine, 1).profile < profile_before
+    rescore(engine, model, now=now, contact_ids=[1])
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(company_score_t.c.engaged_contacts)).scalar_one() == 1
+    later = now + timedelta(days=1)
+    result = rescore(engine, model, now=later, contact_ids=[2])
+    assert (result.contacts_scored, result.companies_scored) == (1, 1)
+    assert _score_of(engine, 1).as_of == now
+    with engine.connect() as conn:
+        account = conn.execute(sa.select(company_score_t)).one()
+    assert (account.engaged_contacts, account.as_of) == (2, later)
+    alone = rescore(engine, model, now=later, contact_ids=[], company_ids=[10])
+    assert (alone.contacts_scored, alone.companies_scored) == (0, 1)
 
 
 def test_dry_run_stores_nothing(engine: Engine, model: ScoringModel) -> None:

@@ -86,7 +86,7 @@ def test_score_then_explain_by_email(tmp_path: Path) -> None:
 def test_explain_unknown_contact_is_one_line(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
     result = _cli(db, "explain", "nobody@example.com")
-    assert result.returncode == 1
+    assert result.returncode == 11  # not in the local database (issue 18)
     # Log events share standard error; the error itself is the last line, whole, with no traceback.
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("hubsync: no contact 'nobody@example.com'")
