@@ -39,10 +39,11 @@ def simulated_run(
     every: int = 3,
     buyers: int = 12,
     full_every: int | None = 3,
+    simulation_seed: int | None = None,
 ) -> Iterator[SimulatedRun]:
     """setup, a first cycle, then `days` simulated days (buyers, browsers, arrivals, the sales team) with a cycle
     every `every` days, a full rescore every `full_every`-th one (as the daily job would; None: never, which is
-    faster), scoring as of the portal's clock."""
+    faster), scoring as of the portal's clock. The simulation draws from `simulation_seed` (default `seed + 1`)."""
     with start_sandbox(contacts=contacts, seed=seed, rate_limits=False) as sb:
         settings = sandbox_settings(sb, database_url)
         engine = open_database(database_url)
@@ -57,7 +58,12 @@ def simulated_run(
                 run_cycle(settings, engine, client, clock=clock)
                 cycles.append(clock())
                 sim = Simulation(
-                    sb.portal, days=days, seed=seed + 1, buyers=buyers, arrivals=1.0, sales=SalesBehaviour()
+                    sb.portal,
+                    days=days,
+                    seed=seed + 1 if simulation_seed is None else simulation_seed,
+                    buyers=buyers,
+                    arrivals=1.0,
+                    sales=SalesBehaviour(),
                 )
                 for n, day in enumerate(range(every, days + every, every), start=1):
                     sim.run_until(sim.start + min(day, days) * DAY_MS)

@@ -20,17 +20,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.jobs.report import report_data
-from hubsync.jobs.setup import setup
 from hubsync.render.task_text import MARKER
-from hubsync.sandbox import Sandbox, schema, start_sandbox
-from hubsync.sandbox.sales import SalesBehaviour
-from hubsync.sandbox.simulate import DAY_MS, Simulation
+from hubsync.sandbox import Sandbox, schema
 from hubsync.settings import ReportConfig, Settings
-from hubsync.store.db import open_database
 from hubsync.store.tables import history_t
-from tests.support.sandbox import fast_client, ms_to_dt, portal_now, sandbox_settings
+from tests.support.sandbox import ms_to_dt
+from tests.support.simulated_report import simulated_run
 
 DAYS = 91
 EVERY = 3  # days between cycles
@@ -50,27 +46,11 @@ class Run:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'hubsync.db'}"
-    with start_sandbox(contacts=150, seed=11, rate_limits=False) as sb:
-        settings = sandbox_settings(sb, url)
-        settings = replace(settings, config=settings.config.model_copy(update={"report": ReportConfig(min_n=MIN_N)}))
-        engine = open_database(url)
-        cycles: list[datetime] = []
-
-        def clock() -> datetime:
-            return portal_now(sb.portal)
-
-        with fast_client(sb) as client:
-            setup(client, settings.config.push)
-            run_cycle(settings, engine, client, clock=clock)
-            cycles.append(clock())
-            sim = Simulation(sb.portal, days=DAYS, seed=5, buyers=12, arrivals=1.0, sales=SalesBehaviour())
-            for day in range(EVERY, DAYS + EVERY, EVERY):
-                sim.run_until(sim.start + min(day, DAYS) * DAY_MS)
-                # The daily full rescore, here every third cycle: decay, and every outcome refreshed.
-                run_cycle(settings, engine, client, clock=clock, options=CycleOptions(full_rescore=day % 9 == 0))
-                cycles.append(clock())
-        yield Run(sb, engine, settings, cycles, clock())
-        engine.dispose()
+    # The daily full rescore every third cycle: decay, and every outcome refreshed.
+    with simulated_run(url, contacts=150, seed=11, days=DAYS, every=EVERY, full_every=3, simulation_seed=5) as sim:
+        # [report] is read by the report alone, not by the cycles: the run's settings with every rate judged.
+        report = sim.settings.config.model_copy(update={"report": ReportConfig(min_n=MIN_N)})
+        yield Run(sim.sandbox, sim.engine, replace(sim.settings, config=report), list(sim.cycles), sim.cycles[-1])
 
 
 # -- the recount, from the portal ----------------------------------------------------------------------------
