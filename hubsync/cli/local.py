@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
 
-from hubsync.cli.app import app, as_of_option, config_app, db_app, invocation, since_option
+from hubsync.cli.app import app, as_of_option, config_app, db_app, invocation, since_option, stop_on_signals
 
 
 @config_app.command("check")
@@ -53,7 +55,8 @@ def score(
     ),
 ) -> None:
     """Rescore every contact and company from the local database (no HubSpot calls)."""
-    from hubsync.jobs.rescore import rescore  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.lease import writer_lease  # noqa: PLC0415  (see config_check)
+    from hubsync.jobs.rescore import rescore  # noqa: PLC0415
     from hubsync.render.matrix import segment_matrix  # noqa: PLC0415
     from hubsync.render.progress import progress_bars  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
@@ -63,17 +66,28 @@ def score(
     settings = inv.settings()
     engine = open_database(settings.database_url)
     now = as_of_option(as_of) or inv.clock()()
-    with engine.connect() as conn:
-        total = len(live_contact_ids(conn))
-    with progress_bars(enabled=inv.interactive, transient=True) as progress:
-        result = rescore(
-            engine,
-            settings.config.scoring,
-            now=now,
-            write=as_of is None,
-            on_progress=(lambda n: progress("scoring contacts", n, total)) if progress else None,
-        )
-    engine.dispose()
+    stop = threading.Event()
+    # Storing scores is writing: it holds the sync lease like `sync` and `push`, so it never interleaves with a
+    # running service's cycle. `--as-of` stores nothing and runs beside anything.
+    lease = (
+        nullcontext()
+        if as_of is not None
+        else writer_lease(engine, settings.config.schedule, command="score", clock=inv.clock(), stop=stop)
+    )
+    try:
+        with engine.connect() as conn:
+            total = len(live_contact_ids(conn))
+        with stop_on_signals(stop.set), lease, progress_bars(enabled=inv.interactive, transient=True) as progress:
+            result = rescore(
+                engine,
+                settings.config.scoring,
+                now=now,
+                write=as_of is None,
+                on_progress=(lambda n: progress("scoring contacts", n, total)) if progress else None,
+                stop=stop,
+            )
+    finally:
+        engine.dispose()
     stored = "stored" if as_of is None else "not stored (--as-of)"
     typer.echo(
         f"scored {result.contacts_scored:,} contacts ({result.contacts_changed:,} changed) and "

@@ -1,10 +1,10 @@
 """One writer per database: the lease `hubsync run` holds, taken by the one-off commands too.
 
-`sync`, `push` and `backfill` take it before they write (`writer_lease`). When another live process holds it they
-wait up to `[schedule] lease_wait_seconds`, then give up with LeaseBusy (exit 10) naming the holder. While the
-command runs, a thread renews the lease every third of `lease_seconds`, as the service does; losing it sets the
-command's stop event, so the command stops after the page in hand. The lease is released when the command ends,
-however it ends. Whoever takes the lease records the runs a dead holder left "running" as failed.
+`sync`, `push`, `backfill` and `score` (when it stores) take it before they write (`writer_lease`). When another
+live process holds it they wait up to `[schedule] lease_wait_seconds`, then give up with LeaseBusy (exit 10) naming
+the holder. While the command runs, a thread renews the lease every third of `lease_seconds`, as the service does;
+losing it sets the command's stop event, so the command stops after the page in hand. The lease is released when the
+command ends, however it ends. Whoever takes the lease records the runs a dead holder left "running" as failed.
 
 A holder that provably died (it ran on this host, in this pid namespace, and its process is gone: a sync killed
 by SIGKILL or the OOM killer) is replaced at once instead of waited for until its lease runs out. A holder on

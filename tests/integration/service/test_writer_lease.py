@@ -1,6 +1,7 @@
-"""Issue 12, one writer: `hubsync sync`, `push` and `backfill` take the lease `hubsync run` holds. While another live
-process holds it they wait `[schedule] lease_wait_seconds`, then exit 10 naming the holder; they renew it while they
-run and release it at the end; whoever takes it marks the runs a dead holder left "running" as failed.
+"""Issue 12, one writer: `hubsync sync`, `push`, `backfill` and `score` (when it stores) take the lease `hubsync run`
+holds. While another live process holds it they wait `[schedule] lease_wait_seconds`, then exit 10 naming the
+holder; they renew it while they run and release it at the end; whoever takes it marks the runs a dead holder left
+"running" as failed.
 
 The lease measures liveness with the system clock, so these tests run on the real wall clock.
 """
@@ -92,7 +93,8 @@ def test_writers_wait_for_the_service_then_give_up_and_sync_runs_once_it_stops(
         try:
             _wait_for("the service to hold the lease", lambda: _leases(engine), service, log)
 
-            for command in (("sync",), ("push",), ("backfill", "--since", "2026-01-01", "--no-progress")):
+            writers = (("sync",), ("push",), ("backfill", "--since", "2026-01-01", "--no-progress"), ("score",))
+            for command in writers:
                 started = time.monotonic()
                 result = run_hubsync(env, *command, log_json=False, timeout=60)
                 waited = time.monotonic() - started
@@ -109,6 +111,9 @@ def test_writers_wait_for_the_service_then_give_up_and_sync_runs_once_it_stops(
             # A dry run writes nothing and needs no lease.
             preview = run_hubsync(env, "push", "--dry-run", log_json=False, timeout=60)
             assert preview.returncode == 0, preview.stderr[-3000:]
+            # Nor does a score that stores nothing.
+            past = run_hubsync(env, "score", "--as-of", "2026-01-01", log_json=False, timeout=60)
+            assert past.returncode == 0, past.stderr[-3000:]
 
             service.send_signal(signal.SIGTERM)
             assert service.wait(timeout=30) == 0
