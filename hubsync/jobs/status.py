@@ -60,14 +60,13 @@ def _handoff_states(stored: StoredHandoff, model: ScoringModel, accounts: Stored
     loads = {load.owner_id: load for load in stored.owners}
 
     def capacity_of(owner_id: int | None) -> int:
-        load = loads.get(owner_id)
-        owner = load.owner if load is not None else None
+        owner = stored.known_owners.get(owner_id) if owner_id is not None else None
         return owner_capacity(owner, model) if owner is not None else model.handoff.capacity.default
 
     def owner_name(owner_id: int | None) -> str:
-        load = loads.get(owner_id)
-        if load is not None and load.owner is not None:
-            return load.owner.display_name
+        owner = stored.known_owners.get(owner_id) if owner_id is not None else None
+        if owner is not None:
+            return owner.display_name
         return f"owner {owner_id}" if owner_id is not None else "no owner"
 
     waiting, not_handed_over = [], []

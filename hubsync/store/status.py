@@ -58,6 +58,8 @@ class StoredHandoff:
     waiting_counts: dict[str, int]
     waiting: list[WaitingContact]
     owners: list[OwnerLoad]
+    # Every known owner named above: those with open tasks and those of the waiting contacts (who may hold none).
+    known_owners: dict[int, Owner]
 
 
 def read_status(conn: Connection, *, last: int, top: int = 5) -> StoredStatus:
@@ -128,10 +130,8 @@ def read_handoff(conn: Connection, *, top: int) -> StoredHandoff:
     per_owner: dict[int | None, dict[str | None, int]] = {}
     for owner_id, over, n in open_rows:
         per_owner.setdefault(owner_id, {})[over] = int(n)
-    known = {
-        row.id: owner_from_row(row)
-        for row in conn.execute(sa.select(owner_t).where(owner_t.c.id.in_([o for o in per_owner if o is not None])))
-    }
+    named = {o for o in per_owner if o is not None} | {w.contact.owner_id for w in waiting if w.contact.owner_id}
+    known = {row.id: owner_from_row(row) for row in conn.execute(sa.select(owner_t).where(owner_t.c.id.in_(named)))}
     owners = [
         OwnerLoad(
             owner_id,
@@ -142,7 +142,7 @@ def read_handoff(conn: Connection, *, top: int) -> StoredHandoff:
         for owner_id, by_kind in per_owner.items()
     ]
     owners.sort(key=lambda load: (-load.open_tasks, load.owner_id or 0))
-    return StoredHandoff(waiting_counts=counts, waiting=waiting, owners=owners)
+    return StoredHandoff(waiting_counts=counts, waiting=waiting, owners=owners, known_owners=known)
 
 
 def open_tasks_per_owner(conn: Connection) -> list[tuple[Owner | None, int]]:

@@ -120,10 +120,10 @@ def activities() -> list[dict[str, object]]:
     return rows
 
 
-def world_settings(round_robin: Sequence[str]) -> Settings:
+def world_settings(round_robin: Sequence[str], x_capacity: int = 2) -> Settings:
     """The default configuration with X's capacity 2, Y's 10, rival.example a competitor, and a round robin."""
     data = raw_scoring()
-    data["handoff"]["capacity"]["owners"] = {"x@acme.example": 2, "y@acme.example": 10}
+    data["handoff"]["capacity"]["owners"] = {"x@acme.example": x_capacity, "y@acme.example": 10}
     data["profile"]["gates"]["competitor_domains"] = ["rival.example"]
     model = parse(ScoringModel, data, source=str(DEFAULT_CONFIG), prefix=("scoring",))
     base = settings(tasks={"round_robin_owners": tuple(round_robin)})
@@ -154,11 +154,11 @@ class World:
 
 
 @pytest.fixture
-def make_world(database_url: str) -> Iterator[Callable[[Sequence[str]], World]]:
+def make_world(database_url: str) -> Iterator[Callable[..., World]]:
     with ExitStack() as stack:
 
-        def make(round_robin: Sequence[str]) -> World:
-            cfg = world_settings(round_robin)
+        def make(round_robin: Sequence[str], x_capacity: int = 2) -> World:
+            cfg = world_settings(round_robin, x_capacity)
             sb, engine, client = start_world(stack, portal_doc(), database_url, cfg, activities())
             score(engine, cfg, NOW)
             return World(sb, engine, client, cfg)
@@ -166,7 +166,7 @@ def make_world(database_url: str) -> Iterator[Callable[[Sequence[str]], World]]:
         yield make
 
 
-def test_example_12_leads_of_a_full_owner_go_to_the_next_route(make_world: Callable[[Sequence[str]], World]) -> None:
+def test_example_12_leads_of_a_full_owner_go_to_the_next_route(make_world: Callable[..., World]) -> None:
     world = make_world(("x@acme.example", "y@acme.example"))
     result = world.push()
     assert result.tasks is not None
@@ -180,7 +180,7 @@ def test_example_12_leads_of_a_full_owner_go_to_the_next_route(make_world: Calla
 
 
 def test_example_13_a_hand_raiser_outside_the_icp_gets_a_low_task_a_competitor_none(
-    make_world: Callable[[Sequence[str]], World],
+    make_world: Callable[..., World],
 ) -> None:
     world = make_world(("x@acme.example", "y@acme.example"))
     world.push()
@@ -197,7 +197,7 @@ def test_example_13_a_hand_raiser_outside_the_icp_gets_a_low_task_a_competitor_n
 
 
 def test_status_shows_waiting_leads_overloaded_owners_and_held_hand_raisers(
-    make_world: Callable[[Sequence[str]], World],
+    make_world: Callable[..., World],
 ) -> None:
     # No round robin: X's leads have nowhere else to go.
     world = make_world(())
@@ -247,3 +247,24 @@ def test_status_shows_waiting_leads_overloaded_owners_and_held_hand_raisers(
     after = collect(world.engine, world.cfg.config, now=NOW)
     assert after.waiting_for_capacity == 3
     assert after.overloaded_owners == []
+
+
+def test_status_names_the_owners_own_capacity_when_they_hold_no_open_task(
+    make_world: Callable[..., World],
+) -> None:
+    # X may take no task at all (capacity 0): once the exempt tasks are gone, X holds none and the hot leads wait.
+    world = make_world((), x_capacity=0)
+    for task_id in (6000, 6001):
+        world.sb.portal.update("tasks", task_id, {"hs_task_status": "COMPLETED"})
+    world.push()
+    for contact_id in (CEILING, RETAIL_CEO):
+        (task,) = world.tasks_of(contact_id)
+        world.sb.portal.archive("tasks", task.id)
+    again = world.push()
+    assert again.tasks is not None
+    assert again.tasks.open_by_owner == {}
+    report = collect(world.engine, world.cfg.config, now=NOW, top=1)
+    # X's capacity is X's own (0), not the default a known owner without open tasks used to fall back to.
+    assert [(w["name"], w["why"]) for w in report.waiting] == [
+        ("Hot Lead 2001", "Xaver Full holds 0 of 0 open tasks; no other route has room")
+    ]
