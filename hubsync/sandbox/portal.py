@@ -192,6 +192,7 @@ class Portal:
         with self.lock:
             obj = self._require(object_type, object_id)
             self._keep_indexed_version(self.store(object_type).type, obj)
+            props = self._with_stage_date(object_type, obj, props, self.now if at is None else at)
             changed = []
             for name, value in props.items():
                 if (value or None) != obj.props.get(name):
@@ -210,6 +211,19 @@ class Portal:
                     propertyValue=props[name] or "",
                 )
             return obj
+
+    def _with_stage_date(
+        self, object_type: str, obj: CrmObject, props: Mapping[str, str | None], at: int
+    ) -> Mapping[str, str | None]:
+        """HubSpot stamps `hs_lifecyclestage_<stage>_date` on a contact the first time it enters a stage, however the
+        stage was set (the UI, a workflow, an API write such as hubsync's optional lifecycle advance)."""
+        stage = props.get("lifecyclestage")
+        if self.store(object_type).type != "contacts" or not stage or stage == obj.props.get("lifecyclestage"):
+            return props
+        stamp = f"hs_lifecyclestage_{stage}_date"
+        if stamp in props or obj.props.get(stamp):
+            return props
+        return {**props, stamp: iso_instant(at)}
 
     def bulk_update(
         self, object_type: str, ids: Iterable[int], props: Mapping[str, str | None], *, at: int | None = None

@@ -162,3 +162,33 @@ def test_records_and_links_of_the_other_types_survive_a_snapshot() -> None:
     assert loaded.assoc.of(schema.CONTACTS, a, schema.TICKETS) == [ticket.id]
     assert loaded.assoc.of(schema.CONTACTS, b, schema.CONTACTS) == [a]
     assert snapshot.dumps(loaded) == data
+
+
+def test_entering_a_lifecycle_stage_through_the_api_stamps_its_date(client: HubSpot, sandbox: Sandbox) -> None:
+    from hubspot.crm.contacts.models import SimplePublicObjectInput  # noqa: PLC0415  (this test's only use)
+
+    contacts = sandbox.portal.stores["contacts"]
+    contact_id = next(
+        i for i in sorted(contacts.live) if not contacts.by_id[i].props.get("hs_lifecyclestage_opportunity_date")
+    )
+    stamp = "hs_lifecyclestage_opportunity_date"
+    api = client.crm.contacts.basic_api
+    api.update(
+        str(contact_id),
+        simple_public_object_input=SimplePublicObjectInput(properties={"lifecyclestage": "opportunity"}),
+    )
+    first = api.get_by_id(str(contact_id), properties=[stamp, "lifecyclestage"]).properties
+    assert first["lifecyclestage"] == "opportunity"
+    assert first[stamp] == iso(contacts.by_id[contact_id].updated)
+    # Entered once: writing the same stage again, or leaving and coming back, keeps the first date.
+    sandbox.portal.now += 60_000
+    api.update(
+        str(contact_id), simple_public_object_input=SimplePublicObjectInput(properties={"lifecyclestage": "customer"})
+    )
+    api.update(
+        str(contact_id),
+        simple_public_object_input=SimplePublicObjectInput(properties={"lifecyclestage": "opportunity"}),
+    )
+    again = api.get_by_id(str(contact_id), properties=[stamp, "hs_lifecyclestage_customer_date"]).properties
+    assert again[stamp] == first[stamp]
+    assert again["hs_lifecyclestage_customer_date"] == iso(sandbox.portal.now)
