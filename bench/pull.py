@@ -1,6 +1,7 @@
 """Pull benchmark: API calls against the minimum, pacing, idle runs and storage speed.
 
-    .venv/bin/python bench/pull.py [--contacts 10000] [--seed 7]
+    .venv/bin/python bench/pull.py [--contacts 10000] [--seed 7] [--runs 2]
+                                   [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 1. A full sync of the portal with the tier's limits on (Enterprise: 190 requests per 10 s, search 5 per second) and
    hubsync's default pacing (90 % of the budget): calls per stream and in total against the minimum the page and
@@ -8,7 +9,9 @@
    the pacer's), and the achieved request rate against the allowed one (target >= 80 %).
 2. Two incremental runs with nothing changed (the first still re-reads the overlap behind its cursor): calls per
    stream of the second (target <= 2).
-3. A full sync with the limits off into a fresh SQLite file: records stored per second (target >= 5,000/s).
+3. Storing alone: full syncs with the limits off into a fresh SQLite file and a fresh PostgreSQL schema, `--runs`
+   of each, alternating: records stored per second, min and median, and PostgreSQL's rate over SQLite's (target
+   >= 1; SQLite >= 5,000/s). How long the pull waited for pages, and fetching for room, comes from the pipeline.
 
 The sandbox runs in its own process (HubSpot is remote); its
 clock is the pull's clock, as in the tests. Expect a few minutes for 10,000 contacts with limits on.
@@ -18,15 +21,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
+import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,15 +41,40 @@ import structlog
 
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.client_settings import ClientSettings
-from hubsync.hubspot.streams import crm, email_events, forms, marketing_events, owners, web_events
-from hubsync.jobs.pull import ASSOCIATION_PAIRS, PullOptions, pull
+from hubsync.hubspot.streams import crm
+from hubsync.jobs.pull import PullOptions, pull
 from hubsync.sandbox.generator import generate_portal
-from hubsync.sandbox.portal import Portal
 from hubsync.secret import Secret
 from hubsync.store.db import open_database
+from tests.support.call_floor import minimum_calls
+from tests.support.pg_schema import fresh_database
 
 PER_10S = 190
 PACE = 0.9
+POSTGRES = os.environ.get("HUBSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class _Waits:
+    """What the pull's fetching pipeline reports per stream (`pull.pipeline_done`), summed since the last reset:
+    how long storing waited for pages (fetch-bound) and fetching for room in the buffer (store-bound)."""
+
+    storing: float = 0.0
+    fetching: float = 0.0
+
+    def reset(self) -> None:
+        self.storing = self.fetching = 0.0
+
+    def __call__(self, _logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        if event.get("event") == "pull.pipeline_done":
+            self.storing += float(event["storing_waited"])
+            self.fetching += float(event["fetching_waited"])
+        if method in ("debug", "info"):
+            raise structlog.DropEvent
+        return event
+
+
+WAITS = _Waits()
 
 
 def _stream_of(operation: str) -> str:
@@ -68,39 +98,6 @@ def _stream_of(operation: str) -> str:
         "marketing": "marketing_events",
         "web": "web_events",
     }.get(kind, operation)
-
-
-def _minimum(portal: Portal, started_ms: int, history_ms: int) -> dict[str, int]:
-    """The fewest calls a full sync needs at the APIs' page and batch limits."""
-    out: dict[str, int] = {}
-    active = sum(1 for o in portal.owners if not o.archived)
-    out["owners"] = max(1, math.ceil(active / owners.LIMIT)) + max(1, math.ceil((len(portal.owners) - active) / 100))
-    for stream, object_type in (
-        ("companies", "companies"),
-        ("contacts", "contacts"),
-        ("deals", "deals"),
-        *((f"engagement_{t}", t) for t in crm.ENGAGEMENT_OBJECTS.values()),
-    ):
-        store = portal.stores[object_type]
-        out[stream] = max(1, math.ceil(len(store.live) / crm.LIST_LIMIT)) + max(
-            1, math.ceil(len(store.archived) / crm.LIST_LIMIT)
-        )
-    out["associations"] = sum(math.ceil(len(portal.stores[a].live) / 1000) for a, _ in ASSOCIATION_PAIRS)
-    window = portal.email_events.between(started_ms - history_ms, started_ms - 1)
-    out["email_events"] = max(1, math.ceil(len(window) / email_events.LIMIT))
-    forms_col = portal.form_submissions.col("form")
-    ts = portal.form_submissions.col("ts")
-    per_form = Counter(forms_col[i] for i in range(len(ts)) if ts[i] >= started_ms - history_ms)
-    out["form_submissions"] = math.ceil(len(portal.forms) / forms.FORMS_LIMIT) + sum(
-        max(1, math.ceil(per_form.get(i, 0) / forms.SUBMISSIONS_LIMIT)) for i in range(len(portal.forms))
-    )
-    per_event = Counter(portal.participations.col("event"))
-    out["marketing_events"] = math.ceil(len(portal.marketing_events) / marketing_events.LIMIT) + sum(
-        max(1, math.ceil(per_event.get(i, 0) / marketing_events.LIMIT)) for i in range(len(portal.marketing_events))
-    )
-    views = portal.page_views.between(started_ms - history_ms, started_ms - 1)
-    out["web_events"] = max(1, math.ceil(len(views) / web_events.LIMIT))
-    return out
 
 
 class _Server:
@@ -185,29 +182,61 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=2, help="storing-alone runs per database")
+    parser.add_argument("--postgres", default=POSTGRES, help="PostgreSQL server (a fresh schema per run)")
     args = parser.parse_args()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    # Debug events are read for the pipeline's waits; only warnings and errors are printed.
+    structlog.configure(
+        processors=[WAITS, structlog.dev.ConsoleRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+    )
     options = PullOptions()
     history_ms = round(options.history.total_seconds() * 1000)
     workdir = Path(tempfile.mkdtemp(prefix="bench-pull-"))
     # The same seed gives the same portal: this copy tells the minimum number of calls.
     portal = generate_portal(args.contacts, args.seed)
-    minimum = _minimum(portal, portal.now, history_ms)
+    minimum = minimum_calls(portal, until_ms=portal.now, history_ms=history_ms)
     print(f"portal: {args.contacts:,} contacts, seed {args.seed}; sandbox in its own process")
     server = _Server(args.contacts, args.seed)
     try:
-        _limited(server, options, minimum, workdir)
-        _unlimited(server, options, workdir)
+        first = _limited(server, options, minimum, workdir)
+        alone = _unlimited(server, options, workdir, runs=args.runs, postgres=args.postgres)
     finally:
         server.close()
+    floor = sum(minimum.values()) / (PER_10S / 10)
+    storing = statistics.median(alone["SQLite"])
+    print(
+        "\n4. overlap: the first sync with limits on (1.) against the rate floor and storing alone (3., SQLite median)"
+    )
+    print(
+        f"   wall {first.elapsed:.1f} s; rate floor {floor:.1f} s "
+        f"({sum(minimum.values())} calls at {PER_10S / 10:.0f}/s)"
+    )
+    print(
+        f"   storing alone {storing:.1f} s; "
+        f"wall / max(floor, storing alone) = {first.elapsed / max(floor, storing):.2f}"
+    )
+    print(
+        f"   storing waited for pages {first.storing_waited:.1f} s, "
+        f"fetching waited for room {first.fetching_waited:.1f} s"
+    )
 
 
-def _limited(server: _Server, options: PullOptions, minimum: Mapping[str, int], workdir: Path) -> None:
+@dataclass(frozen=True)
+class _FirstSync:
+    elapsed: float
+    storing_waited: float
+    fetching_waited: float
+
+
+def _limited(server: _Server, options: PullOptions, minimum: Mapping[str, int], workdir: Path) -> _FirstSync:
     engine = open_database(f"sqlite:///{workdir / 'limits.db'}")
     with _client(server, limits=True) as client:
+        WAITS.reset()
         began = time.monotonic()
         result = pull(client, engine, options, now=server.now)
         elapsed = time.monotonic() - began
+        first = _FirstSync(elapsed, WAITS.storing, WAITS.fetching)
         actual = _by_stream(client.stats().by_operation)
         full_429 = server.admin("GET", "/stats")["byStatus"].get("429", 0)
         print("\n1. full sync, tier limits on (190 per 10 s, search 5/s, pacing at 90 %)")
@@ -236,22 +265,41 @@ def _limited(server: _Server, options: PullOptions, minimum: Mapping[str, int], 
         print(f"   {'total':<22}{sum(idle.values()):>8}")
         print(f"   429s in both incremental runs: {all_429 - full_429}   (target 0)")
     engine.dispose()
+    return first
 
 
-def _unlimited(server: _Server, options: PullOptions, workdir: Path) -> None:
+def _unlimited(
+    server: _Server, options: PullOptions, workdir: Path, *, runs: int, postgres: str
+) -> dict[str, list[float]]:
+    """Full syncs with the limits off, alternating the databases; returns each one's times."""
     # Off: nothing enforced, and a budget so large in the headers that the pacer never waits for it.
     server.admin("POST", "/settings", {"rateLimits": False, "perTenSeconds": 10_000_000})
-    engine = open_database(f"sqlite:///{workdir / 'nolimits.db'}")
-    with _client(server, limits=False) as client:
-        began = time.monotonic()
-        result = pull(client, engine, options, now=server.now)
-        elapsed = time.monotonic() - began
-    engine.dispose()
-    print("\n3. full sync, limits off, into SQLite")
-    print(
-        f"   {result.stored:,} records in {elapsed:.1f} s = {result.stored / elapsed:,.0f} records/s   "
-        f"(target >= 5,000/s); {result.api_calls} calls"
-    )
+    times: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
+    print("\n3. full sync, limits off (storing alone)")
+    stored = 0
+    for run in range(1, runs + 1):
+        for kind, taken in times.items():
+            with fresh_database(postgres if kind == "PostgreSQL" else None, workdir, "bench_pull") as url:
+                engine = open_database(url)
+                with _client(server, limits=False) as client:
+                    WAITS.reset()
+                    began = time.monotonic()
+                    result = pull(client, engine, options, now=server.now)
+                    elapsed = time.monotonic() - began
+                engine.dispose()
+            taken.append(elapsed)
+            stored = result.stored
+            print(
+                f"   run {run} {kind:<11}{result.stored:,} records in {elapsed:6.1f} s = "
+                f"{result.stored / elapsed:7,.0f} records/s; waited for pages {WAITS.storing:5.1f} s, "
+                f"for room {WAITS.fetching:5.1f} s; {result.api_calls} calls"
+            )
+    rates = {kind: [stored / t for t in ts] for kind, ts in times.items()}
+    for kind, rs in rates.items():
+        print(f"   {kind:<11}records/s min {min(rs):7,.0f}  median {statistics.median(rs):7,.0f}")
+    ratio = statistics.median(rates["PostgreSQL"]) / statistics.median(rates["SQLite"])
+    print(f"   PostgreSQL / SQLite (medians): {ratio:.2f}   (target >= 1; SQLite target >= 5,000/s)")
+    return times
 
 
 if __name__ == "__main__":

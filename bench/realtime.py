@@ -1,17 +1,18 @@
 """Real-time benchmark: from a demo-request form submission in the sandbox portal to hubsync's task on that contact.
 
-    .venv/bin/python bench/realtime.py [--rates 1,10,100] [--seconds 60] [--runs 2] [--cycle-seconds 60]
+    .venv/bin/python bench/realtime.py [--rates 1,10,100] [--seconds 60] [--runs 2] [--cycle-seconds 30]
                                        [--contacts 2000] [--database URL] [--keep DIR]
 
 For each run: a generated portal (Enterprise limits on: 190 requests per 10 s) with enough fresh contacts for
 every submission, set up and synced (twice, as a portal in steady state), then `hubsync run` in its own process
-as in production, webhooks on, the scheduled cycle every `--cycle-seconds` (60 by default, so that a cycle runs
+as in production, webhooks on, the scheduled cycle every `--cycle-seconds` (30 by default, so that cycles run
 during every phase; production's is 900), and the portal's webhooks subscribed to it. Then, for each rate,
 `--seconds` of demo requests ("Demo anfragen") at that many per second, each from a contact without a task, the
 portal's clock moving with the wall clock. A request's latency is from just before the submission to the moment
 the portal holds a task on that contact (seen in the portal itself, not through its API). Reported per rate:
 requests, tasks, p50 / p95 / max, the 429s the sandbox answered (every 429 is the pacer's: no faults are
-injected), hubsync's API calls, and the cycles that ran. Target: p95 <= 1 s at 10 per second, no 429.
+injected), hubsync's API calls, the cycles that ran while requests came in and how long each took, and how long
+batches waited for the work lock (p95 / max, from hubsync's log). Target: p95 <= 1 s at 10 per second, no 429.
 
 The sandbox runs in this process, hubsync in its own. Expect about 3 x --seconds plus two minutes per run.
 """
@@ -31,6 +32,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,23 +60,33 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     rate_limited: int = 0
     api_calls: int = 0
-    cycles: int = 0
+    # How long each cycle took that ran while requests came in (seconds), and the batches' waits for the work lock.
+    cycles: list[float | None] = field(default_factory=list)
+    lock_waits: list[float] = field(default_factory=list)
 
     def line(self) -> str:
         lat = sorted(self.latencies)
+        waits = sorted(self.lock_waits) or [0.0]
         missing = len(self.submitted) - len(lat)
         if not lat:
             return f"{self.rate:>5}/s  requests {len(self.submitted):>5}  no task seen"
         return (
             f"{self.rate:>5}/s  requests {len(self.submitted):>5}  tasks {len(lat):>5}"
             f"{f' (missing {missing})' if missing else ''}  p50 {_ms(_pct(lat, 50))}  p95 {_ms(_pct(lat, 95))}"
-            f"  max {_ms(lat[-1])}  429s {self.rate_limited}  API calls {self.api_calls}  cycles {self.cycles}"
+            f"  max {_ms(lat[-1])}  429s {self.rate_limited}  API calls {self.api_calls}\n"
+            f"         cycles {len(self.cycles)} ({', '.join(_took(c) for c in self.cycles) or 'none'})"
+            f"  batches {len(self.lock_waits)}, waited for the work lock: p95 {_ms(_pct(waits, 95))}"
+            f"  max {_ms(waits[-1])}  load {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
 
 
 def _pct(values: Sequence[float], p: int) -> float:
     """The nearest-rank percentile of sorted `values`."""
     return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
+
+
+def _took(seconds: float | None) -> str:
+    return "not finished" if seconds is None else f"{seconds:.1f} s"
 
 
 def _ms(seconds: float) -> str:
@@ -134,6 +146,21 @@ class Service:
     def events(self, name: str) -> list[dict[str, Any]]:
         return log_events(self.log, name)
 
+    def cycles_between(self, start: datetime, end: datetime) -> list[float | None]:
+        """How long each cycle took (seconds; None: not finished) that ran at some point between `start` and `end`."""
+        ended = {e["run_id"]: _when(e) for e in self.events("cycle.finished")}
+        durations: list[float | None] = []
+        for began in self.events("cycle.started"):
+            started, finished = _when(began), ended.get(began["run_id"])
+            if started < end and (finished is None or finished > start):
+                durations.append(None if finished is None else (finished - started).total_seconds())
+        return durations
+
+    def lock_waits_between(self, start: datetime, end: datetime) -> list[float]:
+        return [
+            e.get("lock_wait_ms", 0) / 1000 for e in self.events("webhooks.batch_processed") if start <= _when(e) <= end
+        ]
+
     def wait_for(self, name: str, count: int = 1) -> dict[str, Any]:
         deadline = time.monotonic() + START_TIMEOUT_S
         while len(found := self.events(name)) < count:
@@ -171,6 +198,10 @@ def _fresh_contacts(portal: Portal, count: int) -> list[int]:
     return made
 
 
+def _when(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(event["timestamp"]))
+
+
 def _sandbox_counts(sb: Sandbox) -> tuple[int, int]:
     stats = sb.stats()
     return int(stats["total"]), int(stats["byStatus"].get("429", 0))
@@ -201,7 +232,7 @@ def run_phase(
 ) -> Phase:
     phase = Phase(rate)
     calls_before, limited_before = _sandbox_counts(sb)
-    cycles_before = len(service.events("cycle.finished"))
+    started_at = datetime.now(UTC)
     start = time.monotonic()
     for i in range(rate * seconds):
         due = start + i / rate
@@ -211,12 +242,14 @@ def run_phase(
         contact = next(contacts)
         phase.submitted[contact] = time.monotonic()
         sb.portal.add_form_submission(contact, FORM, page_url="https://leadwerk.example/demo")
+    submitted_until = datetime.now(UTC)
     _drain(base, phase, watch, drain)
     with watch._lock:  # noqa: SLF001
         phase.latencies = [watch.seen[c] - t for c, t in phase.submitted.items() if c in watch.seen]
     calls, limited = _sandbox_counts(sb)
     phase.api_calls, phase.rate_limited = calls - calls_before, limited - limited_before
-    phase.cycles = len(service.events("cycle.finished")) - cycles_before
+    phase.cycles = service.cycles_between(started_at, submitted_until)
+    phase.lock_waits = service.lock_waits_between(started_at, datetime.now(UTC))
     return phase
 
 
@@ -277,7 +310,7 @@ def main() -> None:
         "--contacts", type=int, default=2000, help="contacts of the generated portal (before the fresh ones)"
     )
     parser.add_argument(
-        "--cycle-seconds", type=int, default=60, help="the scheduled cycle's interval (15 min in production)"
+        "--cycle-seconds", type=int, default=30, help="the scheduled cycle's interval (15 min in production)"
     )
     parser.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the last tasks of a phase")
     parser.add_argument("--seed", type=int, default=7)

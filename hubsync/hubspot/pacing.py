@@ -10,6 +10,12 @@ budget rather than retrying after a 429. Three budgets:
 * the daily quota, shared with the customer's other integrations: hubsync stops (QuotaExhausted) when what is left
   drops to the configured reserve, so the others keep working.
 
+A priority lane: requests a thread makes inside `priority_lane()` (a webhook batch turning a demo request into a
+task) go before the others within the same budgets. While such requests were made in the last 10-second window, the
+others leave a tenth of the window's budget and of the search rate (one search a second at 5) to them, so a cycle
+that fills the window does not queue a batch behind it; and while a batch is at work, the others hold off (up to a
+second per request), so its few requests are answered first.
+
 The pacer never reads the clock or sleeps on its own: both are injected, so tests run without waiting.
 """
 
@@ -18,7 +24,8 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -37,6 +44,12 @@ _DAY_SECONDS: Final = 86_400.0
 # Daily accounting is kept in one-minute buckets: a day is 1,440 entries, not up to a million timestamps.
 _BUCKET_SECONDS: Final = 60.0
 _DEFAULT_INTERVAL_SECONDS: Final = 10.0
+# The share of the window's budget that other requests leave to the priority lane while it is in use.
+_PRIORITY_SHARE: Final = 0.1
+# How long a request outside the priority lane holds off while a batch is at work, and how often it looks again: a
+# batch's few requests go first, a cycle is slowed, never stopped.
+_HOLD_OFF_SECONDS: Final = 1.0
+_HOLD_OFF_STEP_SECONDS: Final = 0.02
 
 HEADER_MAX: Final = "X-HubSpot-RateLimit-Max"
 HEADER_REMAINING: Final = "X-HubSpot-RateLimit-Remaining"
@@ -75,6 +88,42 @@ class _DailyHeaders:
     remaining: int
     # hubsync's running request count when the header was seen: what was sent since comes off `remaining`.
     sent_total: int
+
+
+_lane = threading.local()
+# Threads inside an unconditional priority lane now (webhook batches at work), across the process.
+_busy_lanes = 0
+_busy_lock = threading.Lock()
+
+
+def _always() -> bool:
+    return True
+
+
+@contextmanager
+def priority_lane(when: Callable[[], bool] = _always) -> Iterator[None]:
+    """Requests this thread makes inside go in the priority lane (or only while `when()` is true: a cycle holding the
+    work lock a webhook batch waits for). While a thread is inside an unconditional lane, the others' requests wait
+    (up to `_HOLD_OFF_SECONDS` each): the process's CPU and HubSpot's answers go to the batch first."""
+    global _busy_lanes  # noqa: PLW0603  (one count per process: the lanes of every thread)
+    previous = getattr(_lane, "when", None)
+    _lane.when = when
+    busy = when is _always
+    if busy:
+        with _busy_lock:
+            _busy_lanes += 1
+    try:
+        yield
+    finally:
+        _lane.when = previous
+        if busy:
+            with _busy_lock:
+                _busy_lanes -= 1
+
+
+def _in_priority_lane() -> bool:
+    when: Callable[[], bool] | None = getattr(_lane, "when", None)
+    return when is not None and when()
 
 
 def header_int(headers: Mapping[str, str] | None, name: str) -> int | None:
@@ -125,15 +174,25 @@ class Pacer:
         self._daily_headers: _DailyHeaders | None = None
         self._daily_exhausted = False
         self._sent_total = 0
+        # When the priority lane last asked for a request.
+        self._priority_at: float | None = None
 
     # -- public ---------------------------------------------------------------------------------------------
 
     def acquire(self, kind: CallKind = CallKind.STANDARD) -> None:
+        held_off = 0.0
         while True:
+            priority = _in_priority_lane()
+            if not priority and _busy_lanes and held_off < _HOLD_OFF_SECONDS:
+                self._sleep(_HOLD_OFF_STEP_SECONDS)
+                held_off += _HOLD_OFF_STEP_SECONDS
+                continue
             with self._lock:
                 now = self._clock()
                 self._check_daily(now)
-                wait = self._search_wait(now) if kind is CallKind.SEARCH else self._window_wait(now)
+                if priority:
+                    self._priority_at = now
+                wait = (self._search_wait if kind is CallKind.SEARCH else self._window_wait)(now, priority)
                 if wait <= 0:
                     self._record(now, kind)
                     return
@@ -197,17 +256,26 @@ class Pacer:
         while self._day_buckets and self._day_buckets[0][0] <= now - _DAY_SECONDS:
             self._day_buckets.popleft()
 
-    def _window_wait(self, now: float) -> float:
+    def _priority_reserve(self, now: float, priority: bool, budget: int) -> int:
+        """What a request outside the priority lane leaves unused of `budget`, while the lane is in use."""
+        if priority or self._priority_at is None or now - self._priority_at >= self._interval:
+            return 0
+        return math.ceil(budget * _PRIORITY_SHARE)
+
+    def _window_wait(self, now: float, priority: bool = False) -> float:
         self._prune(now)
+        reserve = self._priority_reserve(now, priority, self._window_budget())
+        budget = max(1, self._window_budget() - reserve)
         waits: list[float] = []
-        if len(self._sent) >= self._window_budget():
-            waits.append(self._sent[0] + self._interval - now)
-        header_wait = self._header_wait(now)
+        if len(self._sent) >= budget:
+            # Until enough of the oldest have left the window for one more.
+            waits.append(self._sent[len(self._sent) - budget] + self._interval - now)
+        header_wait = self._header_wait(now, reserve)
         if header_wait > 0:
             waits.append(header_wait)
         return max(waits, default=0.0)
 
-    def _header_wait(self, now: float) -> float:
+    def _header_wait(self, now: float, reserve: int = 0) -> float:
         """Wait demanded by the last `-Remaining` header, corrected for what we sent and what aged out since."""
         seen = self._window_headers
         if seen is None:
@@ -221,17 +289,19 @@ class Pacer:
         sent_since = len(self._sent) - counted_still_in
         aged_out = seen.own_in_window - counted_still_in
         estimate = seen.remaining - sent_since + aged_out
-        headroom = self._window_limit() - self._window_budget()
+        headroom = self._window_limit() - self._window_budget() + reserve
         if estimate > headroom:
             return 0.0
         # The next moment the estimate can grow: one of our counted requests ages out, or the header goes stale.
         next_free = [sent_at + seen.interval for sent_at in self._sent if sent_at <= seen.seen_at]
         return min([*next_free, stale_at]) - now
 
-    def _search_wait(self, now: float) -> float:
+    def _search_wait(self, now: float, priority: bool = False) -> float:
         self._prune(now)
-        if len(self._search_sent) >= max(1, self._limits.search_per_second):
-            return self._search_sent[0] + _SEARCH_WINDOW_S - now
+        per_second = max(1, self._limits.search_per_second)
+        budget = max(1, per_second - self._priority_reserve(now, priority, per_second))
+        if len(self._search_sent) >= budget:
+            return self._search_sent[len(self._search_sent) - budget] + _SEARCH_WINDOW_S - now
         return 0.0
 
     def _record(self, now: float, kind: CallKind) -> None:

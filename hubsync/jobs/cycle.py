@@ -2,9 +2,18 @@
 
 The cycle rescores what is pending — what this pull touched, and what an earlier run stored but died before
 scoring — unless asked for a full rescore (the daily job: decay moves every score even without new data). Push
-diffs every score against what HubSpot last confirmed, so nothing an earlier run scored is left unpushed either.
+diffs the scores still pending for push against what HubSpot last confirmed (after a full rescore: every score), and
+a score stays pending until HubSpot holds its values, so nothing an earlier run scored is left unpushed either.
 A daily quota that runs out ends the cycle early but cleanly (outcome "stopped"); a
 stop request (SIGTERM) ends it after the page in hand (outcome "stopped", Interrupted re-raised for the caller).
+
+In `hubsync run` the cycle holds the service's work lock (`jobs/work_lock.py`) and lets a waiting webhook batch in
+between units that leave the database consistent: each page of the pull (and while it waits for a page it reads
+ahead), the rescore with the scoring instant and pending work taken inside it, each page of the property push, the
+handoff (plan and apply: it counts open tasks and capacity), the outcomes. A batch between two units is a batch before
+the next unit, so the result is one that the cycle and the batch run one after the other would give: a batch's newer
+record versions are not overwritten by a page read before them (newer wins), what a batch rescored and pushed is no
+longer pending and is diffed as pushed, and no task is planned from a count a batch changed meanwhile.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from hubsync.jobs.pull import Progress, PullOptions, PullResult, pull
 from hubsync.jobs.push import PushResult, push
 from hubsync.jobs.rescore import RescoreResult, rescore
 from hubsync.jobs.runs import recorded_run
+from hubsync.jobs.work_lock import WorkLock
 from hubsync.settings import Settings
 from hubsync.store.pending import pending_work
 from hubsync.store.runs import RunCounts
@@ -77,9 +87,12 @@ def run_cycle(
     stop: threading.Event | None = None,
     holder: str | None = None,
     progress: Progress | None = None,
+    work_lock: WorkLock | None = None,
 ) -> CycleResult:
     """`progress`, when given, is told what the pull stores per stream and how many contacts are scored (the bars
-    of a sync at a terminal)."""
+    of a sync at a terminal). `work_lock`: the service's work lock, held by the caller, offered to webhook batches
+    between units."""
+    between = work_lock.between_units if work_lock is not None else None
     pulled: PullResult | None = None
     scored: RescoreResult | None = None
     pushed: PushResult | None = None
@@ -106,8 +119,11 @@ def run_cycle(
                 pull_options(settings, full_reconcile=options.full_reconcile, streams=options.streams),
                 now=clock,
                 progress=progress,
+                work=work_lock,
             )
-            # One scoring instant per cycle: every score of this cycle is "as of" the same moment.
+            # One scoring instant per cycle: every score of this cycle is "as of" the same moment. Taken in the
+            # rescore's unit, after any batch let in before it: no batch scores later than the cycle's instant and is
+            # then scored again as of an earlier one.
             now = clock()
             if options.full_rescore:
                 scored = rescore(
@@ -128,7 +144,11 @@ def run_cycle(
                 )
             open_before = open_task_contacts(engine)
             if options.push and pulled.stopped is None:
-                pushed = push(client, engine, settings, now=now)
+                # After a full rescore every record is diffed; otherwise those whose scores are pending (jobs/push.py).
+                incremental = not options.full_rescore
+                pushed = push(client, engine, settings, now=now, incremental=incremental, between_pages=between)
+            if between is not None:
+                between()
             # What happened to the contacts this cycle touched (deals, tasks, lifecycle), for the report.
             refresh_after_cycle(
                 engine, settings.config.scoring, pulled, open_before, full=options.full_rescore, now=now

@@ -6,6 +6,13 @@ a million contacts never sit in memory at once, each page diffed against the sto
 sends what changed and stores what HubSpot confirmed after every batch, so a stop (quota, crash) loses at most the
 batch in flight. A dry run only sums the plan up.
 
+Which rows are diffed: an incremental cycle diffs only the score rows still `push_pending` (every score write sets
+it; it is cleared once a page is applied, for each record HubSpot holds: nothing changed, or the change landed), so
+its cost follows what was rescored, not the portal. A record whose write failed, or was cut by a stop or a kill
+before it was stored as pushed, stays pending and is diffed again by the next run. Every row is diffed by the daily
+full rescore's cycle, by `hubsync push`, by a webhook batch's records (`only`), and whenever the push configuration
+writes otherwise than the stored pushed values were written (`written_with`: property names, lifecycle advance).
+
 A record that HubSpot refuses (207 partial failure, or a 400 for a batch, which is split until the bad record is
 alone) is logged with its error and returned in the result, and is not stored as pushed: the next push sends it
 again.
@@ -13,6 +20,7 @@ again.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -29,7 +37,7 @@ from hubsync.store import pushed as pushed_store
 from hubsync.store.db import transaction
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
     from datetime import datetime
 
     from sqlalchemy.engine import Engine
@@ -42,6 +50,7 @@ log = structlog.get_logger(__name__)
 
 # Score rows read per database round trip: large enough to fill many batches, small enough to stay flat in memory.
 READ_PAGE: Final = 5_000
+YIELDING_PAGE: Final = 1_000
 SAMPLE_SIZE: Final = 5
 
 
@@ -87,6 +96,22 @@ def record_changes(
     return out
 
 
+def written_with(config: PushConfig) -> str:
+    """What decides the values push writes besides the scores: the property names and the lifecycle stage rule. The
+    stored pushed values say what HubSpot holds only under what they were written with."""
+    properties = {t: {str(p): name for p, name in property_names(config, t).items()} for t in (CONTACTS, COMPANIES)}
+    return json.dumps({"properties": properties, "advance_lifecycle_stage": config.advance_lifecycle_stage})
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPage:
+    """One page of the plan: its changes, and every record it diffed (id → the `as_of` of the score row read)."""
+
+    object_type: str
+    changes: list[RecordChange]
+    diffed: Mapping[int, datetime]
+
+
 _READERS: Final = {
     CONTACTS: (pushed_store.contact_scores, "contact_id"),
     COMPANIES: (pushed_store.company_scores, "company_id"),
@@ -94,10 +119,15 @@ _READERS: Final = {
 
 
 def planned_changes(
-    engine: Engine, config: PushConfig, *, page: int = READ_PAGE, only: Mapping[str, Collection[int]] | None = None
-) -> Iterator[list[RecordChange]]:
+    engine: Engine,
+    config: PushConfig,
+    *,
+    page: int = READ_PAGE,
+    only: Mapping[str, Collection[int]] | None = None,
+    pending: bool = False,
+) -> Iterator[PlannedPage]:
     """The changes of every scored contact, then every company, one page of score rows at a time; with `only`
-    (object type → ids), of those records alone."""
+    (object type → ids), of those records alone; with `pending`, of the rows still pending alone."""
     for object_type in (CONTACTS, COMPANIES):
         read, key = _READERS[object_type]
         selections = [None] if only is None else batches(sorted(only.get(object_type, ())), page)
@@ -105,12 +135,13 @@ def planned_changes(
             after = 0
             while True:
                 with transaction(engine) as conn:
-                    rows = read(conn, after=after, limit=page, ids=ids)
+                    rows = read(conn, after=after, limit=page, ids=ids, pending=pending)
                     if not rows:
                         break
                     found = [int(r[key]) for r in rows]
                     old = pushed_store.pushed_values(conn, object_type, found)
-                yield record_changes(object_type, rows, old, config)
+                diffed = {object_id: row["as_of"] for object_id, row in zip(found, rows, strict=True)}
+                yield PlannedPage(object_type, record_changes(object_type, rows, old, config), diffed)
                 if len(rows) < page:
                     break
                 after = found[-1]
@@ -118,18 +149,25 @@ def planned_changes(
 
 @dataclass(frozen=True, slots=True)
 class PlanSummary:
-    """What the plan changes: records, per property, and the first few changes."""
+    """What the plan changes: records, per property, and the first few changes; and how many records it diffed."""
 
     records_changed: int = 0
     properties_changed: Mapping[str, int] = field(default_factory=dict)
     sample: tuple[RecordChange, ...] = ()
+    records_diffed: int = 0
 
-    def add(self, changes: Sequence[RecordChange]) -> PlanSummary:
+    def add(self, page: PlannedPage) -> PlanSummary:
+        changes = page.changes
         counts = Counter(self.properties_changed)
         for change in changes:
             counts.update(change.changes.keys())
         room = max(0, SAMPLE_SIZE - len(self.sample))
-        return PlanSummary(self.records_changed + len(changes), dict(counts), (*self.sample, *changes[:room]))
+        return PlanSummary(
+            self.records_changed + len(changes),
+            dict(counts),
+            (*self.sample, *changes[:room]),
+            self.records_diffed + len(page.diffed),
+        )
 
 
 # -- applying it ----------------------------------------------------------------------------------------------
@@ -205,22 +243,44 @@ def push_properties(
     *,
     now: datetime,
     only: Mapping[str, Collection[int]] | None = None,
+    incremental: bool = False,
+    between_pages: Callable[[], None] | None = None,
 ) -> tuple[PlanSummary, Sent]:
-    """Diff every scored contact and company (or `only` those) against what was last pushed, and send the changes
-    page by page."""
+    """Diff every scored contact and company (or `only` those; or, `incremental`, those still pending, unless the
+    push configuration changed since the stored values were written) against what was last pushed, and send the
+    changes page by page. `between_pages` is called after each page is sent, before the next is read and diffed
+    (where a cycle lets a webhook batch in: what the batch pushes is then diffed as pushed)."""
+    config = written_with(settings.config.push)
+    pending = False
+    if only is None and incremental:
+        with transaction(engine) as conn:
+            pending = pushed_store.written_with(conn) == config
     summary, sent = PlanSummary(), Sent()
-    for changes in planned_changes(engine, settings.config.push, only=only):
-        summary = summary.add(changes)
-        for batch in batches(changes, BATCH_MAX):
-            sent += send_changes(client, engine, batch, now=now)
+    # Smaller pages when a batch may come in between: it waits for one page at most.
+    page = READ_PAGE if between_pages is None else YIELDING_PAGE
+    for planned in planned_changes(engine, settings.config.push, page=page, only=only, pending=pending):
+        summary = summary.add(planned)
+        page_sent = Sent()
+        for batch in batches(planned.changes, BATCH_MAX):
+            page_sent += send_changes(client, engine, batch, now=now)
+        # After the page's values are stored: a kill in between leaves them pending, diffed (and found equal) again.
+        failed = {f.object_id for f in page_sent.failures}
+        with transaction(engine) as conn:
+            pushed_store.settle(conn, planned.object_type, {i: a for i, a in planned.diffed.items() if i not in failed})
+        sent += page_sent
+        if between_pages is not None:
+            between_pages()
+    if only is None and not pending:
+        with transaction(engine) as conn:
+            pushed_store.record_written_with(conn, config, now=now)
     return summary, sent
 
 
 def preview_properties(engine: Engine, settings: Settings) -> PlanSummary:
     """The dry run: what push would change, nothing sent."""
     summary = PlanSummary()
-    for changes in planned_changes(engine, settings.config.push):
-        summary = summary.add(changes)
+    for planned in planned_changes(engine, settings.config.push):
+        summary = summary.add(planned)
     return summary
 
 
@@ -240,6 +300,8 @@ class PushResult:
     # Why HubSpot stopped it for now (the daily quota or hubsync's reserve of it, a long Retry-After): the rest is
     # pushed next run.
     stopped: str | None = None
+    # Score rows read and diffed: every one, or (an incremental cycle) those still pending.
+    records_diffed: int = 0
 
     @property
     def tasks_created(self) -> int:
@@ -264,12 +326,15 @@ def push(
     tasks: bool = True,
     local_tasks: bool = False,
     only: Mapping[str, Collection[int]] | None = None,
+    incremental: bool = False,
+    between_pages: Callable[[], None] | None = None,
 ) -> PushResult:
     """The write-back step of a cycle: properties, then sales tasks. `now` is the cycle's instant (due dates). A dry
     run reads HubSpot and the database and writes nothing. `local_tasks`: the handoff takes where the tasks stand
     from the database instead of searching HubSpot's (a webhook batch; every cycle reads HubSpot's). `only` (object
-    type → ids): diff and write those records' properties alone (what a webhook batch rescored; every cycle diffs
-    them all)."""
+    type → ids): diff and write those records' properties alone (what a webhook batch rescored). `incremental`: diff
+    only the score rows still pending (a cycle without a full rescore; see the module's docstring). `between_pages`:
+    see `push_properties`; the handoff after the properties is one unit."""
     stopped = None
     summary, sent = PlanSummary(), Sent()
     task_result = None
@@ -278,7 +343,9 @@ def push(
             summary = preview_properties(engine, settings)
             task_result = preview_handoff(client, engine, settings, now=now) if tasks else None
         else:
-            summary, sent = push_properties(client, engine, settings, now=now, only=only)
+            summary, sent = push_properties(
+                client, engine, settings, now=now, only=only, incremental=incremental, between_pages=between_pages
+            )
             task_result = handoff(client, engine, settings, now=now, local=local_tasks) if tasks else None
     except StoppedForNow as err:
         # What was confirmed is stored batch by batch; the next run picks up from there.
@@ -287,6 +354,7 @@ def push(
     log.info(
         "push.done",
         dry_run=dry_run,
+        records_diffed=summary.records_diffed,
         records_changed=summary.records_changed,
         records_pushed=sent.records_pushed,
         updates_sent=sent.updates_sent,
@@ -305,4 +373,5 @@ def push(
         sample=summary.sample,
         tasks=task_result,
         stopped=stopped,
+        records_diffed=summary.records_diffed,
     )

@@ -6,8 +6,9 @@ the stored events oldest first, up to `[webhooks] max_batch_events` at a time, a
 loses nothing (the events are processed again after a restart; every write is an upsert or a diff, the task
 creation is crash-safe), and an event HubSpot delivers twice is stored once.
 
-Batches and cycles never write at the same time: both take the service's work lock, and both go through the one
-HubSpot client of the process (one pacer, one daily quota). A standby stores what it receives and processes
+Batches and cycles never write at the same time: both take the service's work lock (`jobs/work_lock.py`), a batch
+before a cycle, which lets a waiting batch in between its units of work; both go through the one HubSpot client of
+the process (one pacer, one daily quota). A standby stores what it receives and processes
 nothing; the active syncer also looks every `poll_seconds` for events another process stored. After a failure the
 worker waits (1 s, 2 s, … up to a minute) before it tries the same events again; errors no retry can fix stop the
 service like a cycle's. `/healthz` and `/metrics` report the lease, the last good run and the queue from the
@@ -28,8 +29,10 @@ from sqlalchemy.engine import Engine
 from hubsync.clock import Clock, system_clock
 from hubsync.errors import FatalHubSpotError, HubsyncError, Interrupted
 from hubsync.hubspot.client import HubSpotClient
+from hubsync.hubspot.pacing import priority_lane
 from hubsync.jobs.lease import LEASE_NAME
 from hubsync.jobs.webhooks import WebhookResult, process_events
+from hubsync.jobs.work_lock import WorkLock
 from hubsync.records import WebhookEvent
 from hubsync.settings import Settings
 from hubsync.store.db import transaction
@@ -63,7 +66,7 @@ class Realtime:
         clock: Clock,
         metrics: Metrics,
         active: threading.Event,
-        work: threading.Lock,
+        work: WorkLock,
         halt: threading.Event,
         before_work: Callable[[HubSpotClient], None],
         fatal: tuple[type[HubsyncError], ...],
@@ -199,7 +202,8 @@ class Realtime:
         # pace: the pacer's 10-second window is never used up, which would stall everything for seconds. Under load
         # the events of the pause join the next batch instead.
         self._stopping.wait(max(0.0, self._next_batch_at - time.monotonic()))
-        with self._work:
+        asked = time.monotonic()
+        with self._work.held(urgent=True):
             if self._halt.is_set() or not self._active.is_set():
                 return 0
             with transaction(self.engine) as conn:
@@ -207,21 +211,25 @@ class Realtime:
             if not queued:
                 self._prune()
                 return 0
-            return self._process(queued)
+            return self._process(queued, lock_wait=time.monotonic() - asked)
 
-    def _process(self, queued: list[QueuedEvent]) -> int:
+    def _process(self, queued: list[QueuedEvent], *, lock_wait: float) -> int:
         client = self._client()
         started, calls_before = time.monotonic(), client.stats().total
         try:
-            return self._processed(queued, client)
+            return self._processed(queued, client, lock_wait=lock_wait)
         finally:
             self._next_batch_at = started + (client.stats().total - calls_before) / self._calls_per_second
 
-    def _processed(self, queued: list[QueuedEvent], client: HubSpotClient) -> int:
+    def _processed(self, queued: list[QueuedEvent], client: HubSpotClient, *, lock_wait: float) -> int:
         events = [q.event for q in queued]
         try:
             self._before_work(client)
-            result = process_events(self.settings, self.engine, client, events, clock=self.clock, stop=self._halt)
+            # Its requests go before a cycle's (within the same budgets): a demo request waits for no cycle's pages.
+            with priority_lane():
+                result = process_events(
+                    self.settings, self.engine, client, events, clock=self.clock, stop=self._halt, lock_wait=lock_wait
+                )
         except Interrupted:
             log.info("webhooks.batch_interrupted", events=len(events))
             self.metrics.runs.labels(kind="webhooks", outcome="stopped").inc()

@@ -17,8 +17,9 @@ lifetime. A process that does not hold it is a standby; its jobs skip, and it ta
 the page in hand (its cursor saved), shut the scheduler down, release the lease and exit 0.
 
 With `[webhooks] enabled`, every process also receives HubSpot's webhooks, and the active one processes them
-between cycles (`jobs/realtime.py`): cycles and webhook batches take the same work lock and share the process's one
-HubSpot client, so they never write at once and live within one pacer and one daily quota.
+(`jobs/realtime.py`): cycles and webhook batches take the same work lock and share the process's one HubSpot client,
+so they never write at once and live within one pacer and one daily quota. A cycle lets a waiting batch in between
+its units of work (`jobs/work_lock.py`, `jobs/cycle.py`), so a demo request is not held up for a whole cycle.
 """
 
 from __future__ import annotations
@@ -49,11 +50,13 @@ from hubsync.errors import (
 )
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.client_settings import ClientSettings
+from hubsync.hubspot.pacing import priority_lane
 from hubsync.jobs.cycle import CycleOptions, run_cycle
 from hubsync.jobs.lease import LEASE_NAME, holder_id, take_over
 from hubsync.jobs.realtime import Realtime
 from hubsync.jobs.report_file import write_report
 from hubsync.jobs.setup import verify_setup
+from hubsync.jobs.work_lock import WorkLock
 from hubsync.settings import Settings
 from hubsync.store import lease
 from hubsync.webhooks.metrics import Metrics
@@ -97,8 +100,8 @@ class Service:
         self.active = threading.Event()
         # Set to stop the work in progress (signal, lost lease); cleared when the lease is taken again.
         self._cycle_stop = threading.Event()
-        # Held by a cycle, and by a webhook batch: one writer at a time.
-        self._work = threading.Lock()
+        # Held by a cycle, and by a webhook batch: one writer at a time; a cycle lets batches in between its units.
+        self._work = WorkLock()
         self.fatal: HubsyncError | None = None
         self.cycles = 0
         self.reports = 0
@@ -157,7 +160,9 @@ class Service:
             return
         outcome = "failed"
         try:
-            with self._work:
+            # While a webhook batch waits for the work lock, the cycle's requests go in the pacer's priority lane too:
+            # the unit in hand ends sooner.
+            with self._work.held(), priority_lane(when=lambda: self._work.batch_waiting):
                 client = self.client()
                 if job.options.push:
                     self.verify_setup(client)
@@ -170,6 +175,7 @@ class Service:
                     kind=job.name,
                     stop=self._cycle_stop,
                     holder=self.holder,
+                    work_lock=self._work,
                 )
             self.cycles += 1
             outcome = result.outcome

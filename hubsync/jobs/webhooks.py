@@ -8,11 +8,13 @@ in the page's transaction. Then the pending work is rescored (each contact once 
 named it) and pushed: the properties of those records alone, then the sales handoff as a cycle runs it, with the
 open tasks as the database has them (the next cycle diffs every record and reads HubSpot's tasks again).
 
-Form submissions have no per-contact endpoint. A contact whose `recent_conversion_date` moved has submitted a
-form; the form it names in `recent_conversion_event_name` (every form, when that names none) is read newest first
-down to the submission, and what is found is stored as the pull stores it (same activity ids: the cycle's own read
-later stores nothing twice). The forms cursor is left alone: the cycle still reads every form's window, and stays
-the safety net for whatever a webhook cannot show (page views and email events fire none).
+Form submissions have no per-contact endpoint. A contact whose `recent_conversion_date` is later than the newest
+submission hubsync holds for it has submitted a form (compared with the submissions, not with the stored contact: a
+cycle's pull may have stored the contact, and not yet its submissions, just before the batch); the form it names in
+`recent_conversion_event_name` (every form, when that names none) is read newest first down to the submission, and
+what is found is stored as the pull stores it (same activity ids: the cycle's own read later stores nothing twice).
+The forms cursor is left alone: the cycle still reads every form's window, and stays the safety net for whatever a
+webhook cannot show (page views and email events fire none).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ from hubsync.store.crm import contact_ids_by_email, mark_archived
 from hubsync.store.cursors import load_cursor
 from hubsync.store.db import transaction
 from hubsync.store.pending import pending_work
-from hubsync.store.reads import company_ids_of_contacts, contacts_by_id
+from hubsync.store.reads import company_ids_of_contacts
+from hubsync.store.webhook_events import latest_submissions
 from hubsync.webhooks.plan import Reads, plan_reads
 
 log = structlog.get_logger(__name__)
@@ -90,9 +93,11 @@ def process_events(
     *,
     clock: Callable[[], datetime],
     stop: threading.Event | None = None,
+    lock_wait: float = 0.0,
 ) -> WebhookResult:
     """Read, store, rescore and push what `events` name. Raises what the gateway raises (the caller keeps the
-    events for a later try); each step commits its own work, so a retry repeats reads and writes nothing twice."""
+    events for a later try); each step commits its own work, so a retry repeats reads and writes nothing twice.
+    `lock_wait`: how long the batch waited for the work lock (seconds), logged with the time of each step."""
     reads = plan_reads(events)
     calls_before = client.stats().total
     timer = _Timer()
@@ -126,7 +131,7 @@ def process_events(
             companies = set(work.companies) | reads.companies | company_ids_of_contacts(conn, contacts)
         # Only these records are diffed (a diff of every record costs as much as the portal is large), and the open
         # tasks are taken from the database (searching HubSpot's costs a search per 200 of them, at 5 a second): the
-        # next cycle diffs everything and reads HubSpot's tasks again.
+        # next cycle diffs every record still pending a push and reads HubSpot's tasks again.
         pushed = push(
             client, engine, settings, now=now, local_tasks=True, only={"contacts": contacts, "companies": companies}
         )
@@ -153,6 +158,7 @@ def process_events(
         companies_scored=result.companies_scored,
         tasks_created=result.tasks_created,
         api_calls=result.api_calls,
+        lock_wait_ms=round(lock_wait * 1000),
         **timer.laps,
     )
     return result
@@ -175,14 +181,15 @@ class _Timer:
 
 
 def _read_contacts(run: Run, reads: Reads, *, recent: datetime) -> list[Conversion]:
-    """Read and store the contacts; which of them submitted a form since hubsync last held them."""
+    """Read and store the contacts; which of them submitted a form that hubsync does not hold yet."""
     ids = sorted(reads.contacts)
     if not ids:
         return []
     with transaction(run.engine) as conn:
-        held = contacts_by_id(conn, ids)
+        held = latest_submissions(conn, ids)
     results = _read_objects(run, "contacts", ids, reads.deleted_contacts, extra=(CONVERSION_NAME,))
-    before = {i: parse_timestamp(c.properties.get(CONVERSION_DATE)) for i, c in held.items()}
+    # HubSpot stamps the contact with the submission's time, rounded: a submission that close is that one.
+    before = {i: at + _SUBMISSION_MARGIN for i, at in held.items()}
     return list(conversions(results, before, recent=recent))
 
 
@@ -228,7 +235,8 @@ def _without(raw: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
 def conversions(
     results: Iterable[Mapping[str, Any]], before: Mapping[int, datetime | None], *, recent: datetime
 ) -> Iterable[Conversion]:
-    """The contacts among `results` whose conversion date is newer than the one hubsync held, and recent (pure)."""
+    """The contacts among `results` whose conversion date is later than `before` (per contact: what hubsync holds)
+    and recent (pure)."""
     for raw in results:
         contact_id = parse_id(raw.get("id"))
         props = raw.get("properties")

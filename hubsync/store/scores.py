@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -14,6 +14,8 @@ from hubsync.store.upsert import upsert
 
 ScoredKind = Literal["contact", "company"]
 _TABLES: dict[ScoredKind, sa.Table] = {"contact": contact_score_t, "company": company_score_t}
+# Every score written waits for push to diff it (tables.py `_push_pending`).
+_PUSH_PENDING: dict[str, Any] = {"push_pending": True}
 
 
 def live_company_ids(conn: Connection) -> list[int]:
@@ -79,17 +81,18 @@ def store_scores(
     *,
     gone: Collection[int],
 ) -> None:
-    """Current scores in, a history row for each change, and no score left for a record that is gone."""
+    """Current scores in (each pending for push), a history row for each change, and no score left for a record
+    that is gone."""
     table = _TABLES[kind]
     if conn.dialect.name == "sqlite":
         if rows:
             (key,) = table.primary_key.columns
-            _write_through_driver(conn, table, rows, upsert_key=key.name)
+            _write_through_driver(conn, table, rows, upsert_key=key.name, same=_PUSH_PENDING)
         if history:
             _write_through_driver(conn, history_t, history)
     else:
         # PostgreSQL: SQLAlchemy sends many rows per INSERT ("insertmanyvalues"), faster than the driver's loop.
-        upsert(conn, table, rows)
+        upsert(conn, table, [{**row, **_PUSH_PENDING} for row in rows])
         if history:
             conn.execute(sa.insert(history_t), list(history))
     if gone:
@@ -127,28 +130,52 @@ def top_scored_contacts(conn: Connection, *, limit: int) -> Sequence[Any]:
 
 
 def _write_through_driver(
-    conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], *, upsert_key: str | None = None
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    upsert_key: str | None = None,
+    same: Mapping[str, Any] | None = None,
 ) -> None:
     """Insert (or with `upsert_key`, upsert) rows on SQLite through the driver's executemany, each value converted
-    by its column type once: a full rescore writes a hundred thousand rows, and SQLAlchemy's per-row parameter
-    handling would cost seconds. Every row has the columns of the first."""
-    names = list(rows[0].keys())
+    by its column type: a full rescore writes a hundred thousand rows, and SQLAlchemy's per-row parameter handling
+    would cost seconds. A column's conversion runs once per distinct value (every row has the same `as_of`, most
+    have no gates and no hand-raise). Every row has the columns of the first, and `same` (column → value) for all
+    of them."""
+    same = same or {}
+    names = [*rows[0].keys(), *same]
     stmt: Any = sqlite.insert(table)
     if upsert_key is not None:
         excluded = {n: stmt.excluded[n] for n in names if n != upsert_key}
         stmt = stmt.on_conflict_do_update(index_elements=[upsert_key], set_=excluded)
     compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
     order = compiled.positiontup or []
-    processors = [table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in order]
-    params = [
-        tuple(
-            value if process is None else process(value)
-            for value, process in zip(map(row.__getitem__, order), processors, strict=True)
-        )
-        for row in rows
-    ]
+    columns = []
+    for name in order:
+        values = [same[name]] * len(rows) if name in same else [row[name] for row in rows]
+        process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if process is not None:
+            values = _converted(values, process)
+        columns.append(values)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # an open connection has one
     try:
-        cursor.executemany(str(compiled), params)
+        cursor.executemany(str(compiled), list(zip(*columns, strict=True)))
     finally:
         cursor.close()
+
+
+def _converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """`process` of each value, called once per distinct value (equal values convert alike: times to UTC text,
+    lists to JSON)."""
+    done: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        # A list (a JSON column's) is remembered by its items.
+        key = tuple(value) if type(value) is list else value
+        try:
+            out.append(done[key])
+        except KeyError:
+            out.append(done.setdefault(key, process(value)))
+        except TypeError:  # unhashable: converted each time
+            out.append(process(value))
+    return out

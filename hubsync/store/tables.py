@@ -157,10 +157,25 @@ class SyncCursorRow(SQLModel, table=True):
     updated_at: datetime | None = _time()
 
 
+def _push_pending() -> Any:
+    """Set by every write of a score row (store/scores.py), cleared once push has diffed the row and HubSpot holds
+    its values (store/pushed.py `settle`): the rows an incremental cycle diffs. A flag, not a time: a score written
+    twice at one instant (a clock that stands still in a test, a clock stepped back) is still diffed."""
+    return Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
+
+
+def _push_pending_index(table: str, key: str) -> Index:
+    """The pending rows alone, in id order: finding them costs what is pending, not the table. SQLite uses a partial
+    index only for a query that repeats its WHERE term, and SQLAlchemy writes a boolean's truth there as `= 1`."""
+    name = f"ix_{table}_push_pending"
+    return Index(name, key, sqlite_where=text("push_pending = 1"), postgresql_where=text("push_pending"))
+
+
 class ContactScoreRow(SQLModel, table=True):
     """A contact's current scores (scoring.ContactScore) and its handoff state."""
 
     __tablename__ = "contact_score"
+    __table_args__ = (_push_pending_index("contact_score", "contact_id"),)
 
     contact_id: int = _id(primary_key=True)
     engagement: int
@@ -189,12 +204,14 @@ class ContactScoreRow(SQLModel, table=True):
     # Why the last handoff left this contact without a task it is due ("waiting for capacity", …); None otherwise.
     handoff_waiting: str | None = Field(default=None, sa_column=Column(Text))
     as_of: datetime = _time(nullable=False)
+    push_pending: bool = _push_pending()
 
 
 class CompanyScoreRow(SQLModel, table=True):
     """A company's current account scores (scoring.CompanyScore)."""
 
     __tablename__ = "company_score"
+    __table_args__ = (_push_pending_index("company_score", "company_id"),)
 
     company_id: int = _id(primary_key=True)
     engagement: int
@@ -218,6 +235,7 @@ class CompanyScoreRow(SQLModel, table=True):
     account_triggers_held_at: datetime | None = _time()
     account_covered_by: int | None = _id()
     account_waiting: str | None = Field(default=None, sa_column=Column(Text))
+    push_pending: bool = _push_pending()
 
 
 class ScoreHistoryRow(SQLModel, table=True):
@@ -247,12 +265,23 @@ class PushedValuesRow(SQLModel, table=True):
     pushed_at: datetime | None = _time()
 
 
+class PushStateRow(SQLModel, table=True):
+    """What push keeps besides the values: `config`, what the stored pushed values were written with (property names,
+    lifecycle advance; jobs/push.py `written_with`). A change of it makes the next push diff every record."""
+
+    __tablename__ = "push_state"
+
+    name: str = Field(primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime | None = _time()
+
+
 class PendingRescoreRow(SQLModel, table=True):
     """A contact or company whose score may have changed and is not recomputed yet.
 
     Written in the transaction that stores the page that touched it; deleted in the transaction that stores its new
-    score. A run that dies in between leaves the row, and the next run scores it first. (Push needs no such row: it
-    diffs every score against what HubSpot last confirmed.)"""
+    score. A run that dies in between leaves the row, and the next run scores it first. (Push needs no such row: a
+    written score row carries `push_pending` until push has diffed it.)"""
 
     __tablename__ = "pending_rescore"
 
@@ -421,6 +450,7 @@ contact_score_t: Final = _handle(ContactScoreRow)
 company_score_t: Final = _handle(CompanyScoreRow)
 history_t: Final = _handle(ScoreHistoryRow)
 pushed_t: Final = _handle(PushedValuesRow)
+push_state_t: Final = _handle(PushStateRow)
 pending_t: Final = _handle(PendingRescoreRow)
 task_t: Final = _handle(TaskRow)
 outcome_t: Final = _handle(ContactOutcomeRow)

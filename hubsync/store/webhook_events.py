@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from hubsync.records import WebhookEvent
+from hubsync.records import ActivityKind, WebhookEvent
 from hubsync.store.rows import id_chunks
 from hubsync.store.status import FINISHED_WELL
-from hubsync.store.tables import lease_t, run_t, webhook_event_t
+from hubsync.store.tables import activity_t, lease_t, run_t, webhook_event_t
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +138,18 @@ def service_facts(conn: Connection, lease_name: str) -> ServiceFacts:
         last_good_run_at=last_good,
         queue=queue_state(conn),
     )
+
+
+def latest_submissions(conn: Connection, contact_ids: Collection[int]) -> dict[int, datetime]:
+    """The newest form submission stored for each of `contact_ids` that has one: whether a contact's conversion
+    date is news, whoever stored the contact (a cycle's pull may have stored it before its submissions)."""
+    t = activity_t
+    found: dict[int, datetime] = {}
+    for chunk in id_chunks(contact_ids):
+        query = (
+            sa.select(t.c.contact_id, sa.func.max(t.c.occurred_at))
+            .where(t.c.contact_id.in_(chunk), t.c.kind == ActivityKind.FORM_SUBMISSION.value)
+            .group_by(t.c.contact_id)
+        )
+        found.update((int(contact_id), at) for contact_id, at in conn.execute(query).all())
+    return found

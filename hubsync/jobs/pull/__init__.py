@@ -46,6 +46,7 @@ from hubsync.jobs.pull.run import (
     Run,
     StreamCounts,
 )
+from hubsync.jobs.work_lock import WorkLock
 from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
 
@@ -73,8 +74,10 @@ def pull(
     *,
     now: Callable[[], datetime],
     progress: Progress | None = None,
+    work: WorkLock | None = None,
 ) -> PullResult:
-    """Pull every selected stream once. `now` is the clock (HubSpot's modified dates are compared with it).
+    """Pull every selected stream once. `now` is the clock (HubSpot's modified dates are compared with it); `work`,
+    the service's work lock, is offered to waiting webhook batches between pages (`Run.page_done`, `Run.fetched`).
 
     HubsyncErrors other than StoppedForNow propagate (what was stored so far stays stored, cursors included);
     StoppedForNow (the daily quota, a Retry-After beyond the cap) ends the run early and is returned in
@@ -83,7 +86,9 @@ def pull(
     # Cursors keep milliseconds (as HubSpot's dates do): the run's start is cut to them, so a window closed at
     # the run's start compares equal to it after a round trip through the cursor.
     started = now()
-    run = Run(client, engine, options, started.replace(microsecond=started.microsecond // 1000 * 1000), progress)
+    run = Run(
+        client, engine, options, started.replace(microsecond=started.microsecond // 1000 * 1000), progress, work=work
+    )
     before = client.stats().total
     log.info("pull.started", streams=sorted(options.streams), run_started=cursors.iso(run.started))
     stopped: StoppedForNow | None = None

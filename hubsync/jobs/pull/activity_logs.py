@@ -94,7 +94,7 @@ def _log_stream(run: Run, stream: str, fetch: _Fetch) -> None:
     with transaction(run.engine) as conn:
         cursor = LogCursor.from_json(load_cursor(conn, stream))
     cursor = replace(cursor, unavailable=False, checked_at=None)
-    for activities, skipped, after in pipelined(_log_pages(run, cursor, fetch)):
+    for activities, skipped, after in run.fetched(pipelined(_log_pages(run, cursor, fetch), stream=stream)):
         _store_activity_page(run, stream, activities, skipped, after)
 
 

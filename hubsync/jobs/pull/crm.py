@@ -32,6 +32,7 @@ from hubsync.store.crm import (
 )
 from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
+from hubsync.store.freshness import older_than_stored
 
 _MAPPERS: Final[dict[str, Callable[[Any], Contact | Company | Deal | Skip]]] = {
     "contacts": contact_from_hubspot,
@@ -79,7 +80,7 @@ def pull_changes(run: Run, spec: crm.ObjectSpec) -> datetime | None:
         cursor = CrmCursor.from_json(load_cursor(conn, spec.stream))
     first = cursors.plan(cursor, run_started=run.started, overlap=run.options.overlap)
     run.conversions_since = None
-    for page in pipelined(_pages(run, spec, cursor)):
+    for page in run.fetched(pipelined(_pages(run, spec, cursor), stream=spec.stream)):
         with transaction(run.engine) as conn:
             stored = store_page(run, conn, spec, page.results, page.contact_links)
             save_cursor(conn, spec.stream, page.cursor.to_json(), now=run.started)
@@ -158,6 +159,10 @@ def store_page(
         else:
             records.append(mapped)
     run.count(spec.stream).skipped += log_skips(spec.stream, skips)
+    # Newer wins: a page fetched before a webhook batch stored a later version (or one from a lagging search index)
+    # leaves that version alone.
+    older = older_than_stored(conn, records)
+    records = [r for r in records if r.id not in older]
     # Compared before storing: only real changes are rescored, not records read again because hubsync itself wrote
     # their scores (which moves their modified date). Every record read still has its associations re-checked.
     fresh = content_changed(conn, records)

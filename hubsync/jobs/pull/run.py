@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, TypeVar
 
 import structlog
 from sqlalchemy.engine import Connection, Engine
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from hubsync.errors import StoppedForNow
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.streams import crm
+from hubsync.jobs.work_lock import WorkLock
 from hubsync.records import EngagementType
 from hubsync.scoring.model import ScoringModel
 from hubsync.settings import SyncConfig
@@ -40,6 +41,8 @@ STREAMS: Final = (
 # Streams read whole (owners) or re-read every run whether anything changed (associations): what they store is
 # re-checked, not news.
 RECHECKED_STREAMS: Final = ("associations", "owners")
+
+_Page = TypeVar("_Page")
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -147,6 +150,8 @@ class Run:
     # Set while the contacts stream runs: a contact converted inside its window means a form was submitted.
     conversions_since: datetime | None = None
     saw_conversion: bool = False
+    # The service's work lock when a cycle of `hubsync run` pulls: webhook batches get in between pages.
+    work: WorkLock | None = None
 
     def count(self, stream: str) -> StreamCounts:
         return self.counts.setdefault(stream, StreamCounts())
@@ -158,6 +163,27 @@ class Run:
         log.info("pull.page_stored", stream=stream, rows=stored)
         if self.progress is not None:
             self.progress(stream, stored, total)
+        if self.work is not None:
+            self.work.between_units()
+
+    def fetched(self, pages: Iterator[_Page]) -> Iterator[_Page]:
+        """`pages`, read ahead by a fetching thread, with the work lock let go while the next one is awaited: a
+        webhook batch may store a newer version of a record meanwhile, which the page's older one leaves alone
+        (`store_page`: newer wins)."""
+        try:
+            while True:
+                if self.work is None:
+                    page = next(pages, None)
+                else:
+                    with self.work.released():
+                        page = next(pages, None)
+                if page is None:
+                    return
+                yield page
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
 
     def touch(self, conn: Connection, object_type: str, ids: set[int]) -> None:
         """Note records whose scores may change: contacts and companies are rescored, other types are not.

@@ -32,7 +32,7 @@ from hubsync.store.tables import (
 from hubsync.store.upsert import upsert
 from hubsync.validation import parse
 from tests.support.paths import DEFAULT_CONFIG
-from tests.support.sandbox import fast_client, ms_to_dt
+from tests.support.sandbox import fast_client, ms_to_dt, portal_now
 from tests.unit.scoring.scoring_builders import raw_scoring
 
 
@@ -141,6 +141,21 @@ def start_world(
     write_rows(engine, activities=activities)
     setup(client, cfg.config.push)
     return sb, engine, client
+
+
+def scored_world(sb: Sandbox, database_url: str, cfg: Settings) -> tuple[Engine, HubSpotClient]:
+    """The portal of `sb` without hubsync values (each database variant starts from one), its records in the database
+    at `database_url`, scored as of the portal's now, hubsync's properties set up; the caller closes both."""
+    for object_type in ("contacts", "companies"):
+        for obj in sb.portal.stores[object_type].by_id.values():
+            for name in [k for k in obj.props if k.startswith("hubsync_")]:
+                del obj.props[name]
+    engine = open_database(database_url)
+    client = fast_client(sb)
+    load_portal(sb.portal, engine)
+    score(engine, cfg, portal_now(sb.portal))
+    setup(client, cfg.config.push)
+    return engine, client
 
 
 def activity(activity_id: str, contact_id: int, kind: ActivityKind, at: datetime, **attrs: str) -> dict[str, Any]:

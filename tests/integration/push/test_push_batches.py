@@ -13,19 +13,17 @@ from sqlalchemy.engine import Engine
 
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.jobs.push import push
-from hubsync.jobs.setup import setup
 from hubsync.records import ActivityKind
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.settings import Settings
-from hubsync.store.db import open_database
 from hubsync.store.tables import (
     company_score_t,
     contact_score_t,
     pushed_t,
 )
-from tests.support.sandbox import fast_client, portal_now
+from tests.support.sandbox import portal_now
 
-from .push_world import BATCH_UPDATE, activity, load_portal, score, settings, stat, write_rows
+from .push_world import BATCH_UPDATE, activity, score, scored_world, settings, stat, write_rows
 
 
 def expected_contact(row: Any) -> dict[str, str]:
@@ -80,17 +78,8 @@ def portal_2000() -> Iterator[Sandbox]:
 @pytest.fixture
 def world(portal_2000: Sandbox, database_url: str) -> Iterator[World]:
     sb = portal_2000
-    # Each database variant starts from a portal without hubsync values.
-    for object_type in ("contacts", "companies"):
-        for obj in sb.portal.stores[object_type].by_id.values():
-            for name in [k for k in obj.props if k.startswith("hubsync_")]:
-                del obj.props[name]
-    engine = open_database(database_url)
-    client = fast_client(sb)
     cfg = settings()
-    load_portal(sb.portal, engine)
-    score(engine, cfg, portal_now(sb.portal))
-    setup(client, cfg.config.push)
+    engine, client = scored_world(sb, database_url, cfg)
     sb.reset_stats()
     yield World(sb, engine, client, cfg)
     client.close()

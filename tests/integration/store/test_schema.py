@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "company_score",
     "score_history",
     "pushed_values",
+    "push_state",
     "pending_rescore",
     "task",
     "contact_outcome",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hubsync.store.tables import association_t, contact_t, task_t, webhook_event_t
+from hubsync.store.tables import association_t, contact_t, webhook_event_t
 from tests.integration.webhooks.world import World, synced_world
 
 
@@ -21,31 +21,13 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
         yield w
 
 
-def _without_task(world: World, count: int) -> list[int]:
-    """Live contacts with an email and no task (open or done) in the sandbox: a demo request makes them one."""
-    portal = world.sb.portal
-    with world.rx.engine.connect() as conn:
-        tasked = set(conn.execute(sa.select(task_t.c.contact_id)).scalars())
-        known = set(conn.execute(sa.select(contact_t.c.id).where(contact_t.c.archived_at.is_(None))).scalars())
-    found = [
-        c
-        for c in portal.stores["contacts"].live
-        if c in known
-        and c not in tasked
-        and portal.stores["contacts"].by_id[c].props.get("email")
-        and not world.tasks_on(c)
-    ]
-    assert len(found) >= count, "the generated portal has too few contacts without a task"
-    return found[:count]
-
-
 def _counter(world: World, name: str, **labels: str) -> float:
     value = world.rx.metrics.registry.get_sample_value(name, labels)
     return value or 0.0
 
 
 def test_a_demo_request_becomes_a_task_once(world: World) -> None:
-    [contact] = _without_task(world, 1)
+    [contact] = world.without_task(1)
     world.sb.portal.add_form_submission(contact, "Demo anfragen", page_url="https://leadwerk.example/demo")
     world.deliver()
     assert world.rx.waiting() >= 1
@@ -82,7 +64,7 @@ def test_an_event_storm_rescores_each_contact_once_per_batch(world: World) -> No
 
 
 def test_a_standby_receives_and_stores_but_does_not_process(world: World) -> None:
-    [contact] = _without_task(world, 1)
+    [contact] = world.without_task(1)
     world.rx.active.clear()
     world.sb.portal.add_form_submission(contact, "Demo anfragen", page_url="https://leadwerk.example/demo")
     world.deliver()

@@ -21,12 +21,13 @@ from hubsync.hubspot.client_settings import ClientSettings
 from hubsync.jobs.cycle import run_cycle
 from hubsync.jobs.realtime import Realtime
 from hubsync.jobs.setup import setup
+from hubsync.jobs.work_lock import WorkLock
 from hubsync.sandbox import Sandbox, start_sandbox
 from hubsync.sandbox.webhooks import Subscription, sign
 from hubsync.secret import Secret
 from hubsync.settings import PushConfig, Settings, load_settings
 from hubsync.store.db import open_database
-from hubsync.store.tables import webhook_event_t
+from hubsync.store.tables import contact_t, task_t, webhook_event_t
 from hubsync.webhooks.metrics import Metrics
 from tests.support.config import UNPACED_CONFIG, WHOLE_HISTORY, config_with
 from tests.support.sandbox import fast_client, portal_now
@@ -115,8 +116,10 @@ def receiver(
     *,
     clock: Clock = system_clock,
     active: bool = True,
+    work_lock: WorkLock | None = None,
 ) -> Iterator[Receiver]:
-    """A started receiver without its worker thread: tests call `realtime.process_pending()` themselves."""
+    """A started receiver without its worker thread: tests call `realtime.process_pending()` themselves. Its
+    batches take `work_lock` (a lock of their own by default)."""
     metrics, flag = Metrics(), threading.Event()
     fatal: list[Exception] = []
     if active:
@@ -128,7 +131,7 @@ def receiver(
         clock=clock,
         metrics=metrics,
         active=flag,
-        work=threading.Lock(),
+        work=work_lock or WorkLock(),
         halt=threading.Event(),
         before_work=lambda _client: None,
         fatal=(),
@@ -156,6 +159,23 @@ class World:
         """Wait until the sandbox has delivered every event it queued (each answered 2xx, hence stored)."""
         wait_until(self.sb.webhooks.idle, what="the sandbox to deliver its webhooks")
 
+    def without_task(self, count: int) -> list[int]:
+        """Live contacts with an email and no task (open or done) in the sandbox: a demo request makes them one."""
+        portal = self.sb.portal
+        with self.rx.engine.connect() as conn:
+            tasked = set(conn.execute(sa.select(task_t.c.contact_id)).scalars())
+            known = set(conn.execute(sa.select(contact_t.c.id).where(contact_t.c.archived_at.is_(None))).scalars())
+        found = [
+            c
+            for c in portal.stores["contacts"].live
+            if c in known
+            and c not in tasked
+            and portal.stores["contacts"].by_id[c].props.get("email")
+            and not self.tasks_on(c)
+        ]
+        assert len(found) >= count, "the generated portal has too few contacts without a task"
+        return found[:count]
+
     def tasks_on(self, contact_id: int) -> int:
         """hubsync's tasks on a contact in the sandbox portal."""
         portal = self.sb.portal
@@ -165,8 +185,11 @@ class World:
 
 
 @contextmanager
-def synced_world(database_url: str, tmp: Path, *, contacts: int = 120) -> Iterator[World]:
-    """A sandbox portal synced once into `database_url`, its webhooks subscribed to a receiver."""
+def synced_world(
+    database_url: str, tmp: Path, *, contacts: int = 120, work_lock: WorkLock | None = None
+) -> Iterator[World]:
+    """A sandbox portal synced once into `database_url`, its webhooks subscribed to a receiver (whose batches take
+    `work_lock`, when given: the lock of a cycle the test runs)."""
     with start_sandbox(contacts=contacts, seed=11, rate_limits=False) as sb:
         client = fast_client(sb)
         setup(client, PushConfig())
@@ -176,7 +199,7 @@ def synced_world(database_url: str, tmp: Path, *, contacts: int = 120) -> Iterat
         clock = lambda: portal_now(sb.portal)  # noqa: E731  (the portal's time, which the test moves)
         try:
             run_cycle(settings, engine, client, clock=clock)
-            with receiver(settings, engine, client, clock=clock) as rx:
+            with receiver(settings, engine, client, clock=clock, work_lock=work_lock) as rx:
                 sb.webhooks.subscribe(Subscription(rx.url, SECRET, properties=SUBSCRIBED))
                 yield World(sb, client, rx)
         finally:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from hubsync.errors import QuotaExhausted
+from hubsync.jobs.pull.pipelined import AHEAD
 from hubsync.jobs.pull.pipelined import pipelined as _pipelined
 
 
@@ -40,6 +41,6 @@ def test_consumer_stopping_ends_the_worker() -> None:
     for page in _pipelined(pages()):
         if page == 3:
             break
-    # The worker ran at most a page or two ahead, then ended.
-    assert len(produced) <= 6
+    # The worker ran at most AHEAD pages ahead (one more in hand), then ended.
+    assert len(produced) <= 4 + AHEAD + 1
     assert threading.active_count() == before
