@@ -3,33 +3,42 @@
 Prints (nothing is asserted), each rescore in a fresh process on a fresh copy of the database (so that its peak
 memory is its own and every run writes the same rows):
 
-- the full rescore (the bulk path: only the columns scoring needs, activities grouped by signal as they are read):
-  wall and CPU seconds of each run, their minimum and median (target <= 10 s), and its peak memory (target <= 1 GB);
-- the same contacts through the per-contact path (an Activity per row, as an incremental rescore reads them), and
-  the ratio of the two, measured one after the other, which says more than seconds on a busy machine;
-- how many stored score rows differ between the two paths (must be 0).
+- what starting the worker processes costs: a pool of one per core, the first of a process (multiprocessing's fork
+  server starts and imports hubsync; every full rescore below pays it once) and a later one;
+- the full rescore (the bulk path: only the columns scoring needs, activities grouped by signal as they are read,
+  scored by a worker process per core while the main process stores): wall seconds and CPU seconds of all its
+  processes for each run, their minimum and median (target <= 10 s wall), and its peak memory: the main process's,
+  the largest worker's, and their sum over all processes (target <= 1 GB);
+- the same in one process (`processes=1`), and the same contacts through the per-contact path (an Activity per row,
+  as an incremental rescore reads them), with the ratios to the first, measured one after the other, which says
+  more than seconds on a busy machine;
+- how many stored score rows differ from the per-contact path's (must be 0).
 
 The database is generated once into bench/out/ (not timed) and reused.
 
-    python bench/score.py [--contacts 100000] [--activities 2000000] [--runs 2] [--rebuild]
+    python bench/score.py [--contacts 100000] [--activities 2000000] [--runs 2] [--rebuild] [--quick]
+
+--quick measures the bulk path only (no one-process and per-contact runs, no comparison).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
-import resource
-import shutil
 import sqlite3
-import statistics
-import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from runs import arguments, load, measured, memory, run, summary
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 OUT = Path(__file__).resolve().parent / "out"
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "hubsync.toml"
@@ -114,10 +123,11 @@ def build(path: Path, contacts: int, activities: int) -> None:
     db.close()
 
 
-def measure(path: Path, path_kind: str) -> None:
-    """Runs in its own process: one rescore of the database at `path` ("bulk": the full rescore; "per-contact": every
-    live contact through the incremental path), then its time and peak memory as one line of JSON."""
-    from hubsync.jobs.rescore import rescore  # noqa: PLC0415  (imports the project only when measuring)
+def measure(path: Path, kind: str) -> None:
+    """Runs in its own process: one rescore of the database at `path` ("bulk": the full rescore; "one-process": the
+    same in this process only; "per-contact": every live contact through the incremental path), then its figures
+    (`runs.measured`) as one line of JSON. "startup": no rescore, how long worker processes take to start instead."""
+    from hubsync.jobs.rescore import rescore, worker_processes  # noqa: PLC0415  (imports the project only when measuring)
     from hubsync.scoring import ScoringModel  # noqa: PLC0415
     from hubsync.store.db import open_database  # noqa: PLC0415
     from hubsync.store.reads import live_contact_ids  # noqa: PLC0415
@@ -125,30 +135,43 @@ def measure(path: Path, path_kind: str) -> None:
 
     model = parse(ScoringModel, tomllib.loads(CONFIG.read_text(encoding="utf-8"))["scoring"], str(CONFIG), ("scoring",))
     engine = open_database(f"sqlite:///{path}")
+    if kind == "startup":
+        print(json.dumps(_startup(engine)))
+        return
     ids = None
-    if path_kind == "per-contact":
+    if kind == "per-contact":
         with engine.connect() as conn:
             ids = live_contact_ids(conn)
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = rescore(engine, model, now=NOW, contact_ids=ids)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    processes = 1 if kind == "one-process" else None
+    result, figures = measured(lambda: rescore(engine, model, now=NOW, contact_ids=ids, processes=processes))
+    workers = worker_processes(processes, result.contacts_scored) if ids is None else 1
     engine.dispose()
-    print(json.dumps({"wall": wall, "cpu": cpu, "peak_mb": peak_mb, "contacts": result.contacts_scored}))
+    print(json.dumps(figures | {"workers": workers, "contacts": result.contacts_scored}))
 
 
-def _run(source: Path, path_kind: str) -> dict[str, float]:
-    """One rescore in a fresh process on a fresh copy of `source`; the copy is kept for the comparison."""
-    copy = source.with_name(f"{source.stem}.{path_kind}.db")
-    shutil.copyfile(source, copy)
-    out = subprocess.run(  # noqa: S603  (this script)
-        [sys.executable, __file__, "--measure", str(copy), "--path", path_kind],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return figures
+def _idle(engine: Engine) -> Callable[[int], int]:
+    """A worker's job that only connects: what starting a worker costs beyond it is the start-up."""
+
+    def job(n: int) -> int:
+        with engine.connect():
+            return n
+
+    return job
+
+
+def _startup(engine: Engine) -> dict[str, float]:
+    """Seconds until a pool of a worker per core has answered a task per worker: the first pool of a process (the
+    fork server starts and imports hubsync) and the one after it (the server forks at once)."""
+    from hubsync.jobs.workers import Workers, usable_cores  # noqa: PLC0415  (imports the project only when measuring)
+
+    cores = usable_cores()
+    seconds = []
+    for _ in range(2):
+        began = time.perf_counter()
+        with Workers(engine, _idle, cores) as pool:
+            list(pool.map(range(cores)))
+        seconds.append(time.perf_counter() - began)
+    return {"first": seconds[0], "later": seconds[1], "workers": cores}
 
 
 def _mismatches(a: Path, b: Path) -> int:
@@ -164,54 +187,57 @@ def _mismatches(a: Path, b: Path) -> int:
     return differ
 
 
-def report(path: Path, runs: int) -> None:
-    load = os.getloadavg()
-    print(f"machine load (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    bulk = [_run(path, "bulk") for _ in range(runs)]
-    per_contact = _run(path, "per-contact")
-    walls = [r["wall"] for r in bulk]
-    print(f"full rescore of {int(bulk[0]['contacts']):,} contacts (bulk path), {runs} runs:")
-    for r in bulk:
-        print(f"  {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, peak memory {r['peak_mb']:,.0f} MB")
+def report(path: Path, runs: int, *, quick: bool) -> None:
+    print(f"machine load (1, 5, 15 min): {load()}")
+    startup = run(__file__, path, "startup")
     print(
-        f"  min {min(walls):.1f} s, median {statistics.median(walls):.1f} s (target <= 10 s; peak target <= 1,024 MB)"
+        f"worker start-up ({int(startup['workers'])} workers, each answering one task): first pool of a process "
+        f"{startup['first']:.2f} s (the fork server starts and imports hubsync), a later pool {startup['later']:.2f} s"
     )
-    print(
-        f"per-contact path, same contacts: {per_contact['wall']:.1f} s wall, {per_contact['cpu']:.1f} s CPU, "
-        f"peak memory {per_contact['peak_mb']:,.0f} MB"
+    bulk = [run(__file__, path, "bulk") for _ in range(runs)]
+    summary(
+        f"full rescore of {int(bulk[0]['contacts']):,} contacts (bulk path, worker processes)",
+        bulk,
+        " (target <= 10 s wall; peak target <= 1,024 MB)",
     )
-    print(
-        f"ratio per-contact / bulk, last runs: {per_contact['wall'] / bulk[-1]['wall']:.2f} (wall), "
-        f"{per_contact['cpu'] / bulk[-1]['cpu']:.2f} (CPU)"
-    )
-    differ = _mismatches(path.with_name(f"{path.stem}.bulk.db"), path.with_name(f"{path.stem}.per-contact.db"))
-    print(f"score rows that differ between the two paths: {differ}")
-    load = os.getloadavg()
-    print(f"machine load after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if not quick:
+        for kind in ("one-process", "per-contact"):
+            other = run(__file__, path, kind)
+            print(
+                f"{kind} path, same contacts: {other['wall']:.1f} s wall, {other['cpu']:.1f} s CPU, {memory(other)}; "
+                f"ratio to the last bulk run {other['wall'] / bulk[-1]['wall']:.2f} (wall), "
+                f"{other['cpu'] / bulk[-1]['cpu']:.2f} (CPU)"
+            )
+        per_contact = path.with_name(f"{path.stem}.per-contact.db")
+        for kind in ("bulk", "one-process"):
+            differ = _mismatches(path.with_name(f"{path.stem}.{kind}.db"), per_contact)
+            print(f"score rows that differ between the {kind} and the per-contact path: {differ}")
+    print(f"machine load after: {load()}")
+
+
+def database(contacts: int, activities: int, *, rebuild: bool = False) -> Path:
+    """The generated database of this size in bench/out/, built when it is not there yet (or `rebuild`)."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"score-{contacts}-{activities}.db"
+    if rebuild or not path.exists():
+        began = time.perf_counter()
+        build(path, contacts, activities)
+        print(
+            f"built {path.name}: {contacts:,} contacts, {activities:,} activities "
+            f"in {time.perf_counter() - began:.0f} s (not part of the measurement)"
+        )
+    return path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--activities", type=int, default=2_000_000)
-    parser.add_argument("--runs", type=int, default=2)
+    parser = arguments(__doc__, ("bulk", "one-process", "per-contact", "startup"))
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--path", choices=("bulk", "per-contact"), default="bulk", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="the bulk path only, no comparison")
     args = parser.parse_args()
     if args.measure:
-        measure(args.measure, args.path)
+        measure(args.measure, args.kind)
         return
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"score-{args.contacts}-{args.activities}.db"
-    if args.rebuild or not path.exists():
-        began = time.perf_counter()
-        build(path, args.contacts, args.activities)
-        print(
-            f"built {path.name}: {args.contacts:,} contacts, {args.activities:,} activities "
-            f"in {time.perf_counter() - began:.0f} s (not part of the measurement)"
-        )
-    report(path, args.runs)
+    report(database(args.contacts, args.activities, rebuild=args.rebuild), args.runs, quick=args.quick)
 
 
 if __name__ == "__main__":

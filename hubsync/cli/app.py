@@ -228,17 +228,30 @@ def stop_on_signals(on_stop: Callable[[], None]) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+# Commands whose own --config names another file (`preview --config CANDIDATE`): theirs stays with them.
+_OWN_CONFIG = frozenset({"preview"})
+# Root options that take a value: the word after them is not the command.
+_ROOT_VALUES = frozenset({"--config", "-c", "--log-level", "--log-file"})
+
+
 def config_first(argv: list[str]) -> list[str]:
     """`hubsync status --config FILE` means `hubsync --config FILE status`: the root option is moved to the front,
-    so an admin may put it where commands usually take their options. Nothing after `--` is touched."""
+    so an admin may put it where commands usually take their options. Nothing after `--` is touched, nor anything
+    after a command with a --config of its own (`hubsync --config live.toml preview --config candidate.toml`)."""
     front: list[str] = []
     rest: list[str] = []
     i = 0
+    command_seen = False
     while i < len(argv):
         arg = argv[i]
         if arg == "--":
             rest.extend(argv[i:])
             break
+        if not command_seen and not arg.startswith("-") and (i == 0 or argv[i - 1] not in _ROOT_VALUES):
+            if arg in _OWN_CONFIG:
+                rest.extend(argv[i:])
+                break
+            command_seen = True
         if arg in ("--config", "-c") and i + 1 < len(argv):
             front.extend(argv[i : i + 2])
             i += 2

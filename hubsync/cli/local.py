@@ -185,3 +185,50 @@ def report(
         return
     path = write_text(Path(out), report_json(data)) if as_json and out else write_html(data, settings, out=out)
     typer.echo(str(path))
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    candidate: str = typer.Option(
+        ..., "--config", "-c", help="The candidate config file (the live one is the global --config or its default)."
+    ),
+    as_of: str | None = typer.Option(None, "--as-of", help="Score both models as of a past day or time (UTC)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the preview as JSON (the same the text and page show)."),
+    out: str | None = typer.Option(None, "--out", help="Also write the preview as one self-contained HTML page here."),
+) -> None:
+    """What a candidate config would change, on the local database: the model change in words, who changes segment
+    and status, the tasks it would create now with today's capacity, and a backtest of both models on the outcomes.
+
+    Run it before putting the candidate in place (then `hubsync config check`). No HubSpot call, nothing written."""
+    import json  # noqa: PLC0415  (see config_check)
+    import os  # noqa: PLC0415
+
+    from hubsync.jobs.preview import preview as preview_job  # noqa: PLC0415
+    from hubsync.jobs.report_file import write_text  # noqa: PLC0415
+    from hubsync.render.preview import preview_text  # noqa: PLC0415
+    from hubsync.render.report.preview_page import preview_html  # noqa: PLC0415
+    from hubsync.settings import load_settings  # noqa: PLC0415
+    from hubsync.store.db import open_database  # noqa: PLC0415
+
+    now = as_of_option(as_of)  # before anything is read: a typo is reported as such
+    inv = invocation(ctx)
+    settings = inv.settings()
+    # Validated exactly as the live config is: a mistake names the candidate's file and key (exit 2).
+    proposed = load_settings(os.environ, candidate)
+    engine = open_database(settings.database_url)
+    try:
+        data = preview_job(
+            engine,
+            settings.config,
+            proposed.config,
+            now=now or inv.clock()(),
+            sources=(settings.config_source, proposed.config_source),
+        )
+    finally:
+        engine.dispose()
+    if out is not None:
+        path = write_text(Path(out), preview_html(data))
+    typer.echo(json.dumps(data) if as_json else preview_text(data), nl=as_json)
+    if out is not None and not as_json:
+        typer.echo(f"page written to {path}")

@@ -59,7 +59,7 @@ def report_data(engine: Engine, settings: Settings, *, now: datetime, since: dat
     config = settings.config.report
     window = Window(since, now)
     with engine.connect() as conn:
-        outcomes = [_outcome(row) for row in store.outcome_rows(conn)]
+        outcomes = [outcome_of(row) for row in store.outcome_rows(conn)]
         owners = stored_owners(conn)
         floor = threshold_range(model).start
         hot = store.scorings_at_or_above(conn, floor, until=now)
@@ -94,7 +94,7 @@ def report_options(settings: Settings, config: ReportConfig) -> ReportOptions:
     )
 
 
-def _outcome(row: Any) -> ContactOutcome:
+def outcome_of(row: Any) -> ContactOutcome:
     # Row._mapping is SQLAlchemy's documented row-as-mapping accessor, despite the underscore.
     values = row._mapping  # noqa: SLF001
     return ContactOutcome(**{name: values[name] for name in _OUTCOME_FIELDS})

@@ -13,9 +13,11 @@ from __future__ import annotations
 import gc
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -23,7 +25,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from hubsync.batching import batches
 from hubsync.errors import Interrupted
-from hubsync.records import Activity, Company
+from hubsync.jobs.workers import Workers, usable_cores
+from hubsync.records import Activity, Company, Contact
 from hubsync.scoring import (
     CompanyScore,
     ContactScore,
@@ -51,6 +54,7 @@ from hubsync.store.reads import (
     live_contact_ids,
 )
 from hubsync.store.scores import (
+    ScoredKind,
     drop_scores_of_gone_records,
     live_company_ids,
     member_score_rows,
@@ -85,18 +89,21 @@ def rescore(
     write: bool = True,
     on_progress: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
+    processes: int | None = None,
 ) -> RescoreResult:
     """Score the given contacts (None: all) and the affected companies as of `now`; store unless `write=False`.
 
     `on_progress` is called with the number of contacts finished after each batch (for a progress bar). A set
-    `stop` ends the rescore between batches (each batch is its own transaction) with Interrupted.
+    `stop` ends the rescore between batches (each batch is its own transaction) with Interrupted. `processes`: at
+    most this many worker processes score a full rescore that stores (None: one per core from `PARALLEL_FROM`
+    contacts on; 1: all in this process).
     """
     # A full rescore allocates millions of short-lived records and tuples and creates no reference cycles: the
     # cyclic garbage collector would only walk them again and again (measured with bench/score.py).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _rescore(engine, model, now, contact_ids, company_ids, write, on_progress, stop)
+        return _rescore(engine, model, now, contact_ids, company_ids, write, on_progress, stop, processes)
     finally:
         if collecting:
             gc.enable()
@@ -111,6 +118,7 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
     write: bool,
     on_progress: Callable[[int], None] | None,
     stop: threading.Event | None,
+    processes: int | None,
 ) -> RescoreResult:
     full = contact_ids is None
     touched_companies: set[int] = set(company_ids)
@@ -124,41 +132,42 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
     targets.sort()
     segments: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
-    # Companies are read once per rescore, not once per batch of their contacts.
-    companies: dict[int, Company | None] = {}
-    # A full rescore has every contact's new score at hand for the account scores; no need to read them back.
-    members: dict[int, list[ContactScore]] | None = defaultdict(list) if full else None
-    scored = changed = 0
-    for batch in batches(targets, BATCH):
-        _check(stop)
+    scored = changed = companies_scored = companies_changed = 0
+    workers = worker_processes(processes, len(targets)) if full and write else 1
+    job = partial(_worker_job, model=model, now=now)
+    with Workers(engine, job, workers) if workers > 1 else nullcontext() as pool:
+        # A full rescore in this process has every contact's new score at hand for the account scores; its
+        # workers have them each in their own process, and read them back from what this one has stored.
+        members: dict[int, list[ContactScore]] | None = defaultdict(list) if full and pool is None else None
+        # Companies are read once per rescore, not once per batch of their contacts.
+        companies: dict[int, Company | None] = {}
+
+        def score_contacts(conn: Connection, ids: Sequence[int]) -> _Scored:
+            return _score_contacts(conn, ids, model, now=now, companies=companies, bulk=full, members=members)
+
+        for batch in _batches("contact", targets, score_contacts, engine, pool=pool, write=write, stop=stop):
+            scored += len(batch.rows)
+            changed += len(batch.history)
+            touched_companies.update(batch.companies)
+            segments.update(batch.segments)
+            statuses.update(batch.statuses)
+            if on_progress is not None:
+                on_progress(len(batch.ids))
         with transaction(engine) as conn:
-            outcome = _score_contacts(conn, batch, model, now=now, write=write, companies=companies, bulk=full)
-        scored += len(outcome.scores)
-        changed += outcome.changed
-        touched_companies.update(outcome.by_company)
-        if members is not None:
-            for company_id, scores in outcome.by_company.items():
-                members[company_id].extend(scores)
-        for score in outcome.scores:
-            segments[score.segment] += 1
-            statuses[score.status.value] += 1
-        if on_progress is not None:
-            on_progress(len(batch))
-    with transaction(engine) as conn:
-        if full:
-            company_targets = live_company_ids(conn)
-            if write:
-                drop_scores_of_gone_records(conn)
-                clear_pending_of_gone_records(conn)
-        else:
-            company_targets = sorted(touched_companies)
-    companies_scored = companies_changed = 0
-    for company_batch in batches(company_targets, BATCH):
-        _check(stop)
-        with transaction(engine) as conn:
-            n, n_changed = _score_companies(conn, company_batch, model, now=now, write=write, members=members)
-        companies_scored += n
-        companies_changed += n_changed
+            if full:
+                company_targets = live_company_ids(conn)
+                if write:
+                    drop_scores_of_gone_records(conn)
+                    clear_pending_of_gone_records(conn)
+            else:
+                company_targets = sorted(touched_companies)
+
+        def score_companies(conn: Connection, ids: Sequence[int]) -> _Scored:
+            return _score_companies(conn, ids, model, now=now, members=members)
+
+        for batch in _batches("company", company_targets, score_companies, engine, pool=pool, write=write, stop=stop):
+            companies_scored += len(batch.rows)
+            companies_changed += len(batch.history)
     result = RescoreResult(scored, changed, companies_scored, companies_changed, dict(segments), dict(statuses))
     log.info(
         "score.finished",
@@ -168,6 +177,7 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
         companies=companies_scored,
         companies_changed=companies_changed,
         stored=write,
+        processes=workers,
     )
     return result
 
@@ -177,12 +187,85 @@ def _check(stop: threading.Event | None) -> None:
         raise Interrupted("rescore stopped on request; scores stored so far are kept, the rest follow next run")
 
 
+# From this many contacts on, a full rescore that stores is spread over a process per core: below it, starting
+# them costs more than they save.
+PARALLEL_FROM = 20_000
+
+
+def worker_processes(processes: int | None, contacts: int) -> int:
+    """How many processes score a full rescore of `contacts` that stores, given `rescore(processes=...)`."""
+    if processes is not None:
+        return max(1, processes)
+    if contacts < PARALLEL_FROM:
+        return 1
+    return usable_cores()
+
+
 @dataclass(frozen=True, slots=True)
-class _Batch:
-    scores: list[ContactScore]
-    # The new scores of the batch's contacts, by their company.
-    by_company: dict[int, list[ContactScore]]
-    changed: int
+class _Scored:
+    """One batch scored: what to store, and what the rescore counts. Plain rows only, cheap to send from a worker
+    process to the one that stores (a ContactScore costs more to pickle than to compute)."""
+
+    ids: Sequence[int]
+    rows: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    # Of `ids`, those gone from the database (their scores are dropped).
+    gone: list[int]
+    # The companies of the batch's contacts (an incremental rescore aggregates them again).
+    companies: set[int] = field(default_factory=set)
+    segments: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+
+def _batches(
+    kind: ScoredKind,
+    targets: Sequence[int],
+    score: Callable[[Connection, Sequence[int]], _Scored],
+    engine: Engine,
+    *,
+    pool: Workers[tuple[ScoredKind, Sequence[int]], _Scored] | None,
+    write: bool,
+    stop: threading.Event | None,
+) -> Iterator[_Scored]:
+    """The targets scored in batches of BATCH ids, each stored in a transaction of its own (unless not `write`), in
+    id order: by `score` within that transaction, or by the pool's workers and then stored here as they come back."""
+    if pool is None:
+        for ids in batches(targets, BATCH):
+            _check(stop)
+            with transaction(engine) as conn:
+                batch = score(conn, ids)
+                if write:
+                    _store(conn, kind, batch)
+            yield batch
+        return
+    for batch in pool.map((kind, ids) for ids in batches(targets, BATCH)):
+        _check(stop)
+        with transaction(engine) as conn:
+            _store(conn, kind, batch)
+        yield batch
+
+
+def _store(conn: Connection, kind: ScoredKind, batch: _Scored) -> None:
+    store_scores(conn, kind, batch.rows, batch.history, gone=batch.gone)
+    clear_pending(conn, "contacts" if kind == "contact" else "companies", batch.ids)
+
+
+def _worker_job(
+    engine: Engine, *, model: ScoringModel, now: datetime
+) -> Callable[[tuple[ScoredKind, Sequence[int]]], _Scored]:
+    """What a worker process of a full rescore does with a task (`engine`: the worker's own): reads and scores a
+    batch of contacts (the bulk read) or companies (members read back from the stored contact scores); it stores
+    nothing."""
+    companies: dict[int, Company | None] = {}
+
+    def job(task: tuple[ScoredKind, Sequence[int]]) -> _Scored:
+        kind, ids = task
+        with transaction(engine) as conn:
+            if kind == "contact":
+                return _score_contacts(conn, ids, model, now=now, companies=companies, bulk=True, members=None)
+            return _score_companies(conn, ids, model, now=now, members=None)
+
+    return job
 
 
 def _score_contacts(
@@ -191,30 +274,26 @@ def _score_contacts(
     model: ScoringModel,
     *,
     now: datetime,
-    write: bool,
     companies: dict[int, Company | None],
     bulk: bool,
-) -> _Batch:
+    members: dict[int, list[ContactScore]] | None,
+) -> _Scored:
     """Score one batch of contacts (ids in ascending order). `bulk` (the full rescore, whose batches hold every live
     id of their range): read the range with only the columns scoring needs and group the activities by signal as
-    they are read (`classify_rows`), instead of reading an Activity per row; the scores are the same."""
-    cm = model.compiled
+    they are read (`classify_rows`), instead of reading an Activity per row; the scores are the same. Each new
+    score is added to its company's list in `members`, when given."""
     classified: dict[int, Buckets] = {}
     activities: dict[int, list[Activity]] = {}
     if bulk:
-        contacts = contacts_in_range(conn, ids[0], ids[-1], properties=_contact_properties(cm))
-        classified = classify_rows(activity_rows(conn, ids[0], ids[-1], until=now, fields=cm.key_fields), cm)
+        contacts, (classified,) = bulk_read(conn, ids, (model,), now=now)
     else:
         contacts = contacts_by_id(conn, ids)
         activities = activities_by_contact(conn, list(contacts), until=now)
-    needed = {c.company_id for c in contacts.values() if c.company_id is not None} - companies.keys()
-    found = companies_by_id(conn, needed)
-    companies.update({company_id: found.get(company_id) for company_id in needed})
+    read_companies(conn, contacts.values(), companies)
     previous = previous_contact_scores(conn, ids)
-    scores: list[ContactScore] = []
-    by_company: dict[int, list[ContactScore]] = defaultdict(list)
-    rows: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
+    out = _Scored(ids, [], [], [i for i in ids if i not in contacts])
+    rows = out.rows
+    history = out.history
     for contact_id, contact in contacts.items():
         before = previous.get(contact_id)
         company = companies.get(contact.company_id) if contact.company_id is not None else None
@@ -228,9 +307,12 @@ def _score_contacts(
                 contact, company, activities.get(contact_id, ()), model, now=now, previous_status=status
             )
         episode = advance(stored_episode(before), score, model, now=now)
-        scores.append(score)
+        out.segments[score.segment] += 1
+        out.statuses[score.status.value] += 1
         if contact.company_id is not None:
-            by_company[contact.company_id].append(score)
+            out.companies.add(contact.company_id)
+            if members is not None:
+                members[contact.company_id].append(score)
         rows.append(_contact_row(score, episode=episode, now=now))
         if before is None or _changed(before, score.engagement, score.profile, score.segment, score.status.value):
             history.append(
@@ -244,10 +326,28 @@ def _score_contacts(
                     now=now,
                 )
             )
-    if write:
-        store_scores(conn, "contact", rows, history, gone=[i for i in ids if i not in contacts])
-        clear_pending(conn, "contacts", ids)
-    return _Batch(scores, by_company, len(history))
+    return out
+
+
+def bulk_read(
+    conn: Connection, ids: Sequence[int], models: Sequence[ScoringModel], *, now: datetime
+) -> tuple[dict[int, Contact], tuple[dict[int, Buckets], ...]]:
+    """The full rescore's read of one batch (ids ascending, every live id of their range): the contacts with only
+    the properties the models' rules read, and the activities up to `now` read once and grouped by the signals of
+    each model, in the order given (`hubsync preview` scores two models on one read). Reads only."""
+    properties = sorted({p for model in models for p in _contact_properties(model.compiled)})
+    columns = tuple(dict.fromkeys(f for model in models for f in model.compiled.key_fields))
+    contacts = contacts_in_range(conn, ids[0], ids[-1], properties=properties)
+    rows = activity_rows(conn, ids[0], ids[-1], until=now, fields=columns)
+    return contacts, tuple(classify_rows(rows, model.compiled, columns) for model in models)
+
+
+def read_companies(conn: Connection, contacts: Iterable[Contact], companies: dict[int, Company | None]) -> None:
+    """Adds the primary companies of `contacts` that `companies` lacks (None: gone): each is read once per rescore,
+    not once per batch of its contacts."""
+    needed = {c.company_id for c in contacts if c.company_id is not None} - companies.keys()
+    found = companies_by_id(conn, needed)
+    companies.update({company_id: found.get(company_id) for company_id in needed})
 
 
 def _contact_properties(cm: CompiledModel) -> list[str]:
@@ -257,19 +357,20 @@ def _contact_properties(cm: CompiledModel) -> list[str]:
 
 def _score_companies(
     conn: Connection,
-    ids: Collection[int],
+    ids: Sequence[int],
     model: ScoringModel,
     *,
     now: datetime,
-    write: bool,
     members: Mapping[int, list[ContactScore]] | None,
-) -> tuple[int, int]:
+) -> _Scored:
+    """Score one batch of companies from their contacts' new scores (`members`; None: as stored)."""
     companies = companies_by_id(conn, ids)
     if members is None:
         members = _stored_members(conn, companies)
     previous = stored_scores(conn, "company", ids)
-    rows: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
+    out = _Scored(ids, [], [], [i for i in ids if i not in companies])
+    rows = out.rows
+    history = out.history
     for company_id, company in companies.items():
         score = score_company(company, members.get(company_id, ()), model, now=now)
         rows.append(_company_row(score, now=now))
@@ -286,10 +387,7 @@ def _score_companies(
                     now=now,
                 )
             )
-    if write:
-        store_scores(conn, "company", rows, history, gone=[i for i in ids if i not in companies])
-        clear_pending(conn, "companies", ids)
-    return len(rows), len(history)
+    return out
 
 
 def _stored_members(conn: Connection, companies: Collection[int]) -> dict[int, list[ContactScore]]:

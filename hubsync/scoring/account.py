@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hubsync.scoring.profile import profile
 from hubsync.scoring.reasons import join_reason, profile_reason
@@ -16,7 +16,18 @@ if TYPE_CHECKING:
 
     from hubsync.records import Company
     from hubsync.scoring.model import ScoringModel
-    from hubsync.scoring.results import ContactScore
+
+
+class AccountMember(Protocol):
+    """What a company's score reads of each of its contacts' scores (a ContactScore is one; `hubsync preview` keeps
+    less of each)."""
+
+    @property
+    def engagement(self) -> int: ...
+    @property
+    def last_positive_at(self) -> datetime | None: ...
+    @property
+    def persona(self) -> str | None: ...
 
 
 _TOP = 100
@@ -39,7 +50,7 @@ def account_engagement(engagements: Iterable[int], model: ScoringModel) -> tuple
 
 def score_company(
     company: Company,
-    contacts: Iterable[ContactScore],
+    contacts: Iterable[AccountMember],
     model: ScoringModel,
     *,
     now: datetime,

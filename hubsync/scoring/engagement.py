@@ -254,14 +254,18 @@ def _signals_of(keys: list[ActivityKey], cm: CompiledModel) -> list[int]:
     return [classify(key) if i is None else i for key, i in zip(keys, hits, strict=True)]
 
 
-def classify_rows(rows: Iterable[Sequence[Any]], cm: CompiledModel) -> dict[int, Buckets]:
+def classify_rows(
+    rows: Iterable[Sequence[Any]], cm: CompiledModel, columns: Sequence[str] | None = None
+) -> dict[int, Buckets]:
     """Activities as the full rescore reads them, without making an Activity of each: rows of (contact id,
-    microseconds since 1970 UTC, kind, *cm.key_fields), ordered by contact and time, grouped per contact as
+    microseconds since 1970 UTC, kind, *columns), ordered by contact and time, grouped per contact as
     `engagement_of` takes them. The same timestamps as `Activity.occurred_at.timestamp()` (a whole number of
-    microseconds divided by a million, rounded once), so both paths score alike."""
+    microseconds divided by a million, rounded once), so both paths score alike. `columns` (default
+    `cm.key_fields`) may hold more attributes than the model tests, in any order: rows read once for two models."""
     memo_get = cm.memo.get
     classify = cm.classify
-    key_of = itemgetter(*range(2, 3 + len(cm.key_fields)))
+    named = cm.key_fields if columns is None else columns
+    key_of = itemgetter(2, *(3 + named.index(name) for name in cm.key_fields))
     out: dict[int, Buckets] = {}
     current: int | None = None
     buckets: Buckets = {}
