@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench bench-chaos bench-handoff bench-peers bench-realtime clean
+.PHONY: demo test lint unit bench bench-chaos bench-handoff bench-peers bench-realtime bench-scale bench-preview clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ bench-peers: $(STAMP)
 # Long: demo requests at 1, 10 and 100 per second through webhooks to sales tasks, two runs (~15 min).
 bench-realtime: $(STAMP)
 	$(BIN)/python bench/realtime.py
+
+# Long: five hubsync cycles (first, next, idle, after a simulated day, after a week) on a 50,000-contact sandbox portal
+# with Enterprise limits, on SQLite and on the local PostgreSQL (--postgres URL to change it); ~12 min per database.
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py --db both
+
+# hubsync preview (candidate: the pricing page's points doubled) against a full rescore on bench/score.py's 100,000
+# contacts / 2,000,000 activities, alternating runs in one process each (~5 min; builds the database if missing).
+bench-preview: $(STAMP)
+	$(BIN)/python bench/preview.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
