@@ -10,6 +10,7 @@ are committed together.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -69,18 +70,41 @@ def store_objects(
 _MODIFIED = frozenset({"updated_at", "lastmodifieddate", "hs_lastmodifieddate"})
 
 
-def content_changed(conn: Connection, records: Sequence[Contact | Company | Deal]) -> set[int]:
-    """The ids of `records` that are new, were archived, or differ from the stored row in more than their modified
-    date. hubsync's own property writes move a record's modified date, so the next pull reads it again; it must not
-    count as new data to rescore (docs/hubspot.md, "Own writes")."""
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """A page of records against the versions stored, read once."""
+
+    # Newer wins: the stored version's modified date is later (a webhook batch stored it after this page was
+    # fetched, or HubSpot's search index still shows the previous version). These are left as stored.
+    older: set[int]
+    # Of the others: new, archived, or different from the stored row in more than their modified date. hubsync's own
+    # property writes move a record's modified date, so the next pull reads it again; that must not count as new
+    # data to rescore (docs/hubspot.md, "Own writes").
+    changed: set[int]
+
+
+def compare_with_stored(conn: Connection, records: Sequence[Contact | Company | Deal]) -> Compared:
+    """Which of `records` (one kind) are older than the stored version, and which of the rest changed. A record
+    without a modified date, or one not stored yet, is never older."""
     if not records:
-        return set()
+        return Compared(set(), set())
     table = _RECORD_TABLES[type(records[0])]
-    new = {record.id: record_row(record) for record in records}
+    by_id = {record.id: record for record in records}
     stored = {
-        row.id: row for chunk in id_chunks(new) for row in conn.execute(sa.select(table).where(table.c.id.in_(chunk)))
+        row.id: row for chunk in id_chunks(by_id) for row in conn.execute(sa.select(table).where(table.c.id.in_(chunk)))
     }
-    return {record_id for record_id, row in new.items() if _differs(row, stored.get(record_id))}
+    older, changed = set(), set()
+    for record_id, record in by_id.items():
+        old = stored.get(record_id)
+        if _is_newer(old, record):
+            older.add(record_id)
+        elif _differs(record_row(record), old):
+            changed.add(record_id)
+    return Compared(older, changed)
+
+
+def _is_newer(old: Any, record: Contact | Company | Deal) -> bool:
+    return old is not None and None not in (old.updated_at, record.updated_at) and old.updated_at > record.updated_at
 
 
 def _differs(new: Mapping[str, Any], old: Any) -> bool:

@@ -24,7 +24,7 @@ from hubsync.records import Activity, ActivityKind, Company, Contact, Deal, Enga
 from hubsync.store.activities import replace_engagement_activities, store_activities
 from hubsync.store.crm import (
     apply_merges,
-    content_changed,
+    compare_with_stored,
     held_profiles,
     store_engagements,
     store_objects,
@@ -32,7 +32,6 @@ from hubsync.store.crm import (
 )
 from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
-from hubsync.store.freshness import older_than_stored
 
 _MAPPERS: Final[dict[str, Callable[[Any], Contact | Company | Deal | Skip]]] = {
     "contacts": contact_from_hubspot,
@@ -159,13 +158,13 @@ def store_page(
         else:
             records.append(mapped)
     run.count(spec.stream).skipped += log_skips(spec.stream, skips)
-    # Newer wins: a page fetched before a webhook batch stored a later version (or one from a lagging search index)
-    # leaves that version alone.
-    older = older_than_stored(conn, records)
-    records = [r for r in records if r.id not in older]
-    # Compared before storing: only real changes are rescored, not records read again because hubsync itself wrote
-    # their scores (which moves their modified date). Every record read still has its associations re-checked.
-    fresh = content_changed(conn, records)
+    # Compared before storing, in one read: a page fetched before a webhook batch stored a later version (or one from
+    # a lagging search index) leaves that version alone (newer wins); of the rest, only real changes are rescored, not
+    # records read again because hubsync itself wrote their scores (which moves their modified date). Every record
+    # read still has its associations re-checked.
+    compared = compare_with_stored(conn, records)
+    records = [r for r in records if r.id not in compared.older]
+    fresh = compared.changed
     contacts = [r for r in records if isinstance(r, Contact)]
     # Read before the page is stored: a change is the stored value against the one that arrives.
     changes = profile_changes(contacts, held_profiles(conn, [c.id for c in contacts]))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from hubsync.records import Contact
-from hubsync.store.crm import content_changed, store_objects
+from hubsync.store.crm import compare_with_stored, store_objects
 from hubsync.store.db import open_database
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
@@ -41,4 +41,4 @@ def test_only_real_changes_count_not_a_moved_modified_date(engine: Engine) -> No
     promoted = _contact(2, jobtitle="Head of Marketing", updated_at=later)
     new = _contact(3)
     with engine.begin() as conn:
-        assert content_changed(conn, [own_write, promoted, new]) == {2, 3}
+        assert compare_with_stored(conn, [own_write, promoted, new]).changed == {2, 3}
