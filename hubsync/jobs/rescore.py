@@ -39,13 +39,15 @@ from hubsync.scoring import (
     score_company,
     score_contact,
 )
+from hubsync.scoring.bulk import activity_arrays
 from hubsync.scoring.compiled import CompiledModel
-from hubsync.scoring.contact import score_classified
-from hubsync.scoring.engagement import Buckets, classify_rows
+from hubsync.scoring.contact import engagements_in_bulk, score_engaged
+from hubsync.scoring.engagement import Buckets, EngagementResult, classify_rows
 from hubsync.store.db import transaction
 from hubsync.store.pending import clear_pending, clear_pending_of_gone_records
 from hubsync.store.reads import (
     activities_by_contact,
+    activity_columns,
     activity_rows,
     companies_by_id,
     company_ids_of_contacts,
@@ -279,13 +281,14 @@ def _score_contacts(
     members: dict[int, list[ContactScore]] | None,
 ) -> _Scored:
     """Score one batch of contacts (ids in ascending order). `bulk` (the full rescore, whose batches hold every live
-    id of their range): read the range with only the columns scoring needs and group the activities by signal as
-    they are read (`classify_rows`), instead of reading an Activity per row; the scores are the same. Each new
-    score is added to its company's list in `members`, when given."""
-    classified: dict[int, Buckets] = {}
+    id of their range): read the range with only the columns scoring needs, by column, and compute the engagement
+    of the whole batch at once over arrays (scoring/bulk.py), instead of an Activity per row and the engagement per
+    contact; the scores are the same. Each new score is added to its company's list in `members`, when given."""
     activities: dict[int, list[Activity]] = {}
+    engaged: dict[int, EngagementResult] = {}
     if bulk:
-        contacts, (classified,) = bulk_read(conn, ids, (model,), now=now)
+        contacts = contacts_in_range(conn, ids[0], ids[-1], properties=_contact_properties(model.compiled))
+        engaged = _engaged_in_bulk(conn, contacts, ids, model, now=now)
     else:
         contacts = contacts_by_id(conn, ids)
         activities = activities_by_contact(conn, list(contacts), until=now)
@@ -299,9 +302,7 @@ def _score_contacts(
         company = companies.get(contact.company_id) if contact.company_id is not None else None
         status = LeadStatus(before.status) if before is not None else None
         if bulk:
-            score = score_classified(
-                contact, company, classified.pop(contact_id, {}), model, now=now, previous_status=status
-            )
+            score = score_engaged(contact, company, engaged[contact_id], model, previous_status=status)
         else:
             score = score_contact(
                 contact, company, activities.get(contact_id, ()), model, now=now, previous_status=status
@@ -332,14 +333,26 @@ def _score_contacts(
 def bulk_read(
     conn: Connection, ids: Sequence[int], models: Sequence[ScoringModel], *, now: datetime
 ) -> tuple[dict[int, Contact], tuple[dict[int, Buckets], ...]]:
-    """The full rescore's read of one batch (ids ascending, every live id of their range): the contacts with only
+    """`hubsync preview`'s read of one batch (ids ascending, every live id of their range): the contacts with only
     the properties the models' rules read, and the activities up to `now` read once and grouped by the signals of
-    each model, in the order given (`hubsync preview` scores two models on one read). Reads only."""
+    each model, in the order given (it scores two models on one read). Reads only."""
     properties = sorted({p for model in models for p in _contact_properties(model.compiled)})
     columns = tuple(dict.fromkeys(f for model in models for f in model.compiled.key_fields))
     contacts = contacts_in_range(conn, ids[0], ids[-1], properties=properties)
     rows = activity_rows(conn, ids[0], ids[-1], until=now, fields=columns)
     return contacts, tuple(classify_rows(rows, model.compiled, columns) for model in models)
+
+
+def _engaged_in_bulk(
+    conn: Connection, contacts: Mapping[int, Contact], ids: Sequence[int], model: ScoringModel, *, now: datetime
+) -> dict[int, EngagementResult]:
+    """The engagement of each of the batch's contacts (`ids`: the batch, ascending), all at once over the arrays
+    of their activities (scoring/bulk.py)."""
+    cm = model.compiled
+    read = activity_columns(conn, ids[0], ids[-1], until=now, fields=cm.key_fields)
+    arrays = activity_arrays(read.contact, read.micros, read.keys, cm, cm.key_fields)
+    live = sorted(contacts)
+    return dict(zip(live, engagements_in_bulk([contacts[i] for i in live], arrays, model, now=now), strict=True))
 
 
 def read_companies(conn: Connection, contacts: Iterable[Contact], companies: dict[int, Company | None]) -> None:

@@ -4,7 +4,9 @@ Nothing here reads the clock, the environment, HubSpot or the database; `tests/u
 keeps it that way. Load the model once with
 `hubsync.validation.parse(ScoringModel, data["scoring"], source=path, prefix=("scoring",))` and pass it down.
 
-- `score_contact(...)` -> ContactScore — per contact, the bulk path.
+- `score_contact(...)` -> ContactScore — per contact (an incremental rescore).
+- `contact.engagements_in_bulk(...)` then `contact.score_engaged(...)` — the same scores for a whole batch, its
+  engagement computed at once over arrays (bulk.py; the full rescore).
 - `explain_contact(...)` -> Explanation — the same score itemised and dated; `history_lines(...)` renders it.
 - `score_company(...)` -> CompanyScore — account scores from the company's ContactScores.
 - `advance`, `handoff_candidate`, `decide` / `plan_handoffs` -> HandoffDecision — the sales handoff (episodes,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from hubsync.scoring.bulk import bulk_engagement
 from hubsync.scoring.engagement import HistoryRow, capped, engagement, engagement_of, history_rows
 from hubsync.scoring.profile import profile
 from hubsync.scoring.reasons import engagement_reason, join_reason, profile_reason
@@ -19,9 +20,10 @@ from hubsync.scoring.results import (
 from hubsync.scoring.segments import fit_light, lead_status, segment, tier
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from hubsync.records import Activity, Company, Contact
+    from hubsync.scoring.bulk import ActivityArrays
     from hubsync.scoring.compiled import CompiledModel
     from hubsync.scoring.engagement import Buckets, EngagementResult
     from hubsync.scoring.model import ScoringModel
@@ -71,6 +73,30 @@ def score_classified(
     bulk read): the same arithmetic on the same timestamps, so the same scores."""
     cm = model.compiled
     eng = engagement_of(buckets, cm, _instant(now), _created(contact))
+    prof = profile(contact, company, cm)
+    return _contact_score(contact, company, eng=eng, prof=prof, cm=cm, previous_status=previous_status)
+
+
+def engagements_in_bulk(
+    contacts: Sequence[Contact], activities: ActivityArrays, model: ScoringModel, *, now: datetime
+) -> list[EngagementResult]:
+    """The engagement of each of `contacts` (ascending ids) as `score_contact` computes it, all at once over the
+    arrays of their activities (bulk.py; the full rescore)."""
+    ids = [c.id for c in contacts]
+    created = [_created(c) for c in contacts]
+    return bulk_engagement(ids, created, activities, model.compiled, _instant(now))
+
+
+def score_engaged(
+    contact: Contact,
+    company: Company | None,
+    eng: EngagementResult,
+    model: ScoringModel,
+    *,
+    previous_status: LeadStatus | None = None,
+) -> ContactScore:
+    """`score_contact` for an engagement already computed (`engagements_in_bulk`)."""
+    cm = model.compiled
     prof = profile(contact, company, cm)
     return _contact_score(contact, company, eng=eng, prof=prof, cm=cm, previous_status=previous_status)
 

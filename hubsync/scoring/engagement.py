@@ -1,11 +1,12 @@
 """The engagement score (docs/scoring.md): decayed, capped signal points, pattern bonuses, inactivity, and surge.
 
-This is the hot path of a rescore (tens of activities per contact, a hundred thousand contacts). The activities
-are first grouped by the signal they count for (a memo look-up per activity): from `Activity` records
-(`engagement`, one contact) or from the rows of the full rescore's bulk read (`classify_rows`, many contacts). The
-arithmetic then runs once, in `engagement_of`, per signal over sorted lists of timestamps, so both ways give the
-same scores. Intermediate results are tuples and NamedTuples, much cheaper to create than frozen dataclasses; the
-public results (results.py) stay frozen dataclasses.
+The activities are first grouped by the signal they count for (a memo look-up per activity): from `Activity`
+records (`engagement`, one contact) or from the rows of `hubsync preview`'s bulk read (`classify_rows`, many
+contacts). The arithmetic then runs once, in `engagement_of`, per signal over sorted lists of timestamps, so both
+ways give the same scores. The full rescore computes the same arithmetic for a whole batch of contacts at once over
+arrays (bulk.py), equal to the bit; the unit tests compare the two. Intermediate results are tuples and
+NamedTuples, much cheaper to create than frozen dataclasses; the public results (results.py) stay frozen
+dataclasses.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from datetime import datetime
-from operator import attrgetter, itemgetter
+from functools import reduce
+from operator import add, attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from hubsync.scoring.compiled import NO_SIGNAL
@@ -157,8 +159,8 @@ def engagement_of(
         if in_pattern:
             sequence.extend([(ts, i) for ts in stamps])
 
-    patterns = _patterns(sequence, cm, now_ts) if sequence else ()
-    patterns_at_last = _patterns_as_of(patterns, last_ts, cm)
+    patterns = patterns_in(sequence, cm, now_ts) if sequence else ()
+    patterns_at_last = patterns_as_of(patterns, last_ts, cm)
     total += sum([p.counted for p in patterns])
     last_positive_ts = newest_positive if newest_positive != -math.inf else None
     inactive_s = now_ts - newest_positive if last_positive_ts is not None else None
@@ -199,10 +201,13 @@ def _drop_future(buckets: Buckets, now_ts: float) -> int:
 def _decayed(points: int, stamps: list[float], grace_edge: float, inv_half_life: float) -> float:
     """A signal's points after decay: each activity's in full up to `grace_edge` (the instant minus the grace
     period), halving every half-life before it. The same arithmetic as `decay_factor`."""
-    return points * sum([f if (f := _pow(2.0, (ts - grace_edge) * inv_half_life)) < 1.0 else 1.0 for ts in stamps])
+    # Added left to right on every Python version (`sum` of floats compensates from 3.12 on), as bulk.py adds.
+    return points * reduce(
+        add, [f if (f := _pow(2.0, (ts - grace_edge) * inv_half_life)) < 1.0 else 1.0 for ts in stamps], 0
+    )
 
 
-def _patterns_as_of(patterns: tuple[PatternSum, ...], last_ts: float | None, cm: CompiledModel) -> tuple[float, ...]:
+def patterns_as_of(patterns: tuple[PatternSum, ...], last_ts: float | None, cm: CompiledModel) -> tuple[float, ...]:
     """The pattern bonuses as of `last_ts`: what decayed since then is counted back in."""
     if last_ts is None:
         return ()
@@ -301,7 +306,7 @@ def history_rows(activities: Iterable[Activity], cm: CompiledModel, now_ts: floa
     return rows
 
 
-def _patterns(sequence: list[tuple[float, int]], cm: CompiledModel, now_ts: float) -> tuple[PatternSum, ...]:
+def patterns_in(sequence: list[tuple[float, int]], cm: CompiledModel, now_ts: float) -> tuple[PatternSum, ...]:
     present = {i for _, i in sequence}
     sequence.sort()
     found = []

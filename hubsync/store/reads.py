@@ -10,8 +10,11 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from operator import itemgetter
+from typing import Any, NamedTuple, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -130,10 +133,11 @@ def contacts_in_range(conn: Connection, first: int, last: int, *, properties: Co
     stmt = sa.select(*columns, *extracted).where(contact_t.c.id.between(first, last), contact_t.c.archived_at.is_(None))
     width = len(columns)
     out = {}
-    for row in conn.execute(stmt):
-        values = {c.name: row[i] for i, c in enumerate(columns)}
-        values["properties"] = {name: v for name, v in zip(named, row[width:], strict=True) if v is not None}
-        out[row.id] = Contact(**values)
+    # All rows at once (iterating the result fetches one per call), each a Contact by position: `columns` are its
+    # fields in order, `properties` last.
+    for row in conn.execute(stmt).all():
+        properties = {name: v for name, v in zip(named, row[width:], strict=True) if v is not None}
+        out[row[0]] = Contact(*row[:width], properties)  # type: ignore[call-arg]  # `columns` are the fields before it
     return out
 
 
@@ -167,6 +171,47 @@ def activity_rows(
         .order_by(activity_t.c.contact_id, activity_t.c.occurred_at)
     )
     return _plain_rows(conn, stmt)
+
+
+class ActivityColumns(NamedTuple):
+    """The full rescore's read of a batch's activities, by column: contact ids and times (whole microseconds since
+    1970 UTC) as arrays, and each activity's (kind, *fields) as a tuple (what its signal depends on)."""
+
+    contact: npt.NDArray[np.int64]
+    micros: npt.NDArray[np.int64]
+    keys: list[tuple[Any, ...]]
+
+
+def activity_columns(
+    conn: Connection, first: int, last: int, *, until: datetime, fields: Sequence[str]
+) -> ActivityColumns:
+    """`activity_rows` by column, faster: on SQLite the stored UTC text is parsed by numpy (one C call for the
+    batch) instead of by SQLite's strftime per row."""
+    if conn.dialect.name != "sqlite":
+        rows = activity_rows(conn, first, last, until=until, fields=fields)
+        micros = np.fromiter(map(itemgetter(1), rows), np.int64, len(rows))
+    else:
+        when = activity_t.c.occurred_at
+        until_text = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        stmt = (
+            sa.select(
+                activity_t.c.contact_id,
+                sa.type_coerce(when, sa.String),
+                activity_t.c.kind,
+                *(activity_t.c[f] for f in fields),
+            )
+            .where(
+                activity_t.c.contact_id.between(first, last),
+                when <= sa.bindparam("until", until_text, type_=sa.String),
+            )
+            .order_by(activity_t.c.contact_id, activity_t.c.occurred_at)
+        )
+        rows = _plain_rows(conn, stmt)
+        # "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, as the DateTime column stores it: numpy reads it as UTC.
+        micros = np.array(list(map(itemgetter(1), rows)), dtype="datetime64[us]").view(np.int64)
+    contact = np.fromiter(map(itemgetter(0), rows), np.int64, len(rows))
+    keys = list(map(itemgetter(2, *range(3, 3 + len(fields))), rows))
+    return ActivityColumns(contact, micros, keys)
 
 
 def _plain_rows(conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:

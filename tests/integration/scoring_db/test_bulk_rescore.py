@@ -1,7 +1,9 @@
-"""The full rescore's bulk path (only the columns scoring needs, activities grouped by signal as they are read)
-stores exactly what the per-contact path stores, on a generated database with the awkward cases: times with
-microseconds, activities after the scoring instant, archived contacts inside the id range, contacts without
-activity or company, an archived company. `bench/score.py` makes the same comparison on 100,000 contacts."""
+"""The full rescore's bulk path (only the columns scoring needs, the engagement of a whole batch computed at once
+over arrays: scoring/bulk.py) stores exactly what the per-contact path stores, scores, reasons and history, on a
+generated database with the awkward cases: every activity kind, times with microseconds, activities after the
+scoring instant, contacts without create date, archived contacts inside the id range, contacts without activity
+or company, an archived company, and contacts whose stories reach the sequence patterns, the caps, a surge and
+inactivity. `bench/score.py` makes the same comparison on 100,000 contacts."""
 
 from __future__ import annotations
 
@@ -51,7 +53,9 @@ def _activity(rng: random.Random, n: int, contact_id: int) -> dict[str, Any]:
     elif roll < 0.75:
         row |= {"kind": "form_submission", "form_name": rng.choice(FORMS), "url": "https://www.acme.example/demo"}
     elif roll < 0.85:
-        row |= {"kind": "marketing_event", "event_type": rng.choice(["registered", "attended", "no_show"])}
+        row |= {"kind": "marketing_event", "event_type": rng.choice(["registered", "attended", "no_show", "cancelled"])}
+    elif roll < 0.9:
+        row |= {"kind": "profile_change", "event_type": rng.choice(["jobtitle", "company"]), "title": "A → B"}
     else:
         kind = rng.choice(["email", "call", "meeting", "note"])
         row |= {
@@ -83,19 +87,52 @@ def _generate(engine: Engine, contacts: int = 400, seed: int = 29) -> None:
             "email": f"p{i}@{rng.choice(['co1.example', 'gmail.com', 'co7.example'])}",
             "jobtitle": rng.choice(TITLES),
             "company_id": rng.choice([None, *range(1, 41)]),
-            "created_at": NOW - timedelta(days=rng.uniform(0, 800)),
+            "created_at": NOW - timedelta(days=rng.uniform(0, 800)) if i % 7 else None,
             "properties": {"hs_lead_status": rng.choice(["NEW", "OPEN"])},
             "archived_at": NOW if i % 37 == 0 else None,
         }
         for i in range(1, contacts + 1)
     ]
-    activities = [_activity(rng, n, rng.randint(1, contacts)) for n in range(contacts * 15)]
-    columns = ["url", "form_name", "event_type", "direction", "status"]
+    # Every tenth contact has no activity at all.
+    active = [i for i in range(1, contacts + 1) if i % 10 != 5]
+    activities = [_activity(rng, n, rng.choice(active)) for n in range(contacts * 15)]
+    activities += _stories(rng, contacts, len(activities))
+    columns = ["url", "title", "form_name", "event_type", "direction", "status"]
     activities = [dict.fromkeys(columns) | a for a in activities]
     with engine.begin() as conn:
         upsert(conn, company_t, companies)
         upsert(conn, contact_t, people)
         upsert(conn, activity_t, activities)
+
+
+def _stories(rng: random.Random, contacts: int, first: int) -> list[dict[str, Any]]:
+    """Activities that reach what a random history seldom does: the evaluation sequence (comparison, webinar,
+    pricing within 30 days) and pricing three times within two weeks, a burst of hand-raising within the surge
+    window after a quiet year (surge, caps), and a last positive activity months ago (inactivity)."""
+    site = "https://www.acme.example"
+    out: list[dict[str, Any]] = []
+
+    def add(contact_id: int, days_ago: float, **values: Any) -> None:
+        at = NOW - timedelta(days=days_ago, microseconds=rng.randint(0, 999_999))
+        out.append({"id": f"s:{first + len(out)}", "contact_id": contact_id, "occurred_at": at, **values})
+
+    for contact_id in range(1, contacts + 1):
+        story = contact_id % 10
+        start = rng.uniform(0, 200)
+        if story == 1:
+            add(contact_id, start + 20, kind="page_view", url=site + "/vergleich/a")
+            add(contact_id, start + 10, kind="marketing_event", event_type="attended")
+            for step in range(3):
+                add(contact_id, start + step, kind="page_view", url=site + "/preise")
+        elif story == 2:
+            add(contact_id, 400, kind="email_event", event_type="open")
+            for _ in range(rng.randint(3, 12)):
+                page = rng.choice(["/pricing", "/preise", "/case-studies/b"])
+                add(contact_id, rng.uniform(0, 6), kind="page_view", url=site + page)
+                add(contact_id, rng.uniform(0, 6), kind="form_submission", form_name="Demo anfragen")
+        elif story == 3:
+            add(contact_id, rng.uniform(90, 300), kind="form_submission", form_name="Demo anfragen")
+    return out
 
 
 def _stored(engine: Engine) -> dict[str, dict[int, tuple[Any, ...]]]:
@@ -119,18 +156,32 @@ def test_the_bulk_path_stores_what_the_per_contact_path_stores(engine: Engine) -
         live = live_contact_ids(conn)
     per_contact = rescore(engine, model, now=NOW, contact_ids=live)
     expected = _stored(engine)
+    expected_history = _history(engine)
     _forget_scores(engine)
     bulk = rescore(engine, model, now=NOW)
     assert bulk.contacts_scored == per_contact.contacts_scored == len(live)
     assert bulk.segments == per_contact.segments
     assert _stored(engine) == expected
+    assert _history(engine) == expected_history
     with engine.connect() as conn:
         # Stored as every other time is (SQLite compares times as text: a row written another way would not match).
         at_now = sa.select(sa.func.count()).where(contact_score_t.c.as_of >= NOW, contact_score_t.c.as_of <= NOW)
         assert conn.execute(at_now).scalar_one() == len(live)
     # The generated data reaches what the comparison is for.
     assert len(set(bulk.segments)) >= 4
-    assert len(expected["contact_score"]) > 350
+    contacts = expected["contact_score"]
+    assert len(contacts) > 350
+    reasons = [row[_column("reason")] for row in contacts.values()]
+    for part in ("comparison → webinar → pricing", "pricing page 3× within two weeks", "inactive since", "faded since"):
+        assert sum(part in reason for reason in reasons) >= 5, part
+    assert sum(1 for row in contacts.values() if row[_column("surge")]) >= 5
+    assert sum(1 for row in contacts.values() if row[_column("hand_raise_at")] is not None) >= 5
+    assert sum(1 for row in contacts.values() if row[_column("engagement")] == 0) >= 5
+    assert len({row[_column("status")] for row in contacts.values()}) == 3
+
+
+def _column(name: str) -> int:
+    return list(contact_score_t.c.keys()).index(name)
 
 
 def test_worker_processes_store_what_one_process_stores(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
