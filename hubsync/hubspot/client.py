@@ -132,6 +132,11 @@ class HubSpotClient:
     def __repr__(self) -> str:
         return f"HubSpotClient(base_url={self._settings.base_url!r}, calls={sum(self._by_operation.values())})"
 
+    @property
+    def settings(self) -> ClientSettings:
+        """The frozen settings it runs with (the token stays a `Secret`): the rates it paces to, for planning."""
+        return self._settings
+
     def __enter__(self) -> Self:
         return self
 

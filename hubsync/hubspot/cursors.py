@@ -5,7 +5,8 @@ covers. `from_json` reads what is stored, `to_json` writes the same shapes (and 
 written, so an existing database keeps working:
 
 * `CrmCursor` — contacts, companies, deals, engagements:
-  - `{"mode": "full", "after": <list token>, "started": <iso>}` while the first listing runs;
+  - `{"mode": "full", "after": <list token>, "started": <iso>}` while the first listing runs; a listing that
+    replaces a window (`relisting`) also keeps the stream's `"synced_to"`;
   - `{"mode": "incremental", "synced_to": <iso>}` between runs;
   - `{"mode": "incremental", "synced_to": <iso>, "window": [<since>, <until>], "after_id": <id>}` inside a window.
   Windows are read with search sorted by `hs_object_id` and keyset-paged on it (`hs_object_id > after_id`, always
@@ -76,7 +77,9 @@ class CrmCursor:
     mode: Literal["full", "incremental"] | None = None
     after: str | None = None  # full: the token of the next list page
     started: datetime | None = None  # full: when the listing began
-    synced_to: datetime | None = None  # incremental: everything modified before this is stored
+    # incremental: everything modified before this is stored; full: set when the listing replaced a window (a
+    # stream read before), so what it was synced to still holds
+    synced_to: datetime | None = None
     window: tuple[datetime, datetime] | None = None  # incremental: the window being read
     after_id: int = 0  # inside a window: the highest id stored
 
@@ -96,7 +99,8 @@ class CrmCursor:
 
     def to_json(self) -> Json:
         if self.mode == "full":
-            return {"mode": "full", "after": self.after, "started": _iso_or_none(self.started)}
+            listing: Json = {"mode": "full", "after": self.after, "started": _iso_or_none(self.started)}
+            return listing if self.synced_to is None else {**listing, "synced_to": iso(self.synced_to)}
         if self.mode is None:
             return {}
         out: Json = {"mode": "incremental"}
@@ -160,7 +164,7 @@ def next_cursor(prev: CrmCursor, page: ListPage | WindowPage, run_started: datet
     if isinstance(page, ListPage):
         started = current.started if isinstance(current, Listing) else run_started
         if page.next_after is not None:
-            return CrmCursor(mode="full", after=page.next_after, started=started)
+            return CrmCursor(mode="full", after=page.next_after, started=started, synced_to=prev.synced_to)
         return CrmCursor(mode="incremental", synced_to=min(started, run_started))
     if not isinstance(current, Window):
         raise TypeError("a search page needs an incremental cursor")
@@ -187,6 +191,13 @@ def start_window(prev: CrmCursor, window: Window) -> CrmCursor:
         window=(window.since, window.until),
         after_id=window.after_id,
     )
+
+
+def relisting(prev: CrmCursor, run_started: datetime) -> CrmCursor:
+    """The cursor of a stream that lists everything instead of reading its window (`relist`): the listing begins
+    after `run_started`, so it holds every change made before; its end moves `synced_to` to `run_started`, and the
+    next window (with its overlap) reads whatever changed while it ran."""
+    return CrmCursor(mode="full", after=None, started=run_started, synced_to=prev.synced_to)
 
 
 def backfill_state(prev: CrmCursor, since: datetime, run_started: datetime) -> CrmCursor:

@@ -10,7 +10,7 @@ are committed together.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -34,16 +34,6 @@ def _held(object_type: str) -> tuple[sa.Table, list[sa.ColumnElement[bool]]]:
     if table is not None:
         return table, []
     return engagement_t, [engagement_t.c.object_type == object_type]
-
-
-def held_profiles(conn: Connection, contact_ids: Iterable[int]) -> dict[int, tuple[str | None, int | None]]:
-    """(job title, primary company) of the contacts hubsync already holds among these, as stored."""
-    query = sa.select(contact_t.c.id, contact_t.c.jobtitle, contact_t.c.company_id)
-    return {
-        int(r.id): (r.jobtitle, r.company_id)
-        for chunk in id_chunks(contact_ids)
-        for r in conn.execute(query.where(contact_t.c.id.in_(chunk)))
-    }
 
 
 def store_objects(
@@ -81,6 +71,10 @@ class Compared:
     # property writes move a record's modified date, so the next pull reads it again; that must not count as new
     # data to rescore (docs/hubspot.md, "Own writes").
     changed: set[int]
+    # Of the rest (the same content): those whose modified date moved, the only thing to write of them.
+    moved: set[int] = field(default_factory=set)
+    # Contacts only: (job title, primary company) as stored, of those held, for the profile changes.
+    profiles: dict[int, tuple[str | None, int | None]] = field(default_factory=dict)
 
 
 def compare_with_stored(conn: Connection, records: Sequence[Contact | Company | Deal]) -> Compared:
@@ -93,14 +87,39 @@ def compare_with_stored(conn: Connection, records: Sequence[Contact | Company | 
     stored = {
         row.id: row for chunk in id_chunks(by_id) for row in conn.execute(sa.select(table).where(table.c.id.in_(chunk)))
     }
-    older, changed = set(), set()
+    older, changed, moved = set(), set(), set()
     for record_id, record in by_id.items():
         old = stored.get(record_id)
+        row = record_row(record)
         if _is_newer(old, record):
             older.add(record_id)
-        elif _differs(record_row(record), old):
+        elif _differs(row, old):
             changed.add(record_id)
-    return Compared(older, changed)
+        elif any(row[key] != getattr(old, key) for key in ("updated_at", "properties") if key in row):
+            moved.add(record_id)
+    profiles = {i: (r.jobtitle, r.company_id) for i, r in stored.items()} if table is contact_t else {}
+    return Compared(older, changed, moved, profiles)
+
+
+def store_compared(conn: Connection, records: Sequence[Contact | Company | Deal], compared: Compared) -> None:
+    """Store a page of live records as `compare_with_stored` found them: changed ones whole; of the same content,
+    only the modified date (the row's and the raw property), and nothing at all when it did not move either. After
+    hubsync wrote scores to most of a portal, its next pull reads nearly every record again for a new modified date
+    alone; rewriting each whole row (and its indexes) would cost most of that pull's storing."""
+    store_objects(conn, [r for r in records if r.id in compared.changed])
+    moved = [r for r in records if r.id in compared.moved]
+    if not moved:
+        return
+    table = _RECORD_TABLES[type(moved[0])]
+    # Deals keep no raw properties: their modified date is the row's alone.
+    columns = [c for c in ("updated_at", "properties") if c in table.c]
+    statement = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("record_id"))
+        .values({c: sa.bindparam(f"new_{c}") for c in columns})
+    )
+    rows = [record_row(r) for r in moved]
+    conn.execute(statement, [{"record_id": row["id"], **{f"new_{c}": row[c] for c in columns}} for row in rows])
 
 
 def _is_newer(old: Any, record: Contact | Company | Deal) -> bool:
@@ -146,6 +165,13 @@ def mark_archived(conn: Connection, object_type: str, ids: Iterable[int], when: 
     for chunk in id_chunks(sorted(set(ids))):
         where = [table.c.id.in_(chunk), table.c.archived_at.is_(None), *of_type]
         conn.execute(sa.update(table).where(*where).values(archived_at=when))
+
+
+def held_count(conn: Connection, object_type: str) -> int:
+    """How many of the stream's records hubsync holds: about the size of a listing of it. Archived ones count too
+    (a few, kept 90 days): the count then reads the key's index alone, a listing is overestimated a little."""
+    table, of_type = _held(object_type)
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table).where(*of_type)).scalar_one())
 
 
 def live_ids(conn: Connection, object_type: str) -> list[int]:

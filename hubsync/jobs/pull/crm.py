@@ -1,5 +1,6 @@
 """CRM objects: owners (read whole), and contacts, companies, deals and engagements, read page by page since their
-cursor (a listing on the first run, then windows of modified dates) and stored with the cursor after each page."""
+cursor (a listing on the first run, then windows of modified dates, or a listing again where that is faster:
+hubspot/relist.py) and stored with the cursor after each page."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+import structlog
 from sqlalchemy.engine import Connection
 
 from hubsync.errors import MalformedAnswer
-from hubsync.hubspot import cursors
+from hubsync.hubspot import cursors, relist
 from hubsync.hubspot.activity_mapping import engagement_to_activities
 from hubsync.hubspot.cursors import CrmCursor
 from hubsync.hubspot.mapping import company_from_hubspot, contact_from_hubspot, deal_from_hubspot
 from hubsync.hubspot.streams import associations, crm, log_skips, owners
+from hubsync.hubspot.streams.crm import property_chunks
 from hubsync.hubspot.values import Skip, engagement_created_at, engagement_owner_id, parse_id, parse_timestamp
 from hubsync.jobs.pull.company_inputs import contacts_of_changed_companies
 from hubsync.jobs.pull.pipelined import pipelined
@@ -25,13 +28,15 @@ from hubsync.store.activities import replace_engagement_activities, store_activi
 from hubsync.store.crm import (
     apply_merges,
     compare_with_stored,
-    held_profiles,
+    held_count,
+    store_compared,
     store_engagements,
-    store_objects,
     store_owners,
 )
 from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
+
+log = structlog.get_logger(__name__)
 
 _MAPPERS: Final[dict[str, Callable[[Any], Contact | Company | Deal | Skip]]] = {
     "contacts": contact_from_hubspot,
@@ -73,28 +78,38 @@ class _CrmPage:
 
 
 def pull_changes(run: Run, spec: crm.ObjectSpec) -> datetime | None:
-    """Every page of the stream since its cursor, each stored with the cursor after it. Returns the start of the
-    run's first window (None when the run listed everything): what the deletions count is cut at."""
+    """Every page of the stream since its cursor, each stored with the cursor after it. Returns what the deletions
+    count is cut at: the start of the run's first window (also when it was listed instead, `relist`), the start of
+    an interrupted relisting; None when the run listed a stream never read before."""
     with transaction(run.engine) as conn:
         cursor = CrmCursor.from_json(load_cursor(conn, spec.stream))
+        # A window may be listed instead; what hubsync holds of the stream is what a listing would read.
+        stored = held_count(conn, spec.object_type) if cursor.mode == "incremental" else 0
     first = cursors.plan(cursor, run_started=run.started, overlap=run.options.overlap)
     run.conversions_since = None
-    for page in run.fetched(pipelined(_pages(run, spec, cursor), stream=spec.stream)):
+    if isinstance(first, cursors.Listing) and cursor.synced_to is not None and spec.object_type == "contacts":
+        # An interrupted relisting: conversions are looked for since the stream was synced, as its window did.
+        run.conversions_since = cursor.synced_to - run.options.overlap
+    for page in run.fetched(pipelined(_pages(run, spec, cursor, stored), stream=spec.stream)):
         with transaction(run.engine) as conn:
             stored = store_page(run, conn, spec, page.results, page.contact_links)
             save_cursor(conn, spec.stream, page.cursor.to_json(), now=run.started)
         run.page_done(spec.stream, stored, page.total)
-    return first.since if isinstance(first, cursors.Window) else None
+    if isinstance(first, cursors.Window):
+        return first.since
+    return first.started if cursor.synced_to is not None else None
 
 
-def _pages(run: Run, spec: crm.ObjectSpec, cursor: CrmCursor) -> Iterator[_CrmPage]:
-    """The pages of a CRM stream and the cursor after each; fetching needs no database, so it runs ahead."""
+def _pages(run: Run, spec: crm.ObjectSpec, cursor: CrmCursor, stored: int) -> Iterator[_CrmPage]:
+    """The pages of a CRM stream and the cursor after each; fetching needs no database, so it runs ahead.
+    `stored`: how many records of the stream hubsync holds (a window may be listed instead)."""
     seen = 0
     listed: int | None = None
+    rates = relist.Rates.of(run.client.settings)
     while True:
         step = cursors.plan(cursor, run_started=run.started, overlap=run.options.overlap)
         if isinstance(step, cursors.Listing):
-            if step.after is None and run.progress is not None and spec.engagement is None:
+            if step.after is None and listed is None and run.progress is not None and spec.engagement is None:
                 # A listing has no total; a person watching the first sync gets one for its bar and ETA (one
                 # search call per stream, made only when a progress bar shows). Engagements are counted as the
                 # activities they make, one per contact: no total to compare with.
@@ -108,6 +123,23 @@ def _pages(run: Run, spec: crm.ObjectSpec, cursor: CrmCursor) -> Iterator[_CrmPa
             if spec.object_type == "contacts" and run.conversions_since is None:
                 run.conversions_since = step.since
             results, more, remaining = crm.search_page(run.client, spec, step.since, step.until, step.after_id)
+            if (
+                step.after_id == 0
+                and more
+                and relist.faster_to_list(
+                    remaining,
+                    stored,
+                    chunks=len(property_chunks(spec.properties)),
+                    engagement=spec.engagement is not None,
+                    rates=rates,
+                )
+            ):
+                # The page read is dropped (the listing reads it again) and nothing is saved yet: a run stopped
+                # before the first list page is stored reads the same window again and decides the same.
+                log.info("pull.relisting", stream=spec.stream, matching=remaining, stored=stored)
+                listed = max(stored, remaining or 0)
+                cursor = cursors.relisting(cursor, run.started)
+                continue
             total = None if remaining is None else seen + remaining
             ids = [i for r in results if (i := parse_id(r.get("id"))) is not None]
             after = cursors.next_cursor(
@@ -150,7 +182,8 @@ def store_page(
         return _store_engagements(
             run, conn, spec, engagement=spec.engagement, results=results, contact_links=contact_links
         )
-    records, skips = [], []
+    records: list[Contact | Company | Deal] = []
+    skips: list[Skip] = []
     for raw in results:
         mapped = map_record(spec.object_type, raw)
         if isinstance(mapped, Skip):
@@ -167,9 +200,10 @@ def store_page(
     fresh = compared.changed
     contacts = [r for r in records if isinstance(r, Contact)]
     # Read before the page is stored: a change is the stored value against the one that arrives.
-    changes = profile_changes(contacts, held_profiles(conn, [c.id for c in contacts]))
+    changes = profile_changes(contacts, compared.profiles)
     inputs_changed = contacts_of_changed_companies(run, conn, [r for r in records if isinstance(r, Company)], fresh)
-    ids = store_objects(conn, records)
+    store_compared(conn, records, compared)
+    ids = {r.id for r in records}
     fresh |= store_activities(conn, changes)
     run.changed.setdefault(spec.stream, set()).update(ids)
     if spec.object_type == "contacts":
