@@ -8,8 +8,10 @@ Each page is stored together with the stream's cursor in one transaction, so a c
 the page in flight and duplicates nothing (every write is an upsert or a replacement). Cursor arithmetic lives in
 `hubspot/cursors.py`, endpoints in `hubspot/streams/`, SQL in `store/`; this package sequences them:
 `crm.py` (CRM objects and owners), `deletions.py` (archives, deletions for good, restores), `associations.py`,
-`activity_logs.py` (email, web, form and marketing event activity), `pipelined.py` (fetching a page ahead) and
-`run.py` (what the handlers of one run share).
+`activity_logs.py` (email, web, form and marketing event activity), `pipelined.py` (fetching pages ahead) and
+`run.py` (what the handlers of one run share). Once the contacts are stored, the next activity stream's fetching
+starts while the current stream stores (`_fetch_ahead`): a store-bound stream (email events) and a call-bound one
+(form submissions) overlap; each still stores its pages in order, with their cursors, after the one before it.
 """
 
 from __future__ import annotations
@@ -27,14 +29,18 @@ from hubsync.hubspot import cursors
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.cursors import AssociationsCursor, CrmCursor, FormsCursor, LogCursor, MarketingEventsCursor
 from hubsync.jobs.pull.activity_logs import (
+    ACTIVITY_STREAMS,
     pull_email_events,
     pull_form_submissions,
     pull_marketing_events,
     pull_web_events,
+    start_fetching,
+    step_size,
 )
 from hubsync.jobs.pull.associations import ASSOCIATION_PAIRS, pull_associations
 from hubsync.jobs.pull.crm import object_spec, pull_changes, pull_owners
 from hubsync.jobs.pull.deletions import reconcile_deletions
+from hubsync.jobs.pull.pipelined import prefetch
 from hubsync.jobs.pull.run import (
     CRM_STREAMS,
     ENGAGEMENT_STREAMS,
@@ -92,13 +98,18 @@ def pull(
     before = client.stats().total
     log.info("pull.started", streams=sorted(options.streams), run_started=cursors.iso(run.started))
     stopped: StoppedForNow | None = None
+    selected = [s for s in STREAMS if s in options.streams]
     try:
-        for stream in STREAMS:
-            if stream in options.streams:
-                _STREAM_FUNCTIONS[stream](run, stream)
+        for stream, following in zip(selected, [*selected[1:], None], strict=True):
+            _fetch_ahead(run, stream, following)
+            _STREAM_FUNCTIONS[stream](run, stream)
     except StoppedForNow as err:
         log.warning("pull.stopped", reason=type(err).__name__, message=str(err))
         stopped = err
+    finally:
+        for pages in run.ahead.values():
+            pages.close()
+        run.ahead.clear()
     result = PullResult(
         counts=dict(run.counts),
         touched_contacts=frozenset(run.contacts),
@@ -117,6 +128,17 @@ def pull(
         stopped=stopped is not None,
     )
     return result
+
+
+def _fetch_ahead(run: Run, stream: str, following: str | None) -> None:
+    """Start fetching the stream after `stream` while `stream` runs, when its fetching reads nothing that `stream`
+    stores: an activity stream reads contacts (e-mail addresses, conversions) and its own cursor, so it may once the
+    contacts stream is done. Its pages are still stored in order, each with its cursor, after `stream`'s."""
+    if following not in ACTIVITY_STREAMS or STREAMS.index(stream) <= STREAMS.index("contacts"):
+        return
+    steps = start_fetching(run, following)
+    if steps is not None:
+        run.ahead[following] = prefetch(steps, stream=following, size=step_size)
 
 
 def backfill(engine: Engine, streams: Iterable[str], *, since: datetime, now: datetime) -> None:

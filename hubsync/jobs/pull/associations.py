@@ -7,14 +7,18 @@ and a change converges within len(recent) / recent_checks_per_run runs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Final
 
 import structlog
 
+from hubsync.batching import batches
 from hubsync.hubspot import cursors
 from hubsync.hubspot.cursors import AssociationsCursor
 from hubsync.hubspot.streams import associations
+from hubsync.jobs.pull.pipelined import prefetch
 from hubsync.jobs.pull.run import Run
+from hubsync.records import Association
 from hubsync.store.activities import recently_active_contacts
 from hubsync.store.associations import replace_associations
 from hubsync.store.crm import live_ids
@@ -50,16 +54,30 @@ def pull_associations(run: Run, stream: str) -> None:
         from_ids = {"contacts": changed["contacts"] | set(turn), "deals": changed["deals"]}
         log.info("pull.associations_in_turn", checked=len(turn), recent=len(recent), changed=len(changed["contacts"]))
     run.count(stream)  # reported even when no association was read
-    for from_type, to_type in ASSOCIATION_PAIRS:
-        ids = sorted(from_ids[from_type])
-        for start in range(0, len(ids), associations.BATCH):
-            chunk = ids[start : start + associations.BATCH]
-            found = associations.read(run.client, from_type, to_type, chunk)
-            with transaction(run.engine) as conn:
-                changed_from, changed_to = replace_associations(conn, from_type, to_type, chunk, found)
-                run.touch(conn, from_type, changed_from)
-                run.touch(conn, to_type, changed_to)
-            run.page_done(stream, len(found))
+    chunks = [
+        (from_type, to_type, chunk)
+        for from_type, to_type in ASSOCIATION_PAIRS
+        for chunk in batches(sorted(from_ids[from_type]), associations.BATCH)
+    ]
+    # Read ahead: the next chunks' calls go on while this one's associations are replaced.
+    for (from_type, to_type, chunk), found in run.fetched(
+        prefetch(_read(run, chunks), stream=stream, size=lambda read: len(read[1]))
+    ):
+        with transaction(run.engine) as conn:
+            changed_from, changed_to = replace_associations(conn, from_type, to_type, chunk, found)
+            run.touch(conn, from_type, changed_from)
+            run.touch(conn, to_type, changed_to)
+        run.page_done(stream, len(found))
     reconciled = run.started if full else state.reconciled_at
     with transaction(run.engine) as conn:
         save_cursor(conn, stream, AssociationsCursor(reconciled, after).to_json(), now=run.started)
+
+
+_Chunk = tuple[str, str, Sequence[int]]
+
+
+def _read(run: Run, chunks: list[_Chunk]) -> Iterator[tuple[_Chunk, list[Association]]]:
+    """Each chunk with what HubSpot associates with its ids; reading needs no database."""
+    for chunk in chunks:
+        from_type, to_type, ids = chunk
+        yield chunk, associations.read(run.client, from_type, to_type, ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import structlog
 from sqlalchemy.engine import Connection, Engine
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from hubsync.errors import StoppedForNow
 from hubsync.hubspot.client import HubSpotClient
 from hubsync.hubspot.streams import crm
+from hubsync.jobs.pull.pipelined import Prefetch
 from hubsync.jobs.work_lock import WorkLock
 from hubsync.records import EngagementType
 from hubsync.scoring.model import ScoringModel
@@ -152,6 +153,9 @@ class Run:
     saw_conversion: bool = False
     # The service's work lock when a cycle of `hubsync run` pulls: webhook batches get in between pages.
     work: WorkLock | None = None
+    # Streams whose fetching started while the stream before them stored (jobs/pull/__init__.py): their pages,
+    # in order, for their storing to take.
+    ahead: dict[str, Prefetch[Any]] = field(default_factory=dict)
 
     def count(self, stream: str) -> StreamCounts:
         return self.counts.setdefault(stream, StreamCounts())
