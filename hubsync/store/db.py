@@ -54,6 +54,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # A first pull writes a million rows: checkpointing the WAL every 10,000 pages (~40 MB) instead of SQLite's
+    # 1,000 spends less of storing on copying pages back (10-20 % less storing time, bench/pull.py).
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.close()
 
 
