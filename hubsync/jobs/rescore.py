@@ -209,8 +209,9 @@ class _Scored:
     process to the one that stores (a ContactScore costs more to pickle than to compute)."""
 
     ids: Sequence[int]
-    rows: list[dict[str, Any]]
-    history: list[dict[str, Any]]
+    # Tuples of store.scores.SCORE_COLUMNS[kind] and HISTORY_COLUMNS.
+    rows: list[tuple[Any, ...]]
+    history: list[tuple[Any, ...]]
     # Of `ids`, those gone from the database (their scores are dropped).
     gone: list[int]
     # The companies of the batch's contacts (an incremental rescore aggregates them again).
@@ -425,57 +426,53 @@ def _history(
     segment: str,
     status: str | None,
     now: datetime,
-) -> dict[str, Any]:
-    return {
-        "object_type": object_type,
-        "object_id": object_id,
-        "engagement": engagement,
-        "profile": profile,
-        "segment": segment,
-        "status": status,
-        "as_of": now,
-    }
+) -> tuple[Any, ...]:
+    """A score_history row, in store.scores.HISTORY_COLUMNS order."""
+    return (object_type, object_id, engagement, profile, segment, status, now)
 
 
-def _contact_row(score: ContactScore, *, episode: HandoffState, now: datetime) -> dict[str, Any]:
-    return {
-        "contact_id": score.contact_id,
-        "engagement": score.engagement,
-        "profile": score.profile,
-        "completeness": score.completeness,
-        "segment": score.segment,
-        "status": score.status.value,
-        "fit_light": score.fit_light.value,
-        "tier": score.tier.value,
-        "surge": score.surge,
-        "reason": score.reason,
-        "persona": score.persona,
-        "last_positive_at": score.last_positive_at,
+def _contact_row(score: ContactScore, *, episode: HandoffState, now: datetime) -> tuple[Any, ...]:
+    """A contact_score row, in store.scores.SCORE_COLUMNS["contact"] order (a tuple: a dict per row cost more
+    than the database spends storing it)."""
+    return (
+        score.contact_id,
+        score.engagement,
+        score.profile,
+        score.completeness,
+        score.segment,
+        score.status.value,
+        score.fit_light.value,
+        score.tier.value,
+        score.surge,
+        score.reason,
+        score.persona,
+        score.last_positive_at,
         # The rescore's part of the episode; a handoff writes the rest (store/tasks.py `record_created`).
-        "handoff_armed": episode.armed,
-        "triggers_held_at": episode.triggers_held_at,
-        "hand_raise_at": score.hand_raise_at,
-        "gates": list(score.gates),
-        "as_of": now,
-    }
+        episode.armed,
+        episode.triggers_held_at,
+        score.hand_raise_at,
+        list(score.gates),
+        now,
+    )
 
 
-def _company_row(score: CompanyScore, *, now: datetime) -> dict[str, Any]:
-    return {
-        "company_id": score.company_id,
-        "engagement": score.engagement,
-        "profile": score.profile,
-        "completeness": score.completeness,
-        "segment": score.segment,
-        "fit_light": score.fit_light.value,
-        "tier": score.tier.value,
-        "buying_center_active": score.buying_center_active,
-        "active_contacts": score.active_contacts,
-        "engaged_contacts": score.engaged_contacts,
-        "personas_missing": list(score.personas_missing),
-        "reason": score.reason,
-        "as_of": now,
-    }
+def _company_row(score: CompanyScore, *, now: datetime) -> tuple[Any, ...]:
+    """A company_score row, in store.scores.SCORE_COLUMNS["company"] order."""
+    return (
+        score.company_id,
+        score.engagement,
+        score.profile,
+        score.completeness,
+        score.segment,
+        score.fit_light.value,
+        score.tier.value,
+        score.buying_center_active,
+        score.active_contacts,
+        score.engaged_contacts,
+        list(score.personas_missing),
+        score.reason,
+        now,
+    )
 
 
 def stored_contact_score(row: Any) -> ContactScore:

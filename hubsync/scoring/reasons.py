@@ -21,8 +21,6 @@ _DAY = 86400.0
 _EPOCH = date(1970, 1, 1)
 _TOP = 100
 _NOTHING = "no engagement yet"
-# Where the day of the last positive activity goes in a remembered text.
-_SINCE = "\x00"
 
 
 def engagement_reason(result: EngagementResult, cm: CompiledModel) -> str:
@@ -34,46 +32,41 @@ def engagement_reason(result: EngagementResult, cm: CompiledModel) -> str:
     and what has faded since the newest activity, "faded since 2026-10-03 (-12)" (the score against the score
     as of then). At a score of 0 or 100, which would hide their change, they are left out.
 
-    Most contacts share their rounded contributions with many others ("email opened 5× (+10)"), so the text is
-    remembered per rounded breakdown, with the day of inactivity filled in afterwards; the order uses the rounded
-    values too, so the memo cannot change it.
+    Each signal's part is remembered (`_signal_part`: few distinct ones), the whole text is not: with a handful of
+    signals per contact nearly every breakdown is a contact's own (19,999 distinct in bench/score.py's 20,000), so
+    a memo of whole texts only cost the hashing of its keys.
     """
     at_last = result.at_last
-    signals = tuple([(s[0], s[1], round(v)) for s, v in zip(result.signals, at_last.signals, strict=True)])
-    patterns = tuple([(p.pattern, round(v)) for p, v in zip(result.patterns, at_last.patterns, strict=True)])
     inactive = faded = 0
     if 0 < result.score < _TOP:
         inactive = -result.inactivity_penalty
         faded = min(0, result.score - math.floor(at_last.total + inactive + 0.5))
-    key = (signals, patterns, inactive)
-    text = cm.reason_memo.get(key)
-    if text is None:
-        text = _engagement_text(key, cm)
-        cm.remember_reason(key, text)
+    memo = cm.reason_memo
+    # (-size, position, text): sorted as they are, the largest first and ties in the order given (config order).
+    ranked: list[tuple[int, int, str]] = []
+    for signal, weighted in zip(result.signals, at_last.signals, strict=True):
+        value = round(weighted)
+        if value:
+            part = (signal[0], signal[1], value)
+            ranked.append((-abs(value), len(ranked), memo.get(part) or _signal_part(part, cm)))
+    for pattern, weighted in zip(result.patterns, at_last.patterns, strict=True):
+        value = round(weighted)
+        if value:
+            ranked.append((-abs(value), len(ranked), f"{cm.patterns[pattern.pattern].label} ({value:+d})"))
     if inactive:
-        text = text.replace(_SINCE, day_text(_day(result.last_positive_ts)), 1)
+        since = day_text(_day(result.last_positive_ts))
+        ranked.append((-abs(inactive), len(ranked), f"inactive since {since} ({inactive:+d})"))
+    ranked.sort()
+    text = ", ".join([part[2] for part in ranked])
     if faded:
         # Last: it qualifies the parts before it.
         fade = f"faded since {day_text(_day(at_last.ts))} ({faded:+d})"
-        text = fade if text == _NOTHING else f"{text}, {fade}"
-    return text
+        return f"{text}, {fade}" if text else fade
+    return text or _NOTHING
 
 
 def _day(ts: float | None) -> int:
     return int(ts // _DAY) if ts is not None else 0
-
-
-def _engagement_text(
-    key: tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...], int], cm: CompiledModel
-) -> str:
-    signals, patterns, inactive = key
-    parts: list[tuple[int, str]] = [(value, _signal_part(part, cm)) for part in signals if (value := part[2])]
-    parts.extend((value, f"{cm.patterns[i].label} ({value:+d})") for i, value in patterns)
-    if inactive:
-        # The day is filled in by the caller: the rest of the text is shared by many contacts, the day is not.
-        parts.append((inactive, f"inactive since {_SINCE} ({inactive:+d})"))
-    parts.sort(key=lambda part: -abs(part[0]))
-    return ", ".join(text for value, text in parts if value) or _NOTHING
 
 
 def _signal_part(part: tuple[int, int, int], cm: CompiledModel) -> str:

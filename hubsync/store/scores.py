@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from hubsync.store.tables import company_score_t, company_t, contact_score_t, contact_t, history_t
-from hubsync.store.upsert import upsert
+from hubsync.store.upsert import upsert_tuples
 
 ScoredKind = Literal["contact", "company"]
 _TABLES: dict[ScoredKind, sa.Table] = {"contact": contact_score_t, "company": company_score_t}
-# Every score written waits for push to diff it (tables.py `_push_pending`).
-_PUSH_PENDING: dict[str, Any] = {"push_pending": True}
+# The values of a stored score row, in the order a rescore builds them as tuples (store_scores).
+SCORE_COLUMNS: dict[ScoredKind, tuple[str, ...]] = {
+    "contact": (
+        "contact_id",
+        "engagement",
+        "profile",
+        "completeness",
+        "segment",
+        "status",
+        "fit_light",
+        "tier",
+        "surge",
+        "reason",
+        "persona",
+        "last_positive_at",
+        "handoff_armed",
+        "triggers_held_at",
+        "hand_raise_at",
+        "gates",
+        "as_of",
+    ),
+    "company": (
+        "company_id",
+        "engagement",
+        "profile",
+        "completeness",
+        "segment",
+        "fit_light",
+        "tier",
+        "buying_center_active",
+        "active_contacts",
+        "engaged_contacts",
+        "personas_missing",
+        "reason",
+        "as_of",
+    ),
+}
+HISTORY_COLUMNS = ("object_type", "object_id", "engagement", "profile", "segment", "status", "as_of")
 
 
 def live_company_ids(conn: Connection) -> list[int]:
@@ -76,25 +111,18 @@ def member_score_rows(conn: Connection, companies: Collection[int]) -> Sequence[
 def store_scores(
     conn: Connection,
     kind: ScoredKind,
-    rows: Sequence[Mapping[str, Any]],
-    history: Sequence[Mapping[str, Any]],
+    rows: Sequence[tuple[Any, ...]],
+    history: Sequence[tuple[Any, ...]],
     *,
     gone: Collection[int],
 ) -> None:
-    """Current scores in (each pending for push), a history row for each change, and no score left for a record
-    that is gone."""
+    """Current scores in (rows of SCORE_COLUMNS[kind], each pending for push), a history row (of HISTORY_COLUMNS)
+    for each change, and no score left for a record that is gone."""
     table = _TABLES[kind]
-    if conn.dialect.name == "sqlite":
-        if rows:
-            (key,) = table.primary_key.columns
-            _write_through_driver(conn, table, rows, upsert_key=key.name, same=_PUSH_PENDING)
-        if history:
-            _write_through_driver(conn, history_t, history)
-    else:
-        # PostgreSQL: SQLAlchemy sends many rows per INSERT ("insertmanyvalues"), faster than the driver's loop.
-        upsert(conn, table, [{**row, **_PUSH_PENDING} for row in rows])
-        if history:
-            conn.execute(sa.insert(history_t), list(history))
+    # Every score written waits for push to diff it (tables.py `_push_pending`).
+    upsert_tuples(conn, table, (*SCORE_COLUMNS[kind], "push_pending"), [(*row, True) for row in rows])
+    # History rows carry no id: each is a new one.
+    upsert_tuples(conn, history_t, HISTORY_COLUMNS, history)
     if gone:
         (key,) = table.primary_key.columns
         conn.execute(sa.delete(table).where(key.in_(list(gone))))
@@ -127,55 +155,3 @@ def top_scored_contacts(conn: Connection, *, limit: int) -> Sequence[Any]:
         .limit(limit)
     )
     return conn.execute(query).all()
-
-
-def _write_through_driver(
-    conn: Connection,
-    table: sa.Table,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    upsert_key: str | None = None,
-    same: Mapping[str, Any] | None = None,
-) -> None:
-    """Insert (or with `upsert_key`, upsert) rows on SQLite through the driver's executemany, each value converted
-    by its column type: a full rescore writes a hundred thousand rows, and SQLAlchemy's per-row parameter handling
-    would cost seconds. A column's conversion runs once per distinct value (every row has the same `as_of`, most
-    have no gates and no hand-raise). Every row has the columns of the first, and `same` (column → value) for all
-    of them."""
-    same = same or {}
-    names = [*rows[0].keys(), *same]
-    stmt: Any = sqlite.insert(table)
-    if upsert_key is not None:
-        excluded = {n: stmt.excluded[n] for n in names if n != upsert_key}
-        stmt = stmt.on_conflict_do_update(index_elements=[upsert_key], set_=excluded)
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
-    order = compiled.positiontup or []
-    columns = []
-    for name in order:
-        values = [same[name]] * len(rows) if name in same else [row[name] for row in rows]
-        process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        if process is not None:
-            values = _converted(values, process)
-        columns.append(values)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # an open connection has one
-    try:
-        cursor.executemany(str(compiled), list(zip(*columns, strict=True)))
-    finally:
-        cursor.close()
-
-
-def _converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
-    """`process` of each value, called once per distinct value (equal values convert alike: times to UTC text,
-    lists to JSON)."""
-    done: dict[Any, Any] = {}
-    out = []
-    for value in values:
-        # A list (a JSON column's) is remembered by its items.
-        key = tuple(value) if type(value) is list else value
-        try:
-            out.append(done[key])
-        except KeyError:
-            out.append(done.setdefault(key, process(value)))
-        except TypeError:  # unhashable: converted each time
-            out.append(process(value))
-    return out

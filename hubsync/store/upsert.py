@@ -60,13 +60,59 @@ def upsert_by_copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, A
         return 0
     rows = _last_per_key(table, rows)
     plan = _plan(conn.dialect, table, tuple(rows[0]))
+    _copy(conn, plan, plan.tuples(rows))
+    return len(rows)
+
+
+def upsert_tuples(conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> int:
+    """`upsert` of rows given as tuples of `columns` (no dict per row: a full rescore writes a hundred thousand),
+    each key at most once. Each column's conversion runs once per distinct value (a batch's rows share `as_of`,
+    most have no gates). Returns rows written."""
+    if not rows:
+        return 0
+    plan = _plan(conn.dialect, table, columns)
+    given = list(zip(*rows, strict=True))
+    ordered = []
+    for name, convert in zip(plan.columns, plan.converters, strict=True):
+        values = list(given[columns.index(name)]) if name in columns else [plan.defaults[name]] * len(rows)
+        ordered.append(values if convert is None else _converted(values, convert, plan.insert_sql))
+    tuples = list(zip(*ordered, strict=True))
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        _copy(conn, plan, tuples)
+    else:
+        conn.exec_driver_sql(plan.insert_sql, tuples)
+    return len(rows)
+
+
+def _converted(values: list[Any], convert: Callable[[Any], Any], statement: str) -> list[Any]:
+    """`convert` of each value, called once per distinct value (equal values convert alike)."""
+    done: dict[Any, Any] = {}
+    out = []
+    try:
+        for value in values:
+            # A list (a JSON column's) is remembered by its items.
+            key = tuple(value) if type(value) is list else value
+            try:
+                out.append(done[key])
+            except KeyError:
+                out.append(done.setdefault(key, convert(value)))
+            except TypeError:  # unhashable: converted each time
+                out.append(convert(value))
+    except (TypeError, ValueError) as err:
+        # As `_Plan.tuples` refuses a value no column takes (a naive time).
+        raise sa.exc.StatementError(str(err), statement, None, err) from err
+    return out
+
+
+def _copy(conn: Connection, plan: _Plan, tuples: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: the rows (converted, in the plan's column order) COPYed into the stage, then moved."""
     # The stage lives as long as the session; a rolled-back transaction that created it takes it along, so it is
     # declared again each time (a no-op when it exists).
     conn.exec_driver_sql(plan.create_stage_sql)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # psycopg's, while conn is open
     try:
         with cursor.copy(plan.copy_sql) as copy:
-            for row in plan.tuples(rows):
+            for row in tuples:
                 copy.write_row(row)
     except psycopg.Error as err:
         # Raised past SQLAlchemy (a raw cursor): wrapped as SQLAlchemy would, so db.transaction translates it.
@@ -75,7 +121,6 @@ def upsert_by_copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, A
         cursor.close()
     conn.exec_driver_sql(plan.move_sql)
     conn.exec_driver_sql(plan.empty_stage_sql)
-    return len(rows)
 
 
 def _last_per_key(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -20,9 +21,11 @@ from sqlalchemy.engine import Engine
 
 from hubsync.errors import Interrupted
 from hubsync.jobs import rescore as rescore_job
-from hubsync.jobs.rescore import rescore
+from hubsync.jobs.rescore import rescore, stored_contact_score, stored_episode
+from hubsync.scoring import ContactScore, advance, score_company, score_contact
 from hubsync.store.db import open_database
-from hubsync.store.reads import live_contact_ids
+from hubsync.store.reads import activities_by_contact, companies_by_id, contacts_by_id, live_contact_ids
+from hubsync.store.scores import SCORE_COLUMNS
 from hubsync.store.tables import activity_t, company_score_t, company_t, contact_score_t, contact_t, history_t
 from hubsync.store.upsert import upsert
 from tests.unit.scoring.scoring_builders import default_model
@@ -182,6 +185,48 @@ def test_the_bulk_path_stores_what_the_per_contact_path_stores(engine: Engine) -
 
 def _column(name: str) -> int:
     return list(contact_score_t.c.keys()).index(name)
+
+
+def test_each_stored_column_holds_the_value_of_its_name(engine: Engine) -> None:
+    """Score rows travel to the database as tuples (store.scores.SCORE_COLUMNS order), which both paths build
+    alike: read back by column name, every contact row is the score the pure function gives, and every company
+    row the account score of those contacts."""
+    model = default_model()
+    _generate(engine, contacts=120)
+    rescore(engine, model, now=NOW)
+    with engine.connect() as conn:
+        contacts = contacts_by_id(conn, live_contact_ids(conn))
+        activities = activities_by_contact(conn, list(contacts), until=NOW)
+        contact_rows = conn.execute(sa.select(contact_score_t)).all()
+        company_rows = conn.execute(sa.select(company_score_t)).all()
+        companies = companies_by_id(conn, range(1, 41))
+    members: dict[int, list[ContactScore]] = defaultdict(list)
+    for row in contact_rows:
+        contact = contacts[row.contact_id]
+        company = companies.get(contact.company_id) if contact.company_id is not None else None
+        score = score_contact(contact, company, activities.get(contact.id, ()), model, now=NOW)
+        assert stored_contact_score(row) == score
+        episode = advance(stored_episode(None), score, model, now=NOW)
+        assert (row.handoff_armed, row.triggers_held_at) == (episode.armed, episode.triggers_held_at)
+        assert (row.as_of, row.push_pending) == (NOW, True)
+        if contact.company_id is not None:
+            members[contact.company_id].append(score)
+    assert len(contact_rows) == len(contacts)
+    # Each column of a kind that another could be taken for holds a value somewhere.
+    assert any(row.gates and row.last_positive_at and row.hand_raise_at for row in contact_rows)
+    assert any(row.handoff_armed and row.triggers_held_at for row in contact_rows)
+    for row in company_rows:
+        expected = score_company(companies[row.company_id], members[row.company_id], model, now=NOW)
+        stored = {name: getattr(row, name) for name in SCORE_COLUMNS["company"]}
+        assert stored == {name: _plain(getattr(expected, name, NOW)) for name in SCORE_COLUMNS["company"]}
+    assert any(row.personas_missing for row in company_rows)
+
+
+def _plain(value: Any) -> Any:
+    """A score's value as the database hands it back (enums by value, tuples as JSON lists)."""
+    if isinstance(value, Enum):
+        return value.value
+    return list(value) if isinstance(value, tuple) else value
 
 
 def test_worker_processes_store_what_one_process_stores(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,16 +57,9 @@ def test_0005_adds_the_outcomes_and_lists_contacts_again_once(database_url: str)
     assert outcomes == 0
 
 
-def _history(contact_id: int, when: datetime, engagement: int, segment: str, status: str) -> dict[str, object]:
-    return {
-        "object_type": "contact",
-        "object_id": contact_id,
-        "engagement": engagement,
-        "profile": 80,
-        "segment": segment,
-        "status": status,
-        "as_of": when,
-    }
+def _history(contact_id: int, when: datetime, engagement: int, segment: str, status: str) -> tuple[object, ...]:
+    # In store.scores.HISTORY_COLUMNS order.
+    return ("contact", contact_id, engagement, 80, segment, status, when)
 
 
 def _engagement(kind: str, engagement_id: int, contact_id: int, when: datetime, direction: str) -> Activity:

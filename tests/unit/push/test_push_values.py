@@ -24,6 +24,7 @@ from hubsync.records import Activity, ActivityKind, Company, Contact
 from hubsync.scoring import HandoffState, score_company, score_contact
 from hubsync.settings import PushConfig, load_settings
 from hubsync.store.db import open_database
+from hubsync.store.scores import SCORE_COLUMNS
 from hubsync.store.tables import pushed_t
 from tests.support.paths import DEFAULT_CONFIG
 
@@ -41,8 +42,10 @@ def _jan() -> tuple[dict[str, Any], dict[str, Any]]:
         Activity("b", 1, ActivityKind.FORM_SUBMISSION, NOW, form_name="Beratung vereinbaren", url="/beratung"),
     ]
     score = score_contact(jan, acme, acts, model, now=NOW)
-    return _contact_row(score, episode=HandoffState(), now=NOW), _company_row(
-        score_company(acme, [score], model, now=NOW), now=NOW
+    contact = _contact_row(score, episode=HandoffState(), now=NOW)
+    company = _company_row(score_company(acme, [score], model, now=NOW), now=NOW)
+    return dict(zip(SCORE_COLUMNS["contact"], contact, strict=True)), dict(
+        zip(SCORE_COLUMNS["company"], company, strict=True)
     )
 
 

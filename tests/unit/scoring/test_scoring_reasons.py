@@ -6,6 +6,8 @@ import itertools
 from typing import Any
 
 from hubsync.scoring import score_company, score_contact
+from hubsync.scoring.engagement import AtLast, EngagementResult
+from hubsync.scoring.reasons import engagement_reason
 
 from .scoring_builders import company, contact, day, default_model, email, form, load_variant, page, webinar
 
@@ -53,6 +55,29 @@ def test_an_idle_contacts_reason_changes_only_with_its_score() -> None:
     assert scores[0].reason == (
         "demo / consultation request (+50), pricing page 2\u00d7 (+30), webinar attended (+20); fit: no rule matched"
     )
+
+
+def test_equal_parts_keep_config_order_and_parts_that_round_to_zero_are_left_out() -> None:
+    cm = default_model().compiled
+    first, second, third, fourth = (signal.label for signal in cm.signals[:4])
+    values = (10.0, 0.4, 10.2, -9.6)
+    result = EngagementResult(
+        score=40,
+        signals=tuple((i, 1, value, value) for i, value in enumerate(values)),
+        patterns=(),
+        inactivity_penalty=0,
+        inactive_s=None,
+        last_positive_ts=None,
+        at_last=AtLast(None, values, (), sum(values)),
+        surge=False,
+        recent_points=0.0,
+        baseline_weekly_points=0.0,
+        ignored=0,
+        has_history=False,
+        hand_raise_ts=None,
+    )
+    assert engagement_reason(result, cm) == f"{first} (+10), {third} (+10), {fourth} (-10)"
+    assert second not in engagement_reason(result, cm)
 
 
 def test_no_activity() -> None:
