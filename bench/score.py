@@ -7,9 +7,9 @@ memory is its own and every run writes the same rows):
   server starts and imports hubsync; every full rescore below pays it once) and a later one;
 - the full rescore (the bulk path: only the columns scoring needs, read by column, the engagement of each batch of
   contacts computed at once over arrays (hubsync/scoring/bulk.py), scored by a worker process per core while the
-  main process stores): wall seconds and CPU seconds of all its processes for each run, their minimum and median
-  (target <= 10 s wall), and its peak memory: the main process's, the largest worker's, and their sum over all
-  processes (target <= 1 GB);
+  main process stores, and by the main process too until the workers have started): wall seconds and CPU seconds
+  of all its processes for each run, their minimum and median (target <= 10 s wall), and its peak memory: the
+  main process's, the largest worker's, and their sum over all processes (target <= 1 GB);
 - the same in one process (`processes=1`), and the same contacts through the per-contact path (an Activity per row,
   as an incremental rescore reads them), with the ratios to the first, measured one after the other, which says
   more than seconds on a busy machine;

@@ -39,6 +39,7 @@ from hubsync.scoring import (
     score_company,
     score_contact,
 )
+from hubsync.scoring.account import AccountMember
 from hubsync.scoring.bulk import activity_arrays
 from hubsync.scoring.compiled import CompiledModel
 from hubsync.scoring.contact import engagements_in_bulk, score_engaged
@@ -59,7 +60,7 @@ from hubsync.store.scores import (
     ScoredKind,
     drop_scores_of_gone_records,
     live_company_ids,
-    member_score_rows,
+    member_scores,
     previous_contact_scores,
     store_scores,
     stored_scores,
@@ -138,6 +139,8 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
     workers = worker_processes(processes, len(targets)) if full and write else 1
     job = partial(_worker_job, model=model, now=now)
     with Workers(engine, job, workers) if workers > 1 else nullcontext() as pool:
+        # The workers' job, for the batches this process scores while they start.
+        here = job(engine)
         # A full rescore in this process has every contact's new score at hand for the account scores; its
         # workers have them each in their own process, and read them back from what this one has stored.
         members: dict[int, list[ContactScore]] | None = defaultdict(list) if full and pool is None else None
@@ -147,7 +150,7 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
         def score_contacts(conn: Connection, ids: Sequence[int]) -> _Scored:
             return _score_contacts(conn, ids, model, now=now, companies=companies, bulk=full, members=members)
 
-        for batch in _batches("contact", targets, score_contacts, engine, pool=pool, write=write, stop=stop):
+        for batch in _batches("contact", targets, score_contacts, engine, pool=pool, here=here, write=write, stop=stop):
             scored += len(batch.rows)
             changed += len(batch.history)
             touched_companies.update(batch.companies)
@@ -167,7 +170,9 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
         def score_companies(conn: Connection, ids: Sequence[int]) -> _Scored:
             return _score_companies(conn, ids, model, now=now, members=members)
 
-        for batch in _batches("company", company_targets, score_companies, engine, pool=pool, write=write, stop=stop):
+        for batch in _batches(
+            "company", company_targets, score_companies, engine, pool=pool, here=here, write=write, stop=stop
+        ):
             companies_scored += len(batch.rows)
             companies_changed += len(batch.history)
     result = RescoreResult(scored, changed, companies_scored, companies_changed, dict(segments), dict(statuses))
@@ -227,11 +232,13 @@ def _batches(
     engine: Engine,
     *,
     pool: Workers[tuple[ScoredKind, Sequence[int]], _Scored] | None,
+    here: Callable[[tuple[ScoredKind, Sequence[int]]], _Scored],
     write: bool,
     stop: threading.Event | None,
 ) -> Iterator[_Scored]:
     """The targets scored in batches of BATCH ids, each stored in a transaction of its own (unless not `write`), in
-    id order: by `score` within that transaction, or by the pool's workers and then stored here as they come back."""
+    id order: by `score` within that transaction, or by the pool's workers and then stored here as they come back
+    (and by `here`, the workers' job run in this process, while they start)."""
     if pool is None:
         for ids in batches(targets, BATCH):
             _check(stop)
@@ -241,7 +248,13 @@ def _batches(
                     _store(conn, kind, batch)
             yield batch
         return
-    for batch in pool.map((kind, ids) for ids in batches(targets, BATCH)):
+
+    def here_checked(task: tuple[ScoredKind, Sequence[int]]) -> _Scored:
+        _check(stop)
+        return here(task)
+
+    tasks = ((kind, ids) for ids in batches(targets, BATCH))
+    for batch in pool.map(tasks, here=here_checked):
         _check(stop)
         with transaction(engine) as conn:
             _store(conn, kind, batch)
@@ -375,7 +388,7 @@ def _score_companies(
     model: ScoringModel,
     *,
     now: datetime,
-    members: Mapping[int, list[ContactScore]] | None,
+    members: Mapping[int, Sequence[AccountMember]] | None,
 ) -> _Scored:
     """Score one batch of companies from their contacts' new scores (`members`; None: as stored)."""
     companies = companies_by_id(conn, ids)
@@ -404,11 +417,12 @@ def _score_companies(
     return out
 
 
-def _stored_members(conn: Connection, companies: Collection[int]) -> dict[int, list[ContactScore]]:
-    """The stored scores of the companies' contacts (an incremental rescore has only some of them at hand)."""
-    members: dict[int, list[ContactScore]] = {company_id: [] for company_id in companies}
-    for row in member_score_rows(conn, companies):
-        members[row.company_id].append(stored_contact_score(row))
+def _stored_members(conn: Connection, companies: Collection[int]) -> dict[int, list[AccountMember]]:
+    """The stored scores of the companies' contacts, as much as account scoring reads (an incremental rescore has
+    only some of them at hand, a full one's workers none)."""
+    members: dict[int, list[AccountMember]] = {company_id: [] for company_id in companies}
+    for row in member_scores(conn, companies):
+        members[row.company_id].append(row)
     return members
 
 

@@ -93,6 +93,8 @@ class Workers(Generic[T, R]):
         self._pool = ProcessPoolExecutor(processes, mp_context=_context(), initializer=_start, initargs=(url, setup))
         # Two tasks per worker: one running, one queued behind it while the caller handles a result.
         self._ahead = 2 * processes
+        # Whether a worker has finished a task yet (until then, `map` runs tasks here too).
+        self._answered = False
 
     def __enter__(self) -> Workers[T, R]:
         return self
@@ -102,20 +104,54 @@ class Workers(Generic[T, R]):
     ) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def map(self, tasks: Iterable[T]) -> Iterator[R]:
+    def map(self, tasks: Iterable[T], *, here: Callable[[T], R] | None = None) -> Iterator[R]:
+        """The results of `tasks`, in task order. With `here` (the job as this process runs it), this process takes
+        the next tasks itself until a worker has finished one: the first pool of a process waits seconds for its
+        fork server to start and import, a core idle meanwhile. Not after: the workers keep a core each busy, and
+        a third process scoring beside them only competes for the cores (measured with bench/score.py)."""
         waiting = iter(tasks)
-        running: deque[Future[Any]] = deque()
+        # Futures of the workers and results made here, in task order.
+        running: deque[Future[Any] | _Done] = deque()
         for task in waiting:
             running.append(self._pool.submit(_run, task))
             if len(running) >= self._ahead:
                 break
         while running:
-            result = _result(running.popleft())
-            # The next task goes out before the caller gets this result, so the workers stay busy meanwhile.
+            if here is not None and not self._answered and not running[0].done() and self._take(waiting, here, running):
+                continue
+            head = running.popleft()
+            if isinstance(head, _Done):
+                yield cast("R", head.result)
+                continue
+            result = _result(head)
+            self._answered = True
+            # The next task goes out before the caller gets this result, so the workers stay busy meanwhile (as many
+            # in flight as before: a result made here frees no worker).
             for task in waiting:
                 running.append(self._pool.submit(_run, task))
                 break
             yield cast("R", result)
+
+    @staticmethod
+    def _take(waiting: Iterator[T], here: Callable[[T], R], running: deque[Future[Any] | _Done]) -> bool:
+        """Runs the next task here, its result queued behind the others; False when no task is left."""
+        for task in waiting:
+            running.append(_Done(here(task)))
+            return True
+        return False
+
+
+class _Done:
+    """A result made in the caller's process, queued in task order among the workers' futures."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+    @staticmethod
+    def done() -> bool:
+        return True
 
 
 def _result(future: Future[Any]) -> Any:

@@ -2,9 +2,10 @@
 arrays of all their activities, giving the same `EngagementResult` for each contact, equal to the bit.
 
 Equal to the bit because every floating-point value is made by the same IEEE operations in the same order as in
-`engagement_of`: the decay factor elementwise (`numpy.power` calls the C library's `pow`, as `math.pow` does; the
-unit tests compare the two), a signal's decayed points added left to right (`_sequential_sums`, not numpy's pairwise
-reductions), the signals' contributions added in signal order (absent signals add 0.0, which changes nothing).
+`engagement_of`: the decay factor elementwise by `math.pow` itself (numpy's `power` is vectorised on some CPUs
+and differs there in the last bit), a signal's decayed points added left to right (`_sequential_sums`, not numpy's
+pairwise reductions), the signals' contributions added in signal order (absent signals add 0.0, which changes
+nothing).
 What is counted, not added (counts, windows, newest and oldest times), is order-free. Patterns (ordered runs of
 signals) are found per contact by `engagement.patterns_in`, only for contacts with activities of a pattern's signals.
 """
@@ -12,6 +13,7 @@ signals) are found per contact by `engagement.patterns_in`, only for contacts wi
 from __future__ import annotations
 
 import math
+from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -96,8 +98,14 @@ def _capped(total: Floats, cap: Floats) -> Floats:
 
 def _decay(ts: Floats, edge: Floats | float, cm: CompiledModel) -> Floats:
     """`engagement._decayed`'s factor of each time: 2 ** ((ts - edge) / half-life), at most 1."""
-    factor = np.power(2.0, (ts - edge) * cm.inv_half_life_s)
-    return np.where(factor < 1.0, factor, 1.0)
+    exponent = (ts - edge) * cm.inv_half_life_s
+    factor = np.ones_like(exponent)
+    # Only what lies before the edge decays. Each factor comes from the C library's `pow`, as `math.pow` makes it:
+    # numpy's own `power` is vectorised on some CPUs (AVX-512) and differs from it in the last bit there, which could
+    # move a score across a rounding edge and away from the per-contact path.
+    past = exponent < 0.0
+    factor[past] = np.fromiter(map(math.pow, repeat(2.0), exponent[past].tolist()), dtype=np.float64)
+    return factor
 
 
 class _Signals(NamedTuple):

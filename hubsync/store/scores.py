@@ -108,6 +108,23 @@ def member_score_rows(conn: Connection, companies: Collection[int]) -> Sequence[
     return list(conn.execute(stmt))
 
 
+def member_scores(conn: Connection, companies: Collection[int]) -> list[Any]:
+    """Of the live contacts of these companies, what a company's score reads of their stored scores (rows with
+    `company_id`, `engagement`, `last_positive_at`, `persona`): a full rescore's workers read back every contact's,
+    whole rows cost more to read than the companies to score."""
+    stmt = (
+        sa.select(
+            contact_t.c.company_id,
+            contact_score_t.c.engagement,
+            contact_score_t.c.last_positive_at,
+            contact_score_t.c.persona,
+        )
+        .join(contact_t, contact_t.c.id == contact_score_t.c.contact_id)
+        .where(contact_t.c.company_id.in_(list(companies)), contact_t.c.archived_at.is_(None))
+    )
+    return list(conn.execute(stmt).all())
+
+
 def store_scores(
     conn: Connection,
     kind: ScoredKind,

@@ -28,7 +28,7 @@ from hubsync.store.reads import activities_by_contact, companies_by_id, contacts
 from hubsync.store.scores import SCORE_COLUMNS
 from hubsync.store.tables import activity_t, company_score_t, company_t, contact_score_t, contact_t, history_t
 from hubsync.store.upsert import upsert
-from tests.unit.scoring.scoring_builders import default_model
+from tests.unit.scoring.scoring_builders import default_model, load_variant
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 PAGES = ["/", "/preise", "/pricing", "/vergleich/a", "/case-studies/b", "/blog/c", "/jobs"]
@@ -181,6 +181,45 @@ def test_the_bulk_path_stores_what_the_per_contact_path_stores(engine: Engine) -
     assert sum(1 for row in contacts.values() if row[_column("hand_raise_at")] is not None) >= 5
     assert sum(1 for row in contacts.values() if row[_column("engagement")] == 0) >= 5
     assert len({row[_column("status")] for row in contacts.values()}) == 3
+
+
+def _reads_company_properties(data: dict[str, Any]) -> None:
+    """A model whose contact scores read more of the company than the default's columns: a rule on a property,
+    the tier from a property, a competitor's domain."""
+    profile = data["profile"]
+    profile["rules"].append(
+        {
+            "name": "ideal_customer",
+            "source": "company",
+            "property": "icp_fit",
+            "cases": [{"one_of": ["yes"], "points": 20, "label": "ideal customer"}],
+        }
+    )
+    profile["tiers"]["property"] = "staff"
+    profile["gates"]["competitor_domains"] = ["co7.example"]
+
+
+def test_the_bulk_path_reads_of_a_company_all_its_contacts_scores_use(engine: Engine) -> None:
+    """With a model that reads company properties, the tier from a property and the competitor gate, the full
+    rescore's bulk path stores what the per-contact path stores."""
+    model = load_variant(_reads_company_properties)
+    _generate(engine)
+    with engine.begin() as conn:
+        for i in range(1, 41):
+            properties = {"icp_fit": "yes" if i % 3 else "no", "staff": str(i * 60), "unused": "x"}
+            conn.execute(sa.update(company_t).where(company_t.c.id == i).values(properties=properties))
+        live = live_contact_ids(conn)
+    per_contact = rescore(engine, model, now=NOW, contact_ids=live)
+    expected = _stored(engine)
+    _forget_scores(engine)
+    rescore(engine, model, now=NOW)
+    assert _stored(engine) == expected
+    # The data reaches what the comparison is for: the rule, every tier, the gate.
+    contacts = expected["contact_score"].values()
+    assert sum("ideal customer" in row[_column("reason")] for row in contacts) >= 5
+    assert {row[_column("tier")] for row in contacts} >= {"smb", "mid_market", "enterprise"}
+    assert any("competitor" in (row[_column("gates")] or []) for row in contacts)
+    assert per_contact.contacts_scored == len(live)
 
 
 def _column(name: str) -> int:

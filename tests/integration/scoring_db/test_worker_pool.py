@@ -144,3 +144,36 @@ def test_a_lock_held_by_another_thread_of_the_caller_does_not_reach_the_workers(
     finally:
         done.set()
         holder.join(5)
+
+
+def _slow_start(_engine: Engine) -> Callable[[int], tuple[int, int]]:
+    # The workers' first results take long (a fork server still importing, a worker slower than the caller).
+    def job(n: int) -> tuple[int, int]:
+        time.sleep(0.3)
+        return n, os.getpid()
+
+    return job
+
+
+def _here(n: int) -> tuple[int, int]:
+    return n, os.getpid()
+
+
+def test_the_caller_takes_tasks_while_the_workers_start_and_order_is_kept(engine: Engine) -> None:
+    """With `here`, the caller runs the next tasks itself until a worker has finished one: some results are its
+    own, some the workers', all handed back in task order."""
+    with Workers(engine, _slow_start, 2) as pool:
+        results = list(pool.map(range(12), here=_here))
+    assert [n for n, _ in results] == list(range(12))
+    mine = [n for n, pid in results if pid == os.getpid()]
+    assert mine
+    assert len(mine) < len(results)
+
+
+def test_the_caller_leaves_the_tasks_to_the_workers_once_they_answer(engine: Engine) -> None:
+    """Started workers keep the cores busy: a third process scoring beside them would only compete for them."""
+    with Workers(engine, _slow_start, 2) as pool:
+        list(pool.map(range(2)))
+        results = list(pool.map(range(8), here=_here))
+    assert [n for n, _ in results] == list(range(8))
+    assert all(pid != os.getpid() for _, pid in results)
