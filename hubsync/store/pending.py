@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from hubsync.store.rows import id_chunks
 from hubsync.store.tables import company_t, contact_t, pending_t
-from hubsync.store.upsert import upsert
+from hubsync.store.upsert import upsert_tuples
 
 Scored = Literal["contacts", "companies"]
 
@@ -30,7 +30,9 @@ class PendingWork:
 
 
 def mark_pending(conn: Connection, object_type: Scored, ids: Collection[int], *, now: datetime) -> None:
-    upsert(conn, pending_t, [{"object_type": object_type, "object_id": i, "marked_at": now} for i in sorted(ids)])
+    # Run for every stored page: as tuples, `now` converted once for all rows rather than once per row's dict.
+    rows = [(object_type, i, now) for i in sorted(set(ids))]
+    upsert_tuples(conn, pending_t, ("object_type", "object_id", "marked_at"), rows)
 
 
 def pending_work(conn: Connection) -> PendingWork:
