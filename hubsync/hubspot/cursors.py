@@ -19,7 +19,8 @@ written, so an existing database keeps working:
 * `MarketingEventsCursor` — `{"reconciled_at": <iso>, "fingerprints": {event id: counters}, "event": <id>,
   "position": <token>}`.
 * `AssociationsCursor` — `{"reconciled_at": <iso>, "recent_after": <contact id>}`.
-* `DeletionsCursor` — `{"swept_at": <iso>}`, stored as `<stream>.deletions`.
+* `DeletionsCursor` — `{"swept_at": <iso>}`, stored as `<stream>.deletions` (`deletions_key`); owners too (their
+  archived list).
 
 No function here reads the clock: `run_started` is passed in, and `synced_to` never moves past it.
 """
@@ -374,6 +375,11 @@ class AssociationsCursor:
 
     def to_json(self) -> Json:
         return {"reconciled_at": _iso_or_none(self.reconciled_at), "recent_after": self.recent_after}
+
+
+def deletions_key(stream: str) -> str:
+    """Where a stream's sweeps of archived records (`DeletionsCursor`) are recorded, beside its own cursor."""
+    return f"{stream}.deletions"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ are committed together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -201,6 +201,15 @@ def store_engagements(
 def store_owners(conn: Connection, owners: Sequence[Owner]) -> int:
     # open_tasks belongs to the push side (it counts tasks); an upsert of these columns leaves it alone.
     return upsert(conn, owner_t, [record_row(owner) for owner in owners])
+
+
+def archive_owners_except(conn: Connection, active: Collection[int]) -> None:
+    """Owners stored as active that the active list no longer names: archived (deactivated or deleted, an owner
+    HubSpot does not list as active gets no task either way)."""
+    where = [owner_t.c.archived.is_(False)]
+    if active:
+        where.append(owner_t.c.id.not_in(sorted(active)))
+    conn.execute(sa.update(owner_t).where(*where).values(archived=True))
 
 
 def apply_merges(conn: Connection, merges: Mapping[int, Iterable[int]]) -> set[int]:

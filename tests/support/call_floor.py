@@ -43,10 +43,12 @@ def minimum_push_calls(records_pushed: int, tasks_created: int) -> int:
     return math.ceil(records_pushed / BATCH_WRITE) + math.ceil(tasks_created / BATCH_WRITE)
 
 
-def _owners(portal: Portal) -> int:
-    # Owners are read whole every run, active and archived.
+def _owners(portal: Portal, *, archived: bool) -> int:
+    # The active owners are read whole every run; the archived list on the first run (and at each reconciliation,
+    # which an incremental floor does not count).
     active = sum(1 for o in portal.owners if not o.archived)
-    return max(1, math.ceil(active / owners.LIMIT)) + max(1, math.ceil((len(portal.owners) - active) / 100))
+    listed = max(1, math.ceil(active / owners.LIMIT))
+    return listed + max(1, math.ceil((len(portal.owners) - active) / owners.LIMIT)) if archived else listed
 
 
 def _crm_streams() -> tuple[tuple[str, str], ...]:
@@ -59,7 +61,7 @@ def _crm_streams() -> tuple[tuple[str, str], ...]:
 
 
 def _first_sync(portal: Portal, started_ms: int, history_ms: int) -> dict[str, int]:
-    out: dict[str, int] = {"owners": _owners(portal)}
+    out: dict[str, int] = {"owners": _owners(portal, archived=True)}
     for stream, object_type in _crm_streams():
         store = portal.stores[object_type]
         out[stream] = max(1, math.ceil(len(store.live) / crm.LIST_LIMIT)) + max(
@@ -93,7 +95,7 @@ def _changed_counts(portal: Portal, since_ms: int, until_ms: int) -> dict[str, i
 
 
 def _incremental(portal: Portal, since_ms: int, until_ms: int) -> dict[str, int]:
-    out: dict[str, int] = {"owners": _owners(portal)}
+    out: dict[str, int] = {"owners": _owners(portal, archived=False)}
     changed = _changed_counts(portal, since_ms, until_ms)
     for stream, object_type in _crm_streams():
         n = changed[object_type]

@@ -1,4 +1,4 @@
-"""Owners: `GET /crm/v3/owners` (active and archived), small enough to read whole every run."""
+"""Owners: `GET /crm/v3/owners`, the active and the archived list, each small enough to read whole."""
 
 from __future__ import annotations
 
@@ -17,23 +17,28 @@ LIMIT: Final = 100
 
 def read_all(client: HubSpotClient) -> tuple[list[Owner], int]:
     """Every owner (archived ones flagged) and the number of raw records that could not be mapped."""
+    active, skipped = read_list(client, archived=False)
+    archived, skipped_archived = read_list(client, archived=True)
+    return [*active, *archived], skipped + skipped_archived
+
+
+def read_list(client: HubSpotClient, *, archived: bool) -> tuple[list[Owner], int]:
+    """The active owners (or the archived ones, flagged) and the number of raw records that could not be mapped."""
     api = client.api("crm.owners.owners_api")
     owners: list[Owner] = []
     skips: list[Skip] = []
-    for archived in (False, True):
-        after: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"limit": LIMIT, "archived": archived}
-            if after:
-                kwargs["after"] = after
-            page = client.call(api.get_page, operation="list owners", expect=results_page, **kwargs)
-            for raw in page.results:
-                mapped = owner_from_hubspot(as_json(raw))
-                if isinstance(mapped, Skip):
-                    skips.append(mapped)
-                else:
-                    owners.append(mapped)
-            after = next_after(page)
-            if after is None:
-                break
-    return owners, log_skips("owners", skips)
+    after: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"limit": LIMIT, "archived": archived}
+        if after:
+            kwargs["after"] = after
+        page = client.call(api.get_page, operation="list owners", expect=results_page, **kwargs)
+        for raw in page.results:
+            mapped = owner_from_hubspot(as_json(raw))
+            if isinstance(mapped, Skip):
+                skips.append(mapped)
+            else:
+                owners.append(mapped)
+        after = next_after(page)
+        if after is None:
+            return owners, log_skips("owners", skips)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from hubsync.errors import MalformedAnswer
 from hubsync.hubspot import cursors, relist
 from hubsync.hubspot.activity_mapping import engagement_to_activities
-from hubsync.hubspot.cursors import CrmCursor
+from hubsync.hubspot.cursors import CrmCursor, DeletionsCursor
 from hubsync.hubspot.mapping import company_from_hubspot, contact_from_hubspot, deal_from_hubspot
 from hubsync.hubspot.streams import associations, crm, log_skips, owners
 from hubsync.hubspot.streams.crm import property_chunks
@@ -27,6 +27,7 @@ from hubsync.records import Activity, ActivityKind, Company, Contact, Deal, Enga
 from hubsync.store.activities import replace_engagement_activities, store_activities
 from hubsync.store.crm import (
     apply_merges,
+    archive_owners_except,
     compare_with_stored,
     held_count,
     store_compared,
@@ -51,9 +52,23 @@ def map_record(object_type: str, raw: Any) -> Contact | Company | Deal | Skip:
 
 
 def pull_owners(run: Run, stream: str) -> None:
-    found, skipped = owners.read_all(run.client)
+    """The active owners every run; the archived list (deactivated users, and owners of old records never seen
+    active, whose names outputs show) on the first run and every `full_reconcile_every`. In between, an owner the
+    active list no longer names is stored as archived, so a cycle with nothing new makes one request for owners."""
+    key = cursors.deletions_key(stream)
+    with transaction(run.engine) as conn:
+        state = DeletionsCursor.from_json(load_cursor(conn, key))
+    found, skipped = owners.read_list(run.client, archived=False)
+    sweep = cursors.due(state.swept_at, run.started, run.options.full_reconcile_every)
+    active = {owner.id for owner in found}
+    if sweep:
+        archived, skipped_archived = owners.read_list(run.client, archived=True)
+        found, skipped = [*found, *archived], skipped + skipped_archived
     with transaction(run.engine) as conn:
         store_owners(conn, found)
+        archive_owners_except(conn, active)
+        if sweep:
+            save_cursor(conn, key, DeletionsCursor(swept_at=run.started).to_json(), now=run.started)
     run.count(stream).skipped += skipped
     run.page_done(stream, len(found))
 

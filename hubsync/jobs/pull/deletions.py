@@ -31,15 +31,10 @@ from hubsync.store.reads import contact_ids_of_companies
 log = structlog.get_logger(__name__)
 
 
-def cursor_name(stream: str) -> str:
-    """Where a CRM stream's deletion sweeps are recorded, beside its own cursor."""
-    return f"{stream}.deletions"
-
-
 def reconcile_deletions(run: Run, spec: crm.ObjectSpec, cutoff: datetime | None) -> None:
     """After a CRM stream's changes were read: its archives, deletions for good and restores, when any can be
     suspected (see the module's docstring). `cutoff` None (the run listed everything) compares no counts."""
-    key = cursor_name(spec.stream)
+    key = cursors.deletions_key(spec.stream)
     with transaction(run.engine) as conn:
         state = DeletionsCursor.from_json(load_cursor(conn, key))
     if cutoff is None:

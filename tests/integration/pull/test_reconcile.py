@@ -15,7 +15,7 @@ from hubsync.jobs.pull import PullOptions
 from hubsync.sandbox.server import Sandbox, start_sandbox
 from hubsync.store.activities import recently_active_contacts
 from hubsync.store.crm import live_ids
-from hubsync.store.tables import activity_t, association_t, company_t, contact_t
+from hubsync.store.tables import activity_t, association_t, company_t, contact_t, owner_t
 
 from .pull_support import UNPACED, Puller
 
@@ -87,6 +87,40 @@ def test_an_idle_run_counts_records_instead_of_listing_the_archived_ones(
         _, ops = puller.counted()
         for kind in CRM:
             assert ops[f"list {kind}"] >= 1, ops
+
+
+def _owner_flags(puller: Puller) -> dict[int, bool]:
+    with puller.engine.connect() as conn:
+        return {r.id: r.archived for r in conn.execute(sa.select(owner_t.c.id, owner_t.c.archived))}
+
+
+def test_owners_the_active_list_no_longer_names_are_archived_without_reading_the_archived_list(
+    make_puller: Callable[..., Puller],
+) -> None:
+    with _sandbox() as sb:
+        # A user deactivated before hubsync came: the owner of old records.
+        sb.portal.owners[-1].archived = True
+        first = make_puller(sb)
+        _, ops = first.counted()
+        # The first run reads both lists: the archived owners of old records get their names.
+        assert ops["list owners"] == 2, ops
+        assert _owner_flags(first) == {o.id: o.archived for o in sb.portal.owners}
+        puller = _synced(make_puller, sb)
+        # A rep leaves (deactivated), the old owner comes back.
+        gone = next(o for o in sb.portal.owners if not o.archived)
+        returning = sb.portal.owners[-1]
+        gone.archived, returning.archived = True, False
+        sb.portal.advance(MINUTE)
+        _, ops = puller.counted()
+        assert ops["list owners"] == 1, ops
+        flags = _owner_flags(puller)
+        assert flags[gone.id] is True
+        assert flags[returning.id] is False
+        assert flags == {o.id: o.archived for o in sb.portal.owners}
+        # Every `full_reconcile_every` the archived list is read again.
+        sb.portal.advance(7 * 86_400)
+        _, ops = puller.counted()
+        assert ops["list owners"] == 2, ops
 
 
 def test_an_archive_makes_the_count_disagree_and_the_list_is_read(make_puller: Callable[..., Puller]) -> None:
