@@ -21,6 +21,8 @@ written, so an existing database keeps working:
 * `AssociationsCursor` — `{"reconciled_at": <iso>, "recent_after": <contact id>}`.
 * `DeletionsCursor` — `{"swept_at": <iso>}`, stored as `<stream>.deletions` (`deletions_key`); owners too (their
   archived list).
+* `OpenTasksCursor` — `{"read_at": <iso>, "full_at": <iso>}`, stored as `tasks.open`: the handoff's read of its open
+  tasks.
 
 No function here reads the clock: `run_started` is passed in, and `synced_to` never moves past it.
 """
@@ -392,6 +394,37 @@ class DeletionsCursor:
 
     def to_json(self) -> Json:
         return {"swept_at": _iso_or_none(self.swept_at)}
+
+
+OPEN_TASKS_KEY = "tasks.open"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTasksCursor:
+    """The handoff's read of hubsync's open tasks (`jobs/open_tasks.py`), stored as `tasks.open`: when the last read
+    began, and when the last full one did. None: never (or a lost database): the next read is a full one."""
+
+    read_at: datetime | None = None
+    full_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, state: Mapping[str, Any] | None) -> OpenTasksCursor:
+        state = state or {}
+        return cls(read_at=parse_iso(state.get("read_at")), full_at=parse_iso(state.get("full_at")))
+
+    def to_json(self) -> Json:
+        return {"read_at": _iso_or_none(self.read_at), "full_at": _iso_or_none(self.full_at)}
+
+    def changed_since(self, now: datetime, *, overlap: timedelta, full_every: timedelta) -> datetime | None:
+        """From when a read at `now` takes the changed tasks; None: it reads every open task (the first read, and
+        every `full_every`: deletions move no modified date)."""
+        if self.read_at is None or due(self.full_at, now, full_every):
+            return None
+        # A clock that went back must not skip the changes in between.
+        return min(self.read_at, now) - overlap
+
+    def after_read(self, now: datetime, *, full: bool) -> OpenTasksCursor:
+        return OpenTasksCursor(read_at=now, full_at=now if full else self.full_at)
 
 
 # -- periodic work ----------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""HubSpot's task endpoints as hubsync uses them: search open tasks by a subject marker, read tasks by id, task ↔
-contact and task ↔ company associations, the association type ids, the batch create, the update of an open
-task's body and priority, and (for teardown) completing or archiving tasks in batches.
+"""HubSpot's task endpoints as hubsync uses them: search open tasks by a subject marker (or those changed since a
+date), read tasks by id, task ↔ contact and task ↔ company associations, the association type ids, the batch
+create, the update of an open task's body and priority, and (for teardown) completing or archiving tasks in
+batches.
 
 Which tasks are hubsync's is the caller's word (`marker`, the prefix of every subject hubsync writes). A task is
 created on a contact or (an account task) on a company. The batch create correlates each input with the caller's
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, Final
 
-import structlog
 from hubspot.crm.associations.v4 import (
     BatchInputPublicFetchAssociationsBatchRequest,
     PublicFetchAssociationsBatchRequest,
@@ -49,12 +49,9 @@ if TYPE_CHECKING:
 
     from hubsync.hubspot.client import HubSpotClient
 
-log = structlog.get_logger(__name__)
-
 COMPLETED: Final = "COMPLETED"
 # Search pages (HubSpot allows 200 per page) and association reads (1,000 ids).
 SEARCH_PAGE: Final = 200
-SEARCH_RESULTS_MAX: Final = 10_000
 ASSOCIATION_BATCH: Final = 1000
 TASK_PROPERTIES: Final = (
     "hs_task_subject", "hs_task_status", "hubspot_owner_id", "hs_timestamp", "hs_createdate",
@@ -96,38 +93,44 @@ def association_type_id(client: HubSpotClient, to_type: str) -> int:
 
 def search_open_tasks(client: HubSpotClient, marker: str) -> dict[int, dict[str, Any]]:
     """Open tasks whose subject starts with `marker` (by task id: their properties), from the tasks search."""
+    status = Filter(property_name="hs_task_status", operator="NEQ", value=COMPLETED)
+    found = _search_marked(client, marker, status, operation="push.tasks_search")
+    return {task_id: props for task_id, props in found.items() if is_open(props, marker)}
+
+
+def search_changed_tasks(client: HubSpotClient, marker: str, since: datetime) -> dict[int, dict[str, Any]]:
+    """Tasks whose subject carries `marker`'s word, modified at or after `since`, whatever their status (completed
+    and reopened ones move the modified date; a deleted one is in no search), by task id: their properties."""
+    modified = Filter(property_name="hs_lastmodifieddate", operator="GTE", value=str(round(since.timestamp() * 1000)))
+    return _search_marked(client, marker, modified, operation="push.tasks_changed")
+
+
+def _search_marked(
+    client: HubSpotClient, marker: str, condition: Filter, *, operation: str
+) -> dict[int, dict[str, Any]]:
+    """Every task the search finds with `marker`'s word in its subject and `condition`, sorted and keyset-paged by
+    id (so HubSpot's 10,000-result cap never applies)."""
     api = client.api("crm.objects.tasks.search_api")
     # CONTAINS_TOKEN matches whole words: the marker's word, without its brackets.
-    token = re.sub(r"\W", "", marker)
+    token = Filter(property_name="hs_task_subject", operator="CONTAINS_TOKEN", value=re.sub(r"\W", "", marker))
     found: dict[int, dict[str, Any]] = {}
-    after: str | None = None
+    after_id = 0
     while True:
         request = PublicObjectSearchRequest(
             filter_groups=[
                 FilterGroup(
-                    filters=[
-                        Filter(property_name="hs_task_subject", operator="CONTAINS_TOKEN", value=token),
-                        Filter(property_name="hs_task_status", operator="NEQ", value=COMPLETED),
-                    ]
+                    filters=[token, condition, Filter(property_name="hs_object_id", operator="GT", value=str(after_id))]
                 )
             ],
             sorts=["hs_object_id"],
             properties=list(TASK_PROPERTIES),
             limit=SEARCH_PAGE,
-            after=after,
         )
-        page = client.call(api.do_search, request, kind="search", operation="push.tasks_search", expect=results_page)
+        page = client.call(api.do_search, request, kind="search", operation=operation, expect=results_page)
         for task in page.results:
-            props = dict(task.properties or {})
-            if is_open(props, marker):
-                found[int(task.id)] = props
-        after = next_after(page)
-        if after is None:
-            return found
-        if int(after) >= SEARCH_RESULTS_MAX:
-            # Paging past HubSpot's 10,000 results per query is refused; that many open hubsync tasks means the
-            # capacity settings are far off, and the local "open" rows still count what hubsync created.
-            log.warning("push.tasks_search_capped", found=len(found))
+            found[int(task.id)] = dict(task.properties or {})
+        after_id = max((int(task.id) for task in page.results), default=after_id)
+        if next_after(page) is None or not page.results:
             return found
 
 

@@ -145,7 +145,7 @@ def plan_handoff(
 ) -> HandoffPlan:
     """Which tasks to create or update, for whom and why (reads HubSpot and the database, writes nothing). `local`:
     the open tasks as the database has them, not read from HubSpot (a webhook batch between cycles)."""
-    open_tasks = local_open_tasks(engine) if local else read_open_tasks(client, engine, now=now)
+    open_tasks = local_open_tasks(engine) if local else read_open_tasks(client, engine, settings.config.sync, now=now)
     model = settings.config.scoring
     handoff = model.handoff
     with transaction(engine) as conn:

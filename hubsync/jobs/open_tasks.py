@@ -5,26 +5,37 @@
    between: hubsync looks at the tasks of the intents' contacts and companies in HubSpot, through their
    associations, in batches; an open hubsync task found there is adopted, any other intent is dropped and its
    contact or company decided again.
-2. Read the load (`read_open_tasks`, applied by `apply_open_tasks`). Open hubsync tasks (subject starting with the
-   marker, status not COMPLETED) come from a HubSpot search; local "open" rows the search does not show (search lags
-   behind writes) are read by id, and those completed or deleted in HubSpot become "done". Open hubsync tasks
-   hubsync has no row for (a lost database) are adopted through their contact association (an account task through
-   its company's), and "done" rows whose task a rep reopened are open again, so a contact (or a company) never gets
-   a second one.
+2. Read the load (`read_open_tasks`, applied by `apply_open_tasks`). HubSpot's open hubsync tasks (subject starting
+   with the marker, status not COMPLETED) are kept in `open_task` with their owners, which the load per owner is
+   counted from. A read takes from a HubSpot search only the hubsync tasks modified since the last read began (less
+   the overlap: search lags behind writes), whatever their status, so its cost follows what changed, not how many
+   tasks are open: a completed task and a reopened one move their modified date. Every `full_reconcile_days`, and
+   when there is no last read (the first run, a lost database), it searches every open hubsync task instead and
+   replaces `open_task`: a deleted task moves no modified date and is seen there (so is a subject that lost the
+   marker's word). Local "open" rows that neither this search nor `open_task` shows open (tasks created since the
+   last read, which search may not show yet) are read by id, and those completed or deleted in HubSpot become
+   "done". Open hubsync tasks hubsync has no row for (a lost database) are adopted through their contact
+   association (an account task through its company's), and "done" rows whose task a rep reopened are open again,
+   so a contact (or a company) never gets a second one. What the read found and its cursor (`tasks.open`) are
+   committed together, after the read, so a run killed before that reads the same changes again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from hubsync.hubspot import tasks_api
+from hubsync.hubspot.cursors import OPEN_TASKS_KEY, OpenTasksCursor
 from hubsync.hubspot.values import parse_id, parse_timestamp
 from hubsync.render.task_text import MARKER
 from hubsync.scoring.handoff import HandoffState, handed_over
 from hubsync.store import tasks as task_store
+from hubsync.store.cursors import load_cursor, save_cursor
 from hubsync.store.db import transaction
 from hubsync.store.tasks import AdoptedTask, ClosedTask, LocalTask
 
@@ -35,6 +46,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from hubsync.hubspot.client import HubSpotClient
+    from hubsync.settings import SyncConfig
 
 log = structlog.get_logger(__name__)
 
@@ -132,24 +144,47 @@ class OpenTasks:
     closed: tuple[ClosedTask, ...] = ()
     # Companies with an open account task (or an intent, left only in a dry run): never a second one.
     companies: frozenset[int] = frozenset()
+    # What the read saw of HubSpot's open hubsync tasks, for `open_task`: open ones (task id → owner id), and ones
+    # no longer open; `full`: the open ones are all there are.
+    seen_open: Mapping[int, int | None] = field(default_factory=dict)
+    seen_closed: tuple[int, ...] = ()
+    full: bool = False
+    # The read's cursor, committed with what it found; None: nothing was read from HubSpot.
+    cursor: OpenTasksCursor | None = None
 
 
-def read_open_tasks(client: HubSpotClient, engine: Engine, *, now: datetime) -> OpenTasks:
-    """Step 2, read only: HubSpot's open hubsync tasks against the local rows."""
-    in_hubspot = tasks_api.search_open_tasks(client, MARKER)
+def read_open_tasks(client: HubSpotClient, engine: Engine, sync: SyncConfig, *, now: datetime) -> OpenTasks:
+    """Step 2, read only: HubSpot's hubsync tasks changed since the last read (all open ones on a full read) against
+    the local rows and `open_task`."""
     with transaction(engine) as conn:
+        cursor = OpenTasksCursor.from_json(load_cursor(conn, OPEN_TASKS_KEY))
+        believed = task_store.open_task_owners(conn)
         local = task_store.live_tasks(conn)
+    since = cursor.changed_since(
+        now, overlap=timedelta(minutes=sync.overlap_minutes), full_every=timedelta(days=sync.full_reconcile_days)
+    )
+    full = since is None
+    if since is None:
+        found = tasks_api.search_open_tasks(client, MARKER)
+        believed = {}
+    else:
+        found = tasks_api.search_changed_tasks(client, MARKER, since)
+    log.info("push.open_tasks_read", full=full, found=len(found))
+    in_hubspot = {t: p for t, p in found.items() if is_hubsync_open(p)}
     by_task = {
         int(r.hubspot_task_id): r
         for r in local
         if r.state == "open" and r.hubspot_task_id is not None and r.hubspot_task_id.isdigit()
     }
-    unseen = [t for t in by_task if t not in in_hubspot]
-    still_open = tasks_api.read_tasks(client, unseen) if unseen else {}
-    gone = [t for t in unseen if not is_hubsync_open(still_open.get(t, {}))]
+    unseen = [t for t in by_task if t not in found and t not in believed]
+    read = {**(tasks_api.read_tasks(client, unseen) if unseen else {}), **found}
+    # Read and not open: completed, deleted (absent from the read by id), or no longer marked.
+    seen_closed = {t for t in [*read, *unseen] if not is_hubsync_open(read.get(t, {}))}
+    gone = [t for t in by_task if t in seen_closed]
     done = tuple(by_task[t].id for t in gone)
-    closed = tuple(_closed(by_task[t].id, still_open.get(t)) for t in gone)
-    open_tasks = {**{t: p for t, p in still_open.items() if is_hubsync_open(p)}, **in_hubspot}
+    closed = tuple(_closed(by_task[t].id, read.get(t)) for t in gone)
+    seen_open = {t: parse_id(p.get("hubspot_owner_id")) for t, p in read.items() if t not in seen_closed}
+    owners = {**{t: o for t, o in believed.items() if t not in seen_closed}, **seen_open}
     # What has an open task: ("contacts", id), or ("companies", id) for an account task.
     claimed = {r.target for r in local if r.id not in set(done)}
     reopened: tuple[int, ...] = ()
@@ -167,13 +202,17 @@ def read_open_tasks(client: HubSpotClient, engine: Engine, *, now: datetime) -> 
         on_companies = tasks_api.task_links(client, rest, tasks_api.COMPANIES) if rest else {}
         adopted = _adopt({**on_companies, **on_contacts}, set(on_companies), in_hubspot, claimed, now=now)
     return OpenTasks(
-        _per_owner(open_tasks.values()),
+        dict(Counter(o for o in owners.values() if o is not None)),
         frozenset(i for kind, i in claimed if kind == tasks_api.CONTACTS),
         done,
         reopened,
         adopted,
         closed,
         frozenset(i for kind, i in claimed if kind == tasks_api.COMPANIES),
+        seen_open,
+        tuple(sorted(seen_closed)),
+        full,
+        cursor.after_read(now, full=full),
     )
 
 
@@ -201,15 +240,6 @@ def _closed(row_id: int, properties: Mapping[str, Any] | None) -> ClosedTask:
     if properties.get("hs_task_status") == tasks_api.COMPLETED:
         return ClosedTask(row_id, "completed", parse_timestamp(properties.get("hs_task_completion_date")))
     return ClosedTask(row_id, None, None)
-
-
-def _per_owner(tasks: Iterable[Mapping[str, Any]]) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for props in tasks:
-        owner = parse_id(props.get("hubspot_owner_id"))
-        if owner is not None:
-            counts[owner] = counts.get(owner, 0) + 1
-    return counts
 
 
 def _reopen(done_rows: Sequence[LocalTask], claimed: set[tuple[str, int]]) -> tuple[int, ...]:
@@ -263,6 +293,10 @@ def apply_open_tasks(engine: Engine, open_tasks: OpenTasks) -> None:
         task_store.record_closed(conn, open_tasks.closed)
         task_store.adopt(conn, open_tasks.adopted)
         task_store.store_owner_load(conn, open_tasks.by_owner)
+        cursor = open_tasks.cursor
+        if cursor is not None and cursor.read_at is not None:
+            task_store.store_open_tasks(conn, open_tasks.seen_open, open_tasks.seen_closed, replace=open_tasks.full)
+            save_cursor(conn, OPEN_TASKS_KEY, cursor.to_json(), now=cursor.read_at)
     for row_id in open_tasks.reopened:
         log.info("push.task_reopened", row_id=row_id)
     for row_id in open_tasks.done:

@@ -340,6 +340,17 @@ class TaskRow(SQLModel, table=True):
     completed_at: datetime | None = _time()
 
 
+class OpenTaskRow(SQLModel, table=True):
+    """An open hubsync task as HubSpot last showed it (any open task whose subject carries the marker, with or without
+    a `task` row): what the owners' open-task load is counted from, kept by `jobs/open_tasks.py` from the tasks
+    changed since its last read, and replaced by each full read."""
+
+    __tablename__ = "open_task"
+
+    task_id: int = _id(primary_key=True)
+    owner_id: int | None = _id()
+
+
 class ContactOutcomeRow(SQLModel, table=True):
     """What happened to a contact after hubsync scored it (scoring.outcomes.ContactOutcome, docs/scoring.md
     "Outcomes"): lifecycle dates, the rep's lead status, its first handoff and the response, its deals. Derived from
@@ -453,6 +464,7 @@ pushed_t: Final = _handle(PushedValuesRow)
 push_state_t: Final = _handle(PushStateRow)
 pending_t: Final = _handle(PendingRescoreRow)
 task_t: Final = _handle(TaskRow)
+open_task_t: Final = _handle(OpenTaskRow)
 outcome_t: Final = _handle(ContactOutcomeRow)
 run_t: Final = _handle(RunRow)
 lease_t: Final = _handle(LeaseRow)

@@ -15,7 +15,16 @@ import sqlalchemy as sa
 
 from hubsync.store.reads import owner_from_row
 from hubsync.store.rows import id_chunks
-from hubsync.store.tables import company_score_t, company_t, contact_score_t, contact_t, owner_t, task_t
+from hubsync.store.tables import (
+    company_score_t,
+    company_t,
+    contact_score_t,
+    contact_t,
+    open_task_t,
+    owner_t,
+    task_t,
+)
+from hubsync.store.upsert import upsert
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
@@ -105,6 +114,11 @@ def done_tasks(conn: Connection, task_ids: Collection[int]) -> list[LocalTask]:
         sa.select(*_LOCAL).where(task_t.c.hubspot_task_id.in_([str(t) for t in task_ids]), task_t.c.state == "done")
     )
     return [_local(r) for r in rows]
+
+
+def open_task_owners(conn: Connection) -> dict[int, int | None]:
+    """hubsync's open tasks as HubSpot last showed them: the owner of each (None: none)."""
+    return {int(task_id): owner for task_id, owner in conn.execute(sa.select(open_task_t))}
 
 
 def owners(conn: Connection) -> list[Owner]:
@@ -272,8 +286,11 @@ def drop_intent(conn: Connection, row_id: int) -> None:
 
 
 def mark_done(conn: Connection, row_ids: Sequence[int]) -> None:
+    """These rows' tasks are no longer open: nor do they count in their owners' load (teardown closes tasks too)."""
     if row_ids:
         conn.execute(sa.update(task_t).where(task_t.c.id.in_(row_ids)).values(state="done"))
+        mine = conn.execute(sa.select(task_t.c.hubspot_task_id).where(task_t.c.id.in_(row_ids))).scalars()
+        store_open_tasks(conn, {}, [int(t) for t in mine if t is not None and t.isdigit()])
 
 
 def record_closed(conn: Connection, closed: Sequence[ClosedTask]) -> None:
@@ -315,6 +332,18 @@ def adopt(conn: Connection, tasks: Sequence[AdoptedTask]) -> None:
                 for t in tasks
             ],
         )
+
+
+def store_open_tasks(
+    conn: Connection, opened: Mapping[int, int | None], closed: Collection[int], *, replace: bool = False
+) -> None:
+    """What a read of HubSpot's tasks found: tasks open (task id → owner) and tasks no longer open; `replace`: `opened`
+    is every open task (a full read), nothing else stays."""
+    if replace:
+        conn.execute(sa.delete(open_task_t))
+    for chunk in id_chunks(closed):
+        conn.execute(sa.delete(open_task_t).where(open_task_t.c.task_id.in_(chunk)))
+    upsert(conn, open_task_t, [{"task_id": t, "owner_id": o} for t, o in sorted(opened.items())])
 
 
 def owner_load(conn: Connection) -> dict[int, int]:

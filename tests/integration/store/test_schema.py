@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "push_state",
     "pending_rescore",
     "task",
+    "open_task",
     "contact_outcome",
     "run",
     "lease",
