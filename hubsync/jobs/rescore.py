@@ -364,7 +364,7 @@ def _engaged_in_bulk(
     of their activities (scoring/bulk.py)."""
     cm = model.compiled
     read = activity_columns(conn, ids[0], ids[-1], until=now, fields=cm.key_fields)
-    arrays = activity_arrays(read.contact, read.micros, read.keys, cm, cm.key_fields)
+    arrays = activity_arrays(read.contact, read.micros, read.code, read.keys, cm, columns=cm.key_fields)
     live = sorted(contacts)
     return dict(zip(live, engagements_in_bulk([contacts[i] for i in live], arrays, model, now=now), strict=True))
 

@@ -35,10 +35,12 @@ from hubsync.store.db import make_engine
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Imported once by the fork server, so that a worker starts with them in memory instead of importing them again.
-# The caller's main module too: multiprocessing imports it in every worker it has not been imported in (the
-# `hubsync` script, pytest, a bench script; each runs nothing on import).
-PRELOAD = ("__main__", "hubsync.jobs.rescore", "hubsync.jobs.preview")
+# Imported once by the fork server, so that a worker starts with them in memory instead of importing them again:
+# the caller's main module (multiprocessing imports it in every worker it has not been imported in: the `hubsync`
+# script, pytest, a bench script; each runs nothing on import), this one (what every worker runs), and the module
+# of the first pool's job (only that one: the fork server's imports are CPU the rescore's cores could use, and
+# `hubsync.jobs.preview` alone costs half a second).
+PRELOAD = ("__main__", __name__)
 
 # Set in each worker when it starts; the module-level `_run` calls it.
 _job: Callable[[Any], Any] | None = None
@@ -50,12 +52,14 @@ def usable_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def _context() -> BaseContext:
+def _context(setup: Callable[..., Any]) -> BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # Takes effect when the server starts (the first pool of this process); later pools reuse the server.
-    context.set_forkserver_preload(list(PRELOAD))
+    # Takes effect when the server starts (the first pool of this process); later pools reuse the server, and
+    # their workers import what their job needs when they unpickle it.
+    job_module = getattr(setup, "func", setup).__module__
+    context.set_forkserver_preload([*PRELOAD, job_module])
     return context
 
 
@@ -90,7 +94,9 @@ class Workers(Generic[T, R]):
     def __init__(self, engine: Engine, setup: Callable[[Engine], Callable[[T], R]], processes: int) -> None:
         # The password travels to the workers through multiprocessing's pipe, never through a log or a message.
         url = engine.url.render_as_string(hide_password=False)
-        self._pool = ProcessPoolExecutor(processes, mp_context=_context(), initializer=_start, initargs=(url, setup))
+        self._pool = ProcessPoolExecutor(
+            processes, mp_context=_context(setup), initializer=_start, initargs=(url, setup)
+        )
         # Two tasks per worker: one running, one queued behind it while the caller handles a result.
         self._ahead = 2 * processes
         # Whether a worker has finished a task yet (until then, `map` runs tasks here too).

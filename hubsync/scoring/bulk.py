@@ -44,23 +44,26 @@ class ActivityArrays(NamedTuple):
 
 
 def activity_arrays(
-    contact: Ints, micros: Ints, keys: Sequence[tuple[Any, ...]], cm: CompiledModel, columns: Sequence[str]
+    contact: Ints,
+    micros: Ints,
+    code: Ints,
+    keys: Sequence[tuple[Any, ...]],
+    cm: CompiledModel,
+    *,
+    columns: Sequence[str],
 ) -> ActivityArrays:
     """A batch's activities as the full rescore reads them (`store.reads.activity_columns`: contact ids, whole
-    microseconds since 1970 UTC, and (kind, *columns) of each) as arrays, each activity's signal looked up in the
-    model's memo (a few dozen distinct keys). `columns` may hold more attributes than the model tests, in any
-    order."""
+    microseconds since 1970 UTC, and each activity's key, (kind, *columns), as its position in `keys`) as arrays,
+    each key's signal looked up in the model's memo (a few dozen distinct keys) once. `columns` may hold more
+    attributes than the model tests, in any order."""
     if tuple(columns) == cm.key_fields:
         own = keys
     else:
         own = list(map(itemgetter(0, *(1 + list(columns).index(name) for name in cm.key_fields)), keys))
-    found: list[int | None] = list(map(cm.memo.get, own))
-    if None in found:
-        # Each new key classified once, whatever the memo keeps.
-        new = {key: cm.classify(key) for key in {key for key, i in zip(own, found, strict=True) if i is None}}
-        found = [new[key] if i is None else i for key, i in zip(own, found, strict=True)]
+    signals = [cm.memo.get(key) for key in own]
+    signals = [cm.classify(key) if i is None else i for key, i in zip(own, signals, strict=True)]
     # Exactly Python's int / int for values below 2**53: both converted exactly, then one rounded division.
-    return ActivityArrays(contact, micros / 1_000_000, np.array(found, dtype=np.int64))
+    return ActivityArrays(contact, micros / 1_000_000, np.array(signals, dtype=np.int64)[code])
 
 
 def _starts(keys: Ints) -> Ints:
@@ -237,8 +240,19 @@ def _own_sorted(contact_ids: Sequence[int], activities: ActivityArrays) -> _Sort
     mine = where < n
     mine[mine] = ids[where[mine]] == activities.contact[mine]
     owner, ts, signal = where[mine], activities.ts[mine], activities.signal[mine]
-    order = np.lexsort((ts, signal, owner))
+    if _by_owner_and_time(owner, ts):
+        # As the full rescore reads them: a stable sort by contact and signal leaves each run in time order, the
+        # same order as the sort by all three, at a fraction of its cost.
+        order = np.argsort(owner * (int(signal.max(initial=0)) + 2) + (signal + 1), kind="stable")
+    else:
+        order = np.lexsort((ts, signal, owner))
     return _Sorted(owner[order], ts[order], signal[order])
+
+
+def _by_owner_and_time(owner: Ints, ts: Floats) -> bool:
+    """Whether the activities are ordered by contact, then time."""
+    same = owner[1:] == owner[:-1]
+    return bool(np.all((owner[1:] > owner[:-1]) | (same & (ts[1:] >= ts[:-1]))))
 
 
 def _groups(acts: _Sorted, last: Floats, table: _Signals, cm: CompiledModel, now_ts: float) -> _Groups:

@@ -174,11 +174,13 @@ def activity_rows(
 
 
 class ActivityColumns(NamedTuple):
-    """The full rescore's read of a batch's activities, by column: contact ids and times (whole microseconds since
-    1970 UTC) as arrays, and each activity's (kind, *fields) as a tuple (what its signal depends on)."""
+    """The full rescore's read of a batch's activities, by column: contact ids, times (whole microseconds since 1970
+    UTC) and key codes as arrays; each activity's key, (kind, *fields) (what its signal depends on), is
+    `keys[code]`, so that each distinct key is classified once."""
 
     contact: npt.NDArray[np.int64]
     micros: npt.NDArray[np.int64]
+    code: npt.NDArray[np.int64]
     keys: list[tuple[Any, ...]]
 
 
@@ -209,9 +211,15 @@ def activity_columns(
         rows = _plain_rows(conn, stmt)
         # "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, as the DateTime column stores it: numpy reads it as UTC.
         micros = np.array(list(map(itemgetter(1), rows)), dtype="datetime64[us]").view(np.int64)
+    codes: dict[tuple[Any, ...], int] = {}
+    # Each row's key: its position among the batch's distinct keys, in the order rows bring them.
+    code = np.fromiter(
+        (codes.setdefault(key, len(codes)) for key in map(itemgetter(2, *range(3, 3 + len(fields))), rows)),
+        np.int64,
+        len(rows),
+    )
     contact = np.fromiter(map(itemgetter(0), rows), np.int64, len(rows))
-    keys = list(map(itemgetter(2, *range(3, 3 + len(fields))), rows))
-    return ActivityColumns(contact, micros, keys)
+    return ActivityColumns(contact, micros, code, list(codes))
 
 
 def _plain_rows(conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:

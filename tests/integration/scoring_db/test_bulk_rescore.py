@@ -152,7 +152,9 @@ def _forget_scores(engine: Engine) -> None:
             conn.execute(sa.delete(table))
 
 
-def test_the_bulk_path_stores_what_the_per_contact_path_stores(engine: Engine) -> None:
+def test_the_bulk_path_stores_what_the_per_contact_path_stores(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Several batches, each with its own keys.
+    monkeypatch.setattr(rescore_job, "BATCH", 100)
     model = default_model()
     _generate(engine)
     with engine.connect() as conn:

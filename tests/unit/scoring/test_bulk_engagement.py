@@ -57,15 +57,16 @@ def _check(contacts: list[tuple[list[tuple[int, int]], int | None]], seed: int) 
     for contact_id, (activities, _) in zip(ids, contacts, strict=True):
         rows.extend((contact_id, NOW_MICROS - offset, signal) for signal, offset in activities)
     random.Random(seed).shuffle(rows)  # noqa: S311  (test data)
-    arrays = ActivityArrays(
-        np.array([r[0] for r in rows], dtype=np.int64),
-        np.array([r[1] for r in rows], dtype=np.int64) / 1_000_000,
-        np.array([r[2] for r in rows], dtype=np.int64),
-    )
     created = [(NOW_MICROS - c) / 1_000_000 if c is not None else None for _, c in contacts]
-    got = bulk_engagement(ids, created, arrays, CM, NOW.timestamp())
     expected = [_expected(activities, created_at) for activities, created_at in contacts]
-    assert got == expected
+    # In any order, and by contact and time as the full rescore reads them (equal times in any order).
+    for order in (rows, sorted(rows, key=lambda r: (r[0], r[1]))):
+        arrays = ActivityArrays(
+            np.array([r[0] for r in order], dtype=np.int64),
+            np.array([r[1] for r in order], dtype=np.int64) / 1_000_000,
+            np.array([r[2] for r in order], dtype=np.int64),
+        )
+        assert bulk_engagement(ids, created, arrays, CM, NOW.timestamp()) == expected
 
 
 @settings(max_examples=300, deadline=None)
@@ -130,9 +131,12 @@ def test_activity_keys_are_classified_like_activities() -> None:
         {"kind": "page_view", "url": "https://www.acme.example/preise"},
         {"kind": "unknown_kind"},
     ]
-    keys = [(a["kind"], *(a.get(c) for c in columns)) for a in activities]
+    rows = [(a["kind"], *(a.get(c) for c in columns)) for a in activities]
+    # Each row's key as its position among the distinct keys, as the read hands them over (not in row order).
+    keys = sorted(set(rows), key=str)
+    code = np.array([keys.index(row) for row in rows], dtype=np.int64)
     micros = np.array([1_780_000_000_123_457, 1, 0, -5, 3, 4], dtype=np.int64)
-    arrays = activity_arrays(np.array([1, 1, 2, 2, 3, 3]), micros, keys, cm, columns)
+    arrays = activity_arrays(np.array([1, 1, 2, 2, 3, 3]), micros, code, keys, cm, columns=columns)
     expected = [
         CompiledModel(default_model()).classify((a["kind"], *(a.get(f) for f in cm.key_fields))) for a in activities
     ]
