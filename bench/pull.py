@@ -1,6 +1,6 @@
 """Pull benchmark: API calls against the minimum, pacing, idle runs and storage speed.
 
-    .venv/bin/python bench/pull.py [--contacts 10000] [--seed 7] [--runs 2]
+    .venv/bin/python bench/pull.py [--contacts 10000] [--seed 7] [--runs 2] [--storing-only]
                                    [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 1. A full sync of the portal with the tier's limits on (Enterprise: 190 requests per 10 s, search 5 per second) and
@@ -12,6 +12,7 @@
 3. Storing alone: full syncs with the limits off into a fresh SQLite file and a fresh PostgreSQL schema, `--runs`
    of each, alternating: records stored per second, min and median, and PostgreSQL's rate over SQLite's (target
    >= 1; SQLite >= 5,000/s). How long the pull waited for pages, and fetching for room, comes from the pipeline.
+   With --storing-only, this part alone.
 
 The sandbox runs in its own process (HubSpot is remote); its
 clock is the pull's clock, as in the tests. Expect a few minutes for 10,000 contacts with limits on.
@@ -184,6 +185,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=2, help="storing-alone runs per database")
     parser.add_argument("--postgres", default=POSTGRES, help="PostgreSQL server (a fresh schema per run)")
+    parser.add_argument("--storing-only", action="store_true", help="only 3.: storing alone, limits off")
     args = parser.parse_args()
     # Debug events are read for the pipeline's waits; only warnings and errors are printed.
     structlog.configure(
@@ -193,16 +195,20 @@ def main() -> None:
     options = PullOptions()
     history_ms = round(options.history.total_seconds() * 1000)
     workdir = Path(tempfile.mkdtemp(prefix="bench-pull-"))
-    # The same seed gives the same portal: this copy tells the minimum number of calls.
-    portal = generate_portal(args.contacts, args.seed)
-    minimum = minimum_calls(portal, until_ms=portal.now, history_ms=history_ms)
+    minimum: Mapping[str, int] = {}
+    if not args.storing_only:
+        # The same seed gives the same portal: this copy tells the minimum number of calls.
+        portal = generate_portal(args.contacts, args.seed)
+        minimum = minimum_calls(portal, until_ms=portal.now, history_ms=history_ms)
     print(f"portal: {args.contacts:,} contacts, seed {args.seed}; sandbox in its own process")
     server = _Server(args.contacts, args.seed)
     try:
-        first = _limited(server, options, minimum, workdir)
+        first = None if args.storing_only else _limited(server, options, minimum, workdir)
         alone = _unlimited(server, options, workdir, runs=args.runs, postgres=args.postgres)
     finally:
         server.close()
+    if first is None:
+        return
     floor = sum(minimum.values()) / (PER_10S / 10)
     storing = statistics.median(alone["SQLite"])
     print(

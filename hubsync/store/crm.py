@@ -22,7 +22,7 @@ from hubsync.store.activities import move_activities
 from hubsync.store.associations import move_associations
 from hubsync.store.rows import id_chunks, record_row
 from hubsync.store.tables import company_t, contact_t, deal_t, engagement_t, owner_t
-from hubsync.store.upsert import upsert
+from hubsync.store.upsert import update_stored, upsert
 
 _TABLES: Final = {"contacts": contact_t, "companies": company_t, "deals": deal_t}
 _RECORD_TABLES: Final = {Contact: contact_t, Company: company_t, Deal: deal_t}
@@ -112,14 +112,8 @@ def store_compared(conn: Connection, records: Sequence[Contact | Company | Deal]
         return
     table = _RECORD_TABLES[type(moved[0])]
     # Deals keep no raw properties: their modified date is the row's alone.
-    columns = [c for c in ("updated_at", "properties") if c in table.c]
-    statement = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("record_id"))
-        .values({c: sa.bindparam(f"new_{c}") for c in columns})
-    )
-    rows = [record_row(r) for r in moved]
-    conn.execute(statement, [{"record_id": row["id"], **{f"new_{c}": row[c] for c in columns}} for row in rows])
+    columns = ["id", *(c for c in ("updated_at", "properties") if c in table.c)]
+    update_stored(conn, table, [{c: row[c] for c in columns} for row in map(record_row, moved)])
 
 
 def _is_newer(old: Any, record: Contact | Company | Deal) -> bool:

@@ -206,6 +206,10 @@ def add_intent(
 ) -> int:
     """The row written (and to be committed) before the create; its id. An account task has `company_id` and no
     contact."""
+    if conn.dialect.name == "postgresql":
+        # hubsync's PostgreSQL sessions commit without waiting for the disk (store/db.py); an intent is the one
+        # write that must survive a crash of the server once the create it announces may have gone out.
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
     inserted = conn.execute(
         sa.insert(task_t).values(
             contact_id=contact_id,

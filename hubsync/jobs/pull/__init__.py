@@ -54,7 +54,7 @@ from hubsync.jobs.pull.run import (
 )
 from hubsync.jobs.work_lock import WorkLock
 from hubsync.store.cursors import load_cursor, save_cursor
-from hubsync.store.db import transaction
+from hubsync.store.db import refresh_statistics, transaction
 
 __all__ = [
     "ASSOCIATION_PAIRS",
@@ -110,6 +110,7 @@ def pull(
         for pages in run.ahead.values():
             pages.close()
         run.ahead.clear()
+    refresh_statistics(engine)  # what was just stored, planned with statistics by the rescore and the next pull
     result = PullResult(
         counts=dict(run.counts),
         touched_contacts=frozenset(run.contacts),

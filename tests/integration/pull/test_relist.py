@@ -66,9 +66,10 @@ def _contact_rows_written(engine: Engine) -> Iterator[dict[str, int]]:
     """Rows written to the contact table, by statement kind ("insert": upserts of whole rows, "update")."""
     written = {"insert": 0, "update": 0, "copy": 0}
 
-    def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool) -> None:
+    def count(_conn: Any, cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool) -> None:
         head = statement.lstrip().upper()
-        rows = len(parameters) if executemany else 1
+        # As the database counts them: a statement per row, or one from a stage (PostgreSQL's COPY path).
+        rows = cursor.rowcount
         if head.startswith("INSERT INTO CONTACT "):
             written["insert"] += rows
         elif head.startswith("UPDATE CONTACT "):
@@ -76,11 +77,11 @@ def _contact_rows_written(engine: Engine) -> Iterator[dict[str, int]]:
         elif head.startswith("COPY") and "CONTACT" in head:
             written["copy"] += 1
 
-    sa.event.listen(engine, "before_cursor_execute", count)
+    sa.event.listen(engine, "after_cursor_execute", count)
     try:
         yield written
     finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+        sa.event.remove(engine, "after_cursor_execute", count)
 
 
 @pytest.mark.slow
