@@ -29,7 +29,8 @@ import os
 import resource
 import statistics
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from hubsync.sandbox import LimitSettings, generate_portal, serve
 from hubsync.settings import Settings, load_settings
 from hubsync.store.db import open_database
 from tests.support.config import config_with
+from tests.support.cycle_timeline import recording, report
 from tests.support.pg_schema import fresh_database
 from tests.support.scale_cycles import (
     CYCLES,
@@ -152,11 +154,39 @@ def _one_run(kind: str, args: argparse.Namespace, workdir: Path) -> list[CycleFi
                 with HubSpotClient(client_settings(settings)) as client:
                     setup(client, settings.config.push)
                     _header()
-                    return run_cycles(portal, settings, engine, client, seed=args.seed + 100, on_cycle=_row)
+                    return run_cycles(
+                        portal,
+                        settings,
+                        engine,
+                        client,
+                        seed=args.seed + 100,
+                        on_cycle=_row,
+                        cycles=CYCLES[: args.cycles],
+                        instrument=_timeline(client, settings) if args.timeline else None,
+                    )
             finally:
                 engine.dispose()
     finally:
         portal.close()
+
+
+def _timeline(client: HubSpotClient, settings: Settings) -> Callable[[str], Any]:
+    """Each cycle recorded (tests/support/cycle_timeline.py), its phases printed after its row."""
+    portal = settings.config.portal
+
+    @contextmanager
+    def recorded(name: str) -> Iterator[None]:
+        with recording(client) as timeline:
+            yield
+        for line in report(
+            timeline,
+            per_second=portal.effective_requests_per_10s * portal.pace_fraction / 10,
+            searches_per_second=portal.search_requests_per_second,
+            name=name,
+        ):
+            print(line)
+
+    return recorded
 
 
 _COLUMNS = (
@@ -206,6 +236,12 @@ def _row(c: CycleFigures) -> None:
 
 
 def _targets(c: dict[str, CycleFigures]) -> None:
+    if len(c) < len(CYCLES):
+        first = c["first"]
+        print(
+            f"    first cycle {first.wall_s:.1f} s = {first.floor_ratio:.2f} x its rate floor of {first.floor_s:.1f} s"
+        )
+        return
     first, nxt, idle = c["first"], c["next"], c["idle"]
 
     def verdict(ok: bool) -> str:
@@ -263,6 +299,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--cycles", type=int, default=len(CYCLES), help="only the first N cycles")
+    parser.add_argument("--timeline", action="store_true", help="where each cycle's wall time goes, by phase")
     parser.add_argument("--postgres", default=POSTGRES, help="PostgreSQL server (a fresh schema per run)")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))

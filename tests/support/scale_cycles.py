@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -181,8 +182,11 @@ def run_cycles(
     *,
     seed: int,
     on_cycle: Callable[[CycleFigures], None] | None = None,
+    cycles: Sequence[str] = CYCLES,
+    instrument: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> list[CycleFigures]:
-    """The five cycles of CYCLES (setup must have run). `seed` seeds the simulated day and week."""
+    """The cycles of CYCLES (setup must have run), or its first `cycles`. `seed` seeds the simulated day and week.
+    `instrument(name)` is entered around each cycle's `run_cycle` (bench/scale.py's timeline)."""
     config = settings.config
     history_ms = config.sync.history_days * 86_400_000
     # A gap longer than the overlap: the idle cycle's window no longer reaches back to the first push.
@@ -191,7 +195,7 @@ def run_cycles(
     searches_per_second = config.portal.search_requests_per_second
     out: list[CycleFigures] = []
     previous: int | None = None
-    for name in CYCLES:
+    for name in cycles:
         if name in ("next", "idle"):
             control.advance(gap.total_seconds())
         elif name == "day":
@@ -204,9 +208,10 @@ def run_cycles(
         before_ops, before_status = client.stats().by_operation, client.stats().by_status
         served_before = control.served_429()
         # The portal's clock stands still while a cycle runs (the sandbox moves it only when told).
-        began = time.perf_counter()
-        result = run_cycle(settings, engine, client, clock=partial(ms_to_dt, started_ms))
-        wall = time.perf_counter() - began
+        with instrument(name) if instrument is not None else nullcontext():
+            began = time.perf_counter()
+            result = run_cycle(settings, engine, client, clock=partial(ms_to_dt, started_ms))
+            wall = time.perf_counter() - began
         after = client.stats()
         ops = Counter({op: n - before_ops.get(op, 0) for op, n in after.by_operation.items()})
         calls: Counter[str] = Counter()

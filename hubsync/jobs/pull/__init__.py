@@ -9,9 +9,12 @@ the page in flight and duplicates nothing (every write is an upsert or a replace
 `hubspot/cursors.py`, endpoints in `hubspot/streams/`, SQL in `store/`; this package sequences them:
 `crm.py` (CRM objects and owners), `deletions.py` (archives, deletions for good, restores), `associations.py`,
 `activity_logs.py` (email, web, form and marketing event activity), `pipelined.py` (fetching pages ahead) and
-`run.py` (what the handlers of one run share). Once the contacts are stored, the next activity stream's fetching
-starts while the current stream stores (`_fetch_ahead`): a store-bound stream (email events) and a call-bound one
-(form submissions) overlap; each still stores its pages in order, with their cursors, after the one before it.
+`run.py` (what the handlers of one run share). Once the contacts are stored, every activity stream starts fetching
+(`_fetch_ahead`), each up to a bounded number of records ahead; from the associations on, whenever the stream being
+stored waits for its next page, pages another stream fetched ahead are stored meanwhile (`store_meanwhile`). So the
+store-bound streams (email and web events) are stored while the call-bound ones (associations, form submissions,
+marketing events) wait for the pacer, instead of after them with nothing left to fetch. Each stream still stores its
+pages in order, each group with the cursor after it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 import structlog
@@ -36,6 +40,7 @@ from hubsync.jobs.pull.activity_logs import (
     pull_web_events,
     start_fetching,
     step_size,
+    store_meanwhile,
 )
 from hubsync.jobs.pull.associations import ASSOCIATION_PAIRS, pull_associations
 from hubsync.jobs.pull.crm import object_spec, pull_changes, pull_owners
@@ -100,8 +105,14 @@ def pull(
     stopped: StoppedForNow | None = None
     selected = [s for s in STREAMS if s in options.streams]
     try:
-        for stream, following in zip(selected, [*selected[1:], None], strict=True):
-            _fetch_ahead(run, stream, following)
+        after_contacts = [s for s in selected if STREAMS.index(s) > STREAMS.index("contacts")]
+        for stream in selected:
+            if after_contacts and stream == after_contacts[0]:
+                _fetch_ahead(run, after_contacts[1:])
+            if STREAMS.index(stream) >= STREAMS.index("associations"):
+                # Not before: the associations pick the contacts they re-check from what the run touched and the
+                # activity stored before them (recently active contacts).
+                run.meanwhile = partial(store_meanwhile, run)
             _STREAM_FUNCTIONS[stream](run, stream)
     except StoppedForNow as err:
         log.warning("pull.stopped", reason=type(err).__name__, message=str(err))
@@ -131,15 +142,18 @@ def pull(
     return result
 
 
-def _fetch_ahead(run: Run, stream: str, following: str | None) -> None:
-    """Start fetching the stream after `stream` while `stream` runs, when its fetching reads nothing that `stream`
-    stores: an activity stream reads contacts (e-mail addresses, conversions) and its own cursor, so it may once the
-    contacts stream is done. Its pages are still stored in order, each with its cursor, after `stream`'s."""
-    if following not in ACTIVITY_STREAMS or STREAMS.index(stream) <= STREAMS.index("contacts"):
-        return
-    steps = start_fetching(run, following)
-    if steps is not None:
-        run.ahead[following] = prefetch(steps, stream=following, size=step_size)
+def _fetch_ahead(run: Run, following: list[str]) -> None:
+    """Once the contacts are stored (as the first stream after them starts), start fetching every activity stream of
+    `following`: an activity stream's fetching reads contacts (e-mail addresses, conversions) and its own
+    cursor, nothing a later stream stores. Each stream's fetching runs up to `RECORDS_AHEAD` records ahead of its
+    storing, so the request pipe is kept busy by whichever has room while the pull stores (a store-bound stream's
+    storing overlaps the call-bound ones' fetching). Each stream's pages are still stored in order, each with its
+    cursor: in its turn, or earlier while another stream waits for a page (`store_meanwhile`)."""
+    for name in following:
+        if name in ACTIVITY_STREAMS:
+            steps = start_fetching(run, name)
+            if steps is not None:
+                run.ahead[name] = prefetch(steps, stream=name, size=step_size)
 
 
 def backfill(engine: Engine, streams: Iterable[str], *, since: datetime, now: datetime) -> None:

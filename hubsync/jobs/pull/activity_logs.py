@@ -64,6 +64,21 @@ def store_steps(run: Run, stream: str, steps: Prefetch[Step]) -> None:
         _store_group(run, stream, [step, *steps.ready(GROUP_RECORDS - step_size(step))])
 
 
+def store_meanwhile(run: Run, taking: Prefetch[object]) -> bool:
+    """While `taking` (the stream being stored) has no page ready: the pages another activity stream fetched ahead
+    has ready, up to `GROUP_RECORDS` activities, stored with its cursor (the first such stream in the run's order).
+    Whether there were any. Each stream's pages are still stored in order, each group with the cursor after it; a
+    failed fetch stays where it is for the stream's own turn to report."""
+    for stream, steps in run.ahead.items():
+        if steps is taking:
+            continue
+        group = steps.ready(GROUP_RECORDS)
+        if group:
+            _store_group(run, stream, group)
+            return True
+    return False
+
+
 def _store_group(run: Run, stream: str, group: list[Step]) -> None:
     pages = [step for step in group if step.activities is not None]
     with transaction(run.engine) as conn:

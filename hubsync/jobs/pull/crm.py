@@ -21,7 +21,7 @@ from hubsync.hubspot.streams import associations, crm, log_skips, owners
 from hubsync.hubspot.streams.crm import property_chunks
 from hubsync.hubspot.values import Skip, engagement_created_at, engagement_owner_id, parse_id, parse_timestamp
 from hubsync.jobs.pull.company_inputs import contacts_of_changed_companies
-from hubsync.jobs.pull.pipelined import pipelined
+from hubsync.jobs.pull.pipelined import Prefetch
 from hubsync.jobs.pull.run import Run
 from hubsync.records import Activity, ActivityKind, Company, Contact, Deal, EngagementType, ProfileField
 from hubsync.store.activities import replace_engagement_activities, store_activities
@@ -105,7 +105,7 @@ def pull_changes(run: Run, spec: crm.ObjectSpec) -> datetime | None:
     if isinstance(first, cursors.Listing) and cursor.synced_to is not None and spec.object_type == "contacts":
         # An interrupted relisting: conversions are looked for since the stream was synced, as its window did.
         run.conversions_since = cursor.synced_to - run.options.overlap
-    for page in run.fetched(pipelined(_pages(run, spec, cursor, stored), stream=spec.stream)):
+    for page in run.fetched(Prefetch(_pages(run, spec, cursor, stored), stream=spec.stream, start=False)):
         with transaction(run.engine) as conn:
             stored = store_page(run, conn, spec, page.results, page.contact_links)
             save_cursor(conn, spec.stream, page.cursor.to_json(), now=run.started)

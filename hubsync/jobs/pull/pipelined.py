@@ -6,9 +6,9 @@ pacer's rate through a slow page to store, and storing catches up while the next
 pull takes about the longer of the two instead of their sum. The buffer is bounded (`AHEAD` pages, or `RECORDS_AHEAD`
 records when the caller tells each page's size), and so is the memory it holds.
 
-`prefetch` starts the worker at once, before anything asks for a page: a stream's fetching begins while the stream
-before it still stores (jobs/pull/__init__.py), so a store-bound stream (email events) and a call-bound one (form
-submissions, marketing events) overlap instead of taking turns."""
+`prefetch` starts the worker at once, before anything asks for a page: an activity stream's fetching begins while
+the streams before it still store (jobs/pull/__init__.py), so a store-bound stream (email events) and a call-bound
+one (form submissions, marketing events) overlap instead of taking turns."""
 
 from __future__ import annotations
 
@@ -121,6 +121,11 @@ class Prefetch(Generic[_T]):
             self._done = True
             raise item.error
         return item  # type: ignore[no-any-return]  # the buffer holds pages, _END and _Failed; both handled above
+
+    def waiting(self) -> bool:
+        """Whether `__next__` would wait: nothing fetched (nor the end, nor an error) is there to take."""
+        with self._ready:
+            return not self._done and not self._buffer
 
     def ready(self, records: int) -> list[_T]:
         """The pages already fetched, in order, as long as they hold at most `records` records in all (by `size`),

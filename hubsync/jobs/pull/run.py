@@ -153,9 +153,13 @@ class Run:
     saw_conversion: bool = False
     # The service's work lock when a cycle of `hubsync run` pulls: webhook batches get in between pages.
     work: WorkLock | None = None
-    # Streams whose fetching started while the stream before them stored (jobs/pull/__init__.py): their pages,
-    # in order, for their storing to take.
+    # Streams whose fetching started before their turn to store (jobs/pull/__init__.py): their pages, in order, for
+    # their storing to take.
     ahead: dict[str, Prefetch[Any]] = field(default_factory=dict)
+    # Set from the associations on: while the stream being stored waits for its next page, a group of pages another
+    # stream fetched ahead is stored (returns whether there was one). Storing then keeps up with fetching instead of
+    # leaving the store-bound streams' pages to the end, when nothing is left to fetch meanwhile.
+    meanwhile: Callable[[Prefetch[Any]], bool] | None = None
 
     def count(self, stream: str) -> StreamCounts:
         return self.counts.setdefault(stream, StreamCounts())
@@ -176,6 +180,9 @@ class Run:
         (`store_page`: newer wins)."""
         try:
             while True:
+                if self.meanwhile is not None and isinstance(pages, Prefetch):
+                    while pages.waiting() and self.meanwhile(pages):
+                        pass
                 if self.work is None:
                     page = next(pages, None)
                 else:

@@ -1,8 +1,8 @@
-"""The next activity stream is fetched while the one before it stores (jobs/pull/__init__.py `_fetch_ahead`), and
+"""The activity streams are fetched while the ones before them store (jobs/pull/__init__.py `_fetch_ahead`), and
 pages waiting to be stored are stored together (activity_logs.py `store_steps`). Neither moves the rule that a page
-and its cursor commit together: a call of the stream fetched ahead that fails comes out only after every page of the
-stream before it and its own earlier pages are stored with their cursors; nothing after them is, and the next run
-resumes from there to the same database an undisturbed pull leaves."""
+and its cursor commit together: a call of a stream fetched ahead that fails comes out only after every page of the
+stream before it and its own earlier pages are stored with their cursors; none of its pages after the failed call
+is, and the next run resumes from there to the same database an undisturbed pull leaves."""
 
 from __future__ import annotations
 

@@ -94,3 +94,29 @@ def test_ready_takes_what_was_fetched_within_its_records_and_leaves_an_error_for
             next(fetching)
     finally:
         fetching.close()
+
+
+def test_waiting_until_a_page_the_end_or_an_error_is_there_to_take() -> None:
+    release = threading.Event()
+
+    def pages() -> Iterator[list[int]]:
+        yield [1]
+        release.wait()
+        raise QuotaExhausted("daily quota")
+
+    fetching = prefetch(pages(), stream="test", size=len)
+    try:
+        while fetching.waiting():
+            time.sleep(0.001)
+        assert next(fetching) == [1]
+        # The worker holds on before its error: nothing to take, the consumer would wait.
+        assert fetching.waiting()
+        release.set()
+        while fetching.waiting():
+            time.sleep(0.001)
+        # The error is there to take (and comes out of next()), so the consumer does not wait for it.
+        with pytest.raises(QuotaExhausted):
+            next(fetching)
+        assert not fetching.waiting()
+    finally:
+        fetching.close()
