@@ -10,6 +10,7 @@ contacts it may have changed (`refresh_after_cycle`); the daily full rescore, or
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -19,12 +20,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from hubsync.batching import batches
 from hubsync.hubspot.activity_mapping import engagement_of
-from hubsync.hubspot.mapping import lifecycle_dates
+from hubsync.hubspot.mapping import LIFECYCLE_DATE_PROPERTIES, lifecycle_dates
 from hubsync.hubspot.streams.crm import ENGAGEMENT_OBJECTS
 from hubsync.jobs.pull import PullResult
 from hubsync.scoring import LeadStatus, ScoringModel
 from hubsync.scoring.outcomes import (
     RESPONSE_KINDS,
+    ContactOutcome,
     DealFact,
     HistoryPoint,
     HistorySummary,
@@ -42,6 +44,15 @@ log = structlog.get_logger(__name__)
 # Contacts per batch: one `IN` list per query (store.rows.id_chunks).
 BATCH: Final = 900
 _MQL_OR_BETTER: Final = (LeadStatus.MQL.value, LeadStatus.SALES_READY.value)
+# The columns of `contact_outcome`: an outcome's fields, then when it was refreshed. The fields are plain values,
+# read as they are (`dataclasses.asdict` deep-copies each one: most of a full refresh's time) into a tuple (no dict
+# per row: a first cycle writes one per contact).
+_FIELDS: Final = tuple(f.name for f in dataclasses.fields(ContactOutcome))
+OUTCOME_COLUMNS: Final = (*_FIELDS, "refreshed_at")
+_values: Final = operator.attrgetter(*_FIELDS)
+# The contact properties an outcome reads: its lifecycle dates and its lead status.
+_LEAD_STATUS: Final = "hs_lead_status"
+_PROPERTIES: Final = (*LIFECYCLE_DATE_PROPERTIES.values(), _LEAD_STATUS)
 
 
 def refresh_outcomes(
@@ -57,7 +68,7 @@ def refresh_outcomes(
     for batch in batches(ids, BATCH):
         with transaction(engine) as conn:
             rows, gone = _refresh_batch(conn, batch, model, now=now)
-            store.store_outcomes(conn, rows, gone=gone)
+            store.store_outcomes(conn, OUTCOME_COLUMNS, rows, gone=gone)
     if full:
         with transaction(engine) as conn:
             store.drop_outcomes_of_gone_contacts(conn)
@@ -94,8 +105,21 @@ def refresh_after_cycle(
 
 def _refresh_batch(
     conn: Connection, batch: Collection[int], model: ScoringModel, *, now: datetime
-) -> tuple[list[dict[str, Any]], list[int]]:
-    contacts = {int(row.id): row for row in store.live_contacts(conn, batch)}
+) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """The outcome rows of the live contacts of `batch` (in `OUTCOME_COLUMNS` order), and the contacts that are gone."""
+    facts, gone = outcome_facts(conn, batch, now=now)
+    statuses = {s.value for s in model.handoff.statuses}
+    segments = set(model.handoff.segments)
+    rows = [
+        (*_values(derive_outcome(f, trigger_statuses=statuses, trigger_segments=segments, now=now)), now) for f in facts
+    ]
+    return rows, gone
+
+
+def outcome_facts(conn: Connection, batch: Collection[int], *, now: datetime) -> tuple[list[OutcomeFacts], list[int]]:
+    """What the store holds about the outcome of each live contact of `batch` (one query per kind of fact), and
+    the contacts of `batch` that are gone."""
+    contacts = {int(row.id): row for row in store.live_contacts(conn, batch, _PROPERTIES)}
     gone = [i for i in batch if i not in contacts]
     deals = store.deals_by_contact(conn, {i: row.company_id for i, row in contacts.items()})
     tasks = store.handoff_tasks(conn, contacts)
@@ -104,30 +128,29 @@ def _refresh_batch(
     handoffs = {c: min(t.created_at for t in rows) for c, rows in tasks.items()}
     responses = _responses(conn, handoffs, now=now)
     activity_times = store.activity_times(conn, handoffs)
-    statuses = {s.value for s in model.handoff.statuses}
-    segments = set(model.handoff.segments)
-    rows = []
+    facts = []
     for contact_id, contact in contacts.items():
-        properties: Mapping[str, str] = contact.properties or {}
-        facts = OutcomeFacts(
-            contact_id=contact_id,
-            created_at=contact.created_at,
-            lifecycle=lifecycle_dates(properties),
-            lead_status=properties.get("hs_lead_status") or None,
-            deals=[
-                DealFact(d.id, d.created_at, d.closed_won, d.close_date, d.amount) for d in deals.get(contact_id, ())
-            ],
-            tasks=[_task(t) for t in tasks.get(contact_id, ())],
-            history=_summary(summaries.get(contact_id)),
-            history_points=[
-                HistoryPoint(p.as_of, p.engagement, p.segment, p.status) for p in points.get(contact_id, ())
-            ],
-            responses=responses.get(contact_id, ()),
-            activity_times=activity_times.get(contact_id, ()),
+        properties = dict(zip(_PROPERTIES, contact[3:], strict=True))
+        facts.append(
+            OutcomeFacts(
+                contact_id=contact_id,
+                created_at=contact.created_at,
+                lifecycle=lifecycle_dates(properties),
+                lead_status=properties[_LEAD_STATUS] or None,
+                deals=[
+                    DealFact(d.id, d.created_at, d.closed_won, d.close_date, d.amount)
+                    for d in deals.get(contact_id, ())
+                ],
+                tasks=[_task(t) for t in tasks.get(contact_id, ())],
+                history=_summary(summaries.get(contact_id)),
+                history_points=[
+                    HistoryPoint(p.as_of, p.engagement, p.segment, p.status) for p in points.get(contact_id, ())
+                ],
+                responses=responses.get(contact_id, ()),
+                activity_times=activity_times.get(contact_id, ()),
+            )
         )
-        outcome = derive_outcome(facts, trigger_statuses=statuses, trigger_segments=segments, now=now)
-        rows.append({**dataclasses.asdict(outcome), "refreshed_at": now})
-    return rows, gone
+    return facts, gone
 
 
 def _task(row: Any) -> TaskFact:
