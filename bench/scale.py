@@ -278,7 +278,8 @@ def _targets(c: dict[str, CycleFigures]) -> None:
 
 def _summary(kind: str, runs: Sequence[list[CycleFigures]]) -> None:
     print(f"\n{kind}: {len(runs)} runs, min / median")
-    for i, name in enumerate(CYCLES):
+    # Every run made the same cycles: all of CYCLES, or its first --cycles.
+    for i, name in enumerate(CYCLES[: len(runs[0])]):
         walls = [r[i].wall_s for r in runs]
         calls = [r[i].total_calls for r in runs]
         ratios = [r[i].floor_ratio for r in runs]
