@@ -128,10 +128,12 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
     with engine.connect() as conn:
         if contact_ids is None:
             targets = live_contact_ids(conn)
+            bulk = True
         else:
             targets = sorted(set(contact_ids))
             # As stored, archived contacts included: a contact that is gone leaves its company's aggregate.
             touched_companies |= company_ids_of_contacts(conn, targets)
+            bulk = covers_every_live_contact(conn, targets)
     targets.sort()
     segments: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
@@ -148,7 +150,7 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
         companies: dict[int, Company | None] = {}
 
         def score_contacts(conn: Connection, ids: Sequence[int]) -> _Scored:
-            return _score_contacts(conn, ids, model, now=now, companies=companies, bulk=full, members=members)
+            return _score_contacts(conn, ids, model, now=now, companies=companies, bulk=bulk, members=members)
 
         for batch in _batches("contact", targets, score_contacts, engine, pool=pool, here=here, write=write, stop=stop):
             scored += len(batch.rows)
@@ -187,6 +189,16 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
         processes=workers,
     )
     return result
+
+
+def covers_every_live_contact(conn: Connection, targets: Sequence[int]) -> bool:
+    """Whether `targets` include every live contact (a first cycle's pending contacts are all of them): each batch
+    then holds every live id of its range, as a full rescore's do, so it is read and scored in bulk, with the same
+    scores as contact by contact (tests/integration/scoring_db/test_bulk_rescore.py)."""
+    if len(targets) < BATCH:
+        return False
+    live = live_contact_ids(conn)
+    return len(live) <= len(targets) and set(live) <= set(targets)
 
 
 def _check(stop: threading.Event | None) -> None:

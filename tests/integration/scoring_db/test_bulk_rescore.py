@@ -159,13 +159,25 @@ def test_the_bulk_path_stores_what_the_per_contact_path_stores(engine: Engine, m
     _generate(engine)
     with engine.connect() as conn:
         live = live_contact_ids(conn)
-    per_contact = rescore(engine, model, now=NOW, contact_ids=live)
+    # Contact by contact, as an incremental rescore of some of them.
+    with monkeypatch.context() as patched:
+        patched.setattr(rescore_job, "covers_every_live_contact", lambda *_: False)
+        per_contact = rescore(engine, model, now=NOW, contact_ids=live)
     expected = _stored(engine)
     expected_history = _history(engine)
     _forget_scores(engine)
     bulk = rescore(engine, model, now=NOW)
     assert bulk.contacts_scored == per_contact.contacts_scored == len(live)
     assert bulk.segments == per_contact.segments
+    assert _stored(engine) == expected
+    assert _history(engine) == expected_history
+    # An incremental rescore whose contacts include every live one (a first cycle's: all are pending) is read in
+    # bulk too, and stores the same.
+    _forget_scores(engine)
+    with engine.connect() as conn:
+        assert rescore_job.covers_every_live_contact(conn, [*live, max(live) + 1])
+        assert not rescore_job.covers_every_live_contact(conn, live[1:])
+    rescore(engine, model, now=NOW, contact_ids=[*live, max(live) + 1])
     assert _stored(engine) == expected
     assert _history(engine) == expected_history
     with engine.connect() as conn:
@@ -201,7 +213,9 @@ def _reads_company_properties(data: dict[str, Any]) -> None:
     profile["gates"]["competitor_domains"] = ["co7.example"]
 
 
-def test_the_bulk_path_reads_of_a_company_all_its_contacts_scores_use(engine: Engine) -> None:
+def test_the_bulk_path_reads_of_a_company_all_its_contacts_scores_use(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a model that reads company properties, the tier from a property and the competitor gate, the full
     rescore's bulk path stores what the per-contact path stores."""
     model = load_variant(_reads_company_properties)
@@ -211,6 +225,7 @@ def test_the_bulk_path_reads_of_a_company_all_its_contacts_scores_use(engine: En
             properties = {"icp_fit": "yes" if i % 3 else "no", "staff": str(i * 60), "unused": "x"}
             conn.execute(sa.update(company_t).where(company_t.c.id == i).values(properties=properties))
         live = live_contact_ids(conn)
+    monkeypatch.setattr(rescore_job, "covers_every_live_contact", lambda *_: False)
     per_contact = rescore(engine, model, now=NOW, contact_ids=live)
     expected = _stored(engine)
     _forget_scores(engine)
