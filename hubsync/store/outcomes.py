@@ -17,11 +17,10 @@ from datetime import datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from hubsync.records import ActivityKind
-from hubsync.store.rows import id_chunks
+from hubsync.store.rows import among, id_chunks
 from hubsync.store.tables import (
     activity_t,
     association_t,
@@ -41,15 +40,8 @@ _STREAM_ROWS: Final = 10_000
 
 
 # -- refresh: reads -------------------------------------------------------------------------------------------
-
-
-def _among(conn: Connection, column: sa.ColumnElement[int], ids: Collection[int]) -> sa.ColumnElement[bool]:
-    """`column IN ids` for one batch of ids; on PostgreSQL as `= ANY(array)`: one parameter instead of hundreds,
-    which it parses and plans several times faster (a refresh runs seven such queries per batch). (Adding the
-    batch's id range helps an analyzed database and makes a fresh one, a first cycle's, plan far worse: left out.)"""
-    if conn.dialect.name != "postgresql":
-        return column.in_(list(ids))
-    return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.BigInteger)))
+# A batch's ids as `among` (no id range besides: a range helps an analyzed database and makes a fresh one, a first
+# cycle's, plan these joins far worse).
 
 
 def live_contacts(conn: Connection, ids: Collection[int], properties: Sequence[str]) -> list[Any]:
@@ -59,7 +51,7 @@ def live_contacts(conn: Connection, ids: Collection[int], properties: Sequence[s
     each property, about as costly)."""
     c = contact_t.c
     values = [c.properties[name].as_string().label(f"p{i}") for i, name in enumerate(properties)]
-    query = sa.select(c.id, c.created_at, c.company_id, *values).where(_among(conn, c.id, ids), c.archived_at.is_(None))
+    query = sa.select(c.id, c.created_at, c.company_id, *values).where(among(conn, c.id, ids), c.archived_at.is_(None))
     return list(conn.execute(query))
 
 
@@ -85,7 +77,7 @@ def deals_by_contact(conn: Connection, contacts: Mapping[int, int | None]) -> di
             .where(
                 a.from_type == "deals",
                 a.to_type == to_type,
-                _among(conn, a.to_id, ids),
+                among(conn, a.to_id, ids),
                 d.archived_at.is_(None),
                 *extra,
             )
@@ -110,7 +102,7 @@ def handoff_tasks(conn: Connection, ids: Collection[int]) -> dict[int, list[Any]
     t = task_t.c
     query = sa.select(
         t.contact_id, t.created_at, t.intent_at, t.owner_id, t.kind, t.triggers, t.closed_as, t.completed_at
-    ).where(_among(conn, t.contact_id, ids), t.state.in_(("open", "done")), t.created_at.is_not(None))
+    ).where(among(conn, t.contact_id, ids), t.state.in_(("open", "done")), t.created_at.is_not(None))
     found: dict[int, list[Any]] = defaultdict(list)
     for row in conn.execute(query):
         found[int(row.contact_id)].append(row)
@@ -121,7 +113,7 @@ def history_summaries(conn: Connection, ids: Collection[int], *, mql_statuses: C
     """Per contact: its first scoring, its first scoring with one of `mql_statuses`, and its peak scoring (the
     earliest row with its highest engagement: as_of, engagement, segment, status). Two queries."""
     h = history_t.c
-    mine = sa.and_(h.object_type == _CONTACT, _among(conn, h.object_id, ids))
+    mine = sa.and_(h.object_type == _CONTACT, among(conn, h.object_id, ids))
     first_mql = sa.func.min(sa.case((h.status.in_(list(mql_statuses)), h.as_of), else_=None))
     summary = (
         sa.select(h.object_id, sa.func.min(h.as_of).label("scored_from"), first_mql.label("mql_at"))
@@ -152,7 +144,7 @@ def history_points(conn: Connection, ids: Collection[int]) -> dict[int, list[Any
     h = history_t.c
     query = (
         sa.select(h.object_id, h.as_of, h.engagement, h.segment, h.status)
-        .where(h.object_type == _CONTACT, _among(conn, h.object_id, ids))
+        .where(h.object_type == _CONTACT, among(conn, h.object_id, ids))
         .order_by(h.object_id, h.as_of, h.id)
     )
     for row in conn.execute(query):
@@ -169,7 +161,7 @@ def engagements_after(
         return []
     a = activity_t.c
     query = sa.select(a.contact_id, a.id, a.occurred_at, a.event_type, a.direction).where(
-        _among(conn, a.contact_id, since),
+        among(conn, a.contact_id, since),
         a.kind == ActivityKind.CRM_ENGAGEMENT.value,
         a.event_type.in_(list(kinds)),
         a.occurred_at >= min(since.values()),
@@ -185,7 +177,7 @@ def activity_times(conn: Connection, until: Mapping[int, datetime]) -> dict[int,
         return found
     a = activity_t.c
     query = sa.select(a.contact_id, a.occurred_at).where(
-        _among(conn, a.contact_id, until), a.occurred_at <= max(until.values())
+        among(conn, a.contact_id, until), a.occurred_at <= max(until.values())
     )
     for contact_id, occurred_at in conn.execute(query):
         if occurred_at <= until[int(contact_id)]:

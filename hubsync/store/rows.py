@@ -1,10 +1,14 @@
-"""Records → rows, and ids in chunks small enough for an `IN (...)` list: what the pull's writes share."""
+"""Records → rows, and ids in chunks small enough for an `IN (...)` list: what the store's modules share."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 
 from hubsync.batching import batches
 from hubsync.records import Activity, Company, Contact, Deal, Owner
@@ -14,6 +18,14 @@ _IN_CHUNK: Final = 900  # ids per IN (...) list: below SQLite's default bound-pa
 
 def id_chunks(ids: Iterable[Any]) -> Iterator[Sequence[Any]]:
     return batches(list(ids), _IN_CHUNK)
+
+
+def among(conn: Connection, column: sa.ColumnElement[int], ids: Collection[int]) -> sa.ColumnElement[bool]:
+    """`column IN ids` for one chunk of ids; on PostgreSQL as `= ANY(array)`: one parameter instead of hundreds,
+    which it parses and plans several times faster."""
+    if conn.dialect.name != "postgresql":
+        return column.in_(list(ids))
+    return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.BigInteger)))
 
 
 def record_row(record: Contact | Company | Deal | Owner | Activity) -> dict[str, Any]:

@@ -76,6 +76,53 @@ def test_replace_associations_reports_changes_only(database_url: str) -> None:
         engine.dispose()
 
 
+def test_replace_associations_stores_exactly_the_new_ones_and_rewrites_only_changed_records(
+    database_url: str,
+) -> None:
+    """Each record's associations end as given (added, removed, relabelled, all gone); a record whose associations
+    did not change is not written at all, nor is another type's or another record's."""
+    engine = open_database(database_url)
+    writes: list[str] = []
+
+    def count_writes(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "DELETE", "UPDATE", "COPY")):
+            writes.append(statement)
+
+    def stored() -> set[tuple[object, ...]]:
+        t = association_t.c
+        with engine.connect() as conn:
+            return {tuple(r) for r in conn.execute(sa.select(t.from_type, t.from_id, t.to_type, t.to_id, t.label))}
+
+    def a(from_id: int, to_id: int, type_id: int = 279, label: str | None = None) -> Association:
+        return Association("contacts", from_id, "companies", to_id, type_id, label)
+
+    try:
+        with transaction(engine) as conn:
+            replace_associations(conn, "contacts", "companies", [1, 2, 3, 4], [a(1, 9), a(2, 9), a(3, 7), a(4, 6)])
+            replace_associations(conn, "deals", "contacts", [2], [Association("deals", 2, "contacts", 1, 3)])
+        sa.event.listen(engine, "before_cursor_execute", count_writes)
+        with transaction(engine) as conn:
+            assert replace_associations(
+                conn, "contacts", "companies", [1, 2, 3, 4], [a(1, 9), a(2, 9), a(3, 7), a(4, 6)]
+            ) == (set(), set())
+        assert writes == []
+        with transaction(engine) as conn:
+            # 1 gains a label, 2 moves, 3 loses its only one, 4 unchanged.
+            changed = replace_associations(
+                conn, "contacts", "companies", [1, 2, 3, 4], [a(1, 9, 1, "Primary"), a(1, 9), a(2, 8), a(4, 6)]
+            )
+        assert changed == ({1, 2, 3}, {7, 8, 9})
+        assert stored() == {
+            ("contacts", 1, "companies", 9, "Primary"),
+            ("contacts", 1, "companies", 9, None),
+            ("contacts", 2, "companies", 8, None),
+            ("contacts", 4, "companies", 6, None),
+            ("deals", 2, "contacts", 1, None),
+        }
+    finally:
+        engine.dispose()
+
+
 def test_recipients_resolve_to_live_contacts_first(database_url: str) -> None:
     engine = open_database(database_url)
     try:
