@@ -1,6 +1,7 @@
 """What hubsync's PostgreSQL sessions do for storing speed (store/db.py): after the pull has loaded rows, the planner
 gets statistics for the tables it loaded (where autovacuum is off, or has not come round yet), and for those only
-(SQLite needs none); a commit does not wait for the disk, as on SQLite."""
+(SQLite needs none); a commit does not wait for the disk, as on SQLite; no statement is prepared for a generic
+plan."""
 
 from __future__ import annotations
 
@@ -72,3 +73,14 @@ def test_a_task_intent_is_committed_durably(engine: Engine) -> None:
         assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "off"
+
+
+def test_a_statement_run_again_and_again_is_not_prepared(engine: Engine) -> None:
+    """A prepared statement gets a plan for any values, which tests `= ANY($1)` by walking the array row by row
+    (store/db.py): hubsync's sessions prepare none, however often a statement runs."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        for i in range(10):
+            conn.execute(sa.select(sa.literal(i) == sa.any_(sa.bindparam("ids", [1, 2, 3]))))
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar_one() == 0
