@@ -1,5 +1,6 @@
 """Pending marks (what a pull's `touch` writes with every page): each touched id is marked once per kind, a mark
-made again takes the later time, and many ids at once (COPY on PostgreSQL) store the same as a few."""
+made again keeps its first time (pending since) and writes nothing, and many ids at once (COPY on PostgreSQL) store
+the same as a few."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hubsync.store.upsert import COPY_MIN_ROWS
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 
-def test_marks_are_one_per_id_and_kind_and_a_mark_again_takes_the_later_time(engine: Engine) -> None:
+def test_marks_are_one_per_id_and_kind_and_a_mark_again_keeps_the_first_time(engine: Engine) -> None:
     many = list(range(1, 3 * COPY_MIN_ROWS))
     with engine.begin() as conn:
         # A list may name an id twice (touched by two records of a page): marked once.
@@ -35,4 +36,27 @@ def test_marks_are_one_per_id_and_kind_and_a_mark_again_takes_the_later_time(eng
         )
     assert work.contacts == frozenset([*many, 2**62])
     assert work.companies == frozenset([7, *range(COPY_MIN_ROWS, 3 * COPY_MIN_ROWS)])
-    assert marked == {i: later if i in (5, 2**62) else T0 for i in [*many, 2**62]}
+    assert marked == {i: later if i == 2**62 else T0 for i in [*many, 2**62]}
+
+
+def test_marking_what_is_marked_writes_nothing(engine: Engine) -> None:
+    """A first pull touches a contact again with every page of its activities: marks already there are not
+    written again."""
+    ids = list(range(1, 3 * COPY_MIN_ROWS))
+    with engine.begin() as conn:
+        mark_pending(conn, "contacts", ids, now=T0)
+    writes: list[str] = []
+
+    def count_writes(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count_writes)
+    with engine.begin() as conn:
+        mark_pending(conn, "contacts", ids, now=T0 + timedelta(hours=1))
+    assert writes == []
+    with engine.begin() as conn:
+        mark_pending(conn, "contacts", [*ids, 10**6], now=T0)
+    assert writes
+    with engine.connect() as conn:
+        assert pending_work(conn).contacts == frozenset([*ids, 10**6])
