@@ -141,9 +141,9 @@ def _copy(conn: Connection, plan: _Plan, tuples: Sequence[tuple[Any, ...]]) -> N
 
 
 def _last_per_key(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    keys = _key(table)
+    key = itemgetter(*_key(table))
     # PostgreSQL refuses a statement that touches one row twice; a page may repeat a record, the last one wins.
-    unique = list({tuple(row[k] for k in keys): row for row in rows}.values())
+    unique = list({key(row): row for row in rows}.values())
     columns = unique[0].keys()
     if any(row.keys() != columns for row in unique):
         raise ValueError(f"upsert into {table.name}: every row must have the same columns")
