@@ -98,8 +98,8 @@ def rescore(
 
     `on_progress` is called with the number of contacts finished after each batch (for a progress bar). A set
     `stop` ends the rescore between batches (each batch is its own transaction) with Interrupted. `processes`: at
-    most this many worker processes score a full rescore that stores (None: one per core from `PARALLEL_FROM`
-    contacts on; 1: all in this process).
+    most this many worker processes score a rescore read in bulk that stores (a full one, or one whose contacts
+    include every live one; None: one per core from `PARALLEL_FROM` contacts on; 1: all in this process).
     """
     # A full rescore allocates millions of short-lived records and tuples and creates no reference cycles: the
     # cyclic garbage collector would only walk them again and again (measured with bench/score.py).
@@ -138,7 +138,8 @@ def _rescore(  # noqa: PLR0917  (the arguments of `rescore`, passed on as they a
     segments: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     scored = changed = companies_scored = companies_changed = 0
-    workers = worker_processes(processes, len(targets)) if full and write else 1
+    # A rescore read in bulk (a full one, a first cycle's) is spread over worker processes; others read little.
+    workers = worker_processes(processes, len(targets)) if bulk and write else 1
     job = partial(_worker_job, model=model, now=now)
     with Workers(engine, job, workers) if workers > 1 else nullcontext() as pool:
         # The workers' job, for the batches this process scores while they start.

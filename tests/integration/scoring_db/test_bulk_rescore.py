@@ -180,6 +180,12 @@ def test_the_bulk_path_stores_what_the_per_contact_path_stores(engine: Engine, m
     rescore(engine, model, now=NOW, contact_ids=[*live, max(live) + 1])
     assert _stored(engine) == expected
     assert _history(engine) == expected_history
+    # And spread over worker processes, as a full rescore from PARALLEL_FROM contacts on (the companies aggregated
+    # from the stored contact scores).
+    _forget_scores(engine)
+    rescore(engine, model, now=NOW, contact_ids=[*live, max(live) + 1], processes=2)
+    assert _stored(engine) == expected
+    assert _history(engine) == expected_history
     with engine.connect() as conn:
         # Stored as every other time is (SQLite compares times as text: a row written another way would not match).
         at_now = sa.select(sa.func.count()).where(contact_score_t.c.as_of >= NOW, contact_score_t.c.as_of <= NOW)
