@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hubsync.records import Association
-from hubsync.store.rows import among, id_chunks
+from hubsync.store.rows import among, id_chunks, record_row
 from hubsync.store.tables import association_t
 from hubsync.store.upsert import upsert
 
@@ -39,19 +39,7 @@ def replace_associations(
     changed_from = {c[0] for c in changed}
     for chunk in id_chunks(sorted(changed_from & {b[0] for b in before})):
         conn.execute(sa.delete(t).where(_from(conn, from_type, chunk, to_type)))
-    rows = [
-        {
-            "from_type": a.from_type,
-            "from_id": a.from_id,
-            "to_type": a.to_type,
-            "to_id": a.to_id,
-            "type_id": a.type_id,
-            "label": a.label,
-        }
-        for a in associations
-        if a.from_id in changed_from
-    ]
-    upsert(conn, t, rows)
+    upsert(conn, t, [record_row(a) for a in associations if a.from_id in changed_from])
     return changed_from, {c[1] for c in changed}
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from hubsync.batching import batches
-from hubsync.records import Activity, Company, Contact, Deal, Owner
+from hubsync.records import Activity, Association, Company, Contact, Deal, Owner
 
 _IN_CHUNK: Final = 900  # ids per IN (...) list: below SQLite's default bound-parameter limit
 
@@ -28,7 +28,7 @@ def among(conn: Connection, column: sa.ColumnElement[int], ids: Collection[int])
     return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.BigInteger)))
 
 
-def record_row(record: Contact | Company | Deal | Owner | Activity) -> dict[str, Any]:
+def record_row(record: Contact | Company | Deal | Owner | Activity | Association) -> dict[str, Any]:
     """A record as its table's row: the tables' columns carry the records' field names."""
     if isinstance(record, Activity):
         return {**record._asdict(), "kind": str(record.kind)}
