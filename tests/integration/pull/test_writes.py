@@ -13,6 +13,7 @@ from hubsync.store.associations import replace_associations
 from hubsync.store.crm import apply_merges, contact_ids_by_email, store_objects
 from hubsync.store.db import open_database, transaction
 from hubsync.store.tables import activity_t, association_t, contact_t
+from tests.support.statements import WRITES, statements_run
 
 T = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -82,11 +83,6 @@ def test_replace_associations_stores_exactly_the_new_ones_and_rewrites_only_chan
     """Each record's associations end as given (added, removed, relabelled, all gone); a record whose associations
     did not change is not written at all, nor is another type's or another record's."""
     engine = open_database(database_url)
-    writes: list[str] = []
-
-    def count_writes(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith(("INSERT", "DELETE", "UPDATE", "COPY")):
-            writes.append(statement)
 
     def stored() -> set[tuple[object, ...]]:
         t = association_t.c
@@ -100,7 +96,7 @@ def test_replace_associations_stores_exactly_the_new_ones_and_rewrites_only_chan
         with transaction(engine) as conn:
             replace_associations(conn, "contacts", "companies", [1, 2, 3, 4], [a(1, 9), a(2, 9), a(3, 7), a(4, 6)])
             replace_associations(conn, "deals", "contacts", [2], [Association("deals", 2, "contacts", 1, 3)])
-        sa.event.listen(engine, "before_cursor_execute", count_writes)
+        writes = statements_run(engine, *WRITES)
         with transaction(engine) as conn:
             assert replace_associations(
                 conn, "contacts", "companies", [1, 2, 3, 4], [a(1, 9), a(2, 9), a(3, 7), a(4, 6)]

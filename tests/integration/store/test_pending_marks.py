@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from hubsync.store.pending import clear_pending, mark_pending, pending_work
 from hubsync.store.tables import pending_t
 from hubsync.store.upsert import COPY_MIN_ROWS
+from tests.support.statements import WRITES, statements_run
 
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -45,13 +46,7 @@ def test_marking_what_is_marked_writes_nothing(engine: Engine) -> None:
     ids = list(range(1, 3 * COPY_MIN_ROWS))
     with engine.begin() as conn:
         mark_pending(conn, "contacts", ids, now=T0)
-    writes: list[str] = []
-
-    def count_writes(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if not statement.lstrip().upper().startswith("SELECT"):
-            writes.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count_writes)
+    writes = statements_run(engine, *WRITES)
     with engine.begin() as conn:
         mark_pending(conn, "contacts", ids, now=T0 + timedelta(hours=1))
     assert writes == []

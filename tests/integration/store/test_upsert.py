@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from hubsync.store.db import open_database
 from hubsync.store.tables import activity_t, contact_t, task_t
 from hubsync.store.upsert import upsert
+from tests.support.statements import statements_run
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -36,20 +37,9 @@ def _contacts(ids: range, job: str) -> list[dict[str, Any]]:
     ]
 
 
-def _count_statements(engine: Engine) -> list[str]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT"):
-            statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    return statements
-
-
 def test_upsert_inserts_then_updates_with_one_statement_per_batch(engine: Engine) -> None:
     table = contact_t
-    statements = _count_statements(engine)
+    statements = statements_run(engine, "INSERT")
     with engine.begin() as conn:
         assert upsert(conn, table, _contacts(range(1, 301), "Manager")) == 300
     assert len(statements) == 1
